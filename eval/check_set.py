@@ -1,0 +1,385 @@
+#!/usr/bin/env python3
+"""Validate the liwan-qa evaluation question set and print coverage statistics.
+
+Usage::
+
+    python eval/check_set.py [path]
+
+``path`` defaults to ``eval/qa.jsonl`` relative to the repository root (the
+parent of this script's directory).  The corpus is read from
+``corpus/liwan-2025-government-work-report.txt`` under the repository root,
+falling back to ``/work/shared/corpus/`` when the repo copy does not exist.
+
+The validation logic is exposed as :func:`check`, which returns a list of error
+strings (empty when the set is valid), so that tests can import it::
+
+    from eval.check_set import check   # or via importlib / sys.path
+    assert check("eval/qa.jsonl") == []
+
+Standard library only.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+CORPUS_NAME: str = "liwan-2025-government-work-report.txt"
+FALLBACK_CORPUS: Path = Path("/work/shared/corpus") / CORPUS_NAME
+DEFAULT_SET: Path = REPO_ROOT / "eval" / "qa.jsonl"
+
+PERSONAS: frozenset[str] = frozenset({"resident", "staff", "evaluator"})
+LANGS: frozenset[str] = frozenset({"zh-Hans", "zh-Hant", "en"})
+KINDS: tuple[str, ...] = (
+    "number",
+    "fact",
+    "definition",
+    "list",
+    "commitment",
+    "comparison",
+    "unanswerable",
+    "false-premise",
+)
+SPLITS: tuple[str, ...] = ("dev", "test")
+FIELDS: dict[str, type] = {
+    "id": str,
+    "question": str,
+    "persona": str,
+    "lang": str,
+    "answerable": bool,
+    "gold_quotes": list,
+    "gold_answer": str,
+    "section": str,
+    "kind": str,
+    "split": str,
+}
+ID_RE: re.Pattern[str] = re.compile(r"^q\d{3,}$")
+SEP: str = " › "
+
+PART_RE: re.Pattern[str] = re.compile(r"^[一二]、")
+SUBSECTION_RE: re.Pattern[str] = re.compile(r"^\(([一二三四五六七八九十]+)\)")
+GLOSSARY_TERM_RE: re.Pattern[str] = re.compile(r"^(\d+)\. ")
+
+# Coverage keys every complete set is expected to touch (reported, not enforced).
+EXPECTED_KEYS: tuple[str, ...] = (
+    ("开头", "一·总体回顾")
+    + tuple(f"一({n})" for n in "一二三四五六七八")
+    + ("一·困难和挑战", "二·总体要求", "二·主要预期目标")
+    + tuple(f"二({n})" for n in ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"))
+    + ("结尾", "附件")
+)
+
+
+@dataclass(frozen=True)
+class LineInfo:
+    """Location metadata for one line of the corpus.
+
+    Attributes:
+        start: character offset of the line start in the corpus text.
+        end: character offset just past the line end (excluding the newline).
+        breadcrumb: expected ``section`` value for a quote located in this line.
+        key: short coverage key (e.g. ``"一(三)"``, ``"附件"``).
+        term: glossary term label (``"6. 五外联动"``) or ``""``.
+    """
+
+    start: int
+    end: int
+    breadcrumb: str
+    key: str
+    term: str
+
+
+def resolve_corpus_path() -> Path:
+    """Return the corpus file path: the repo copy if present, else the shared fallback."""
+    repo_copy = REPO_ROOT / "corpus" / CORPUS_NAME
+    return repo_copy if repo_copy.exists() else FALLBACK_CORPUS
+
+
+def load_corpus(path: Path | None = None) -> str:
+    """Read the corpus text (UTF-8) from ``path`` or :func:`resolve_corpus_path`."""
+    return (path or resolve_corpus_path()).read_text(encoding="utf-8")
+
+
+def first_sentence(text: str) -> str:
+    """Return ``text`` up to and including its first ``。`` (whole text if none)."""
+    idx = text.find("。")
+    return text if idx < 0 else text[: idx + 1]
+
+
+def _iter_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(start_offset, line_text)`` for every line of ``text`` (newline stripped)."""
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        yield pos, raw.rstrip("\r\n")
+        pos += len(raw)
+
+
+def build_line_index(text: str) -> list[LineInfo]:
+    """Map every corpus line to its breadcrumb and coverage key.
+
+    Rules: text before part 一 is ``开头``; a part heading (``一、``/``二、``) starts a
+    part; a ``(N)`` line starts a subsection whose heading is the line's first
+    sentence; paragraphs inside a subsection are labelled with their first
+    sentence (quotes in the remainder of a part-二 heading line get ``导语``).
+    Paragraphs outside subsections get short labels (总体回顾, 困难和挑战,
+    总体要求, 主要预期目标, 结束语 ...).  Lines from ``附件`` on form the glossary.
+    """
+    infos: list[LineInfo] = []
+    part = "开头"
+    part_num = ""  # "一" / "二" once inside a part
+    heading = ""
+    sub_num = ""
+    in_glossary = False
+    for start, line in _iter_lines(text):
+        end = start + len(line)
+        term = ""
+        if in_glossary or line.startswith("附件"):
+            in_glossary = True
+            m = GLOSSARY_TERM_RE.match(line)
+            if m:
+                term = line.split(":", 1)[0]
+                crumb = f"附件:名词解释{SEP}{term}"
+            else:
+                crumb = "附件:名词解释"
+            infos.append(LineInfo(start, end, crumb, "附件", term))
+            continue
+        if PART_RE.match(line):
+            part, part_num, heading, sub_num = line.strip(), line[0], "", ""
+            infos.append(LineInfo(start, end, part, f"{part_num}·标题", ""))
+            continue
+        sub = SUBSECTION_RE.match(line)
+        if sub and part_num:
+            heading, sub_num = first_sentence(line), sub.group(1)
+            key = f"{part_num}({sub_num})"
+            infos.append(LineInfo(start, end, f"{part}{SEP}{heading}{SEP}导语", key, ""))
+            continue
+        if not part_num:
+            label = "开场白" if line.startswith("各位代表") or line.startswith("现在") else "报告信息"
+            infos.append(LineInfo(start, end, f"开头{SEP}{label}", "开头", ""))
+            continue
+        if line.startswith("各位代表") and part_num == "二":
+            part, part_num, heading, sub_num = "结尾", "结尾", "", ""
+        if part_num == "结尾":
+            infos.append(LineInfo(start, end, f"结尾{SEP}结束语", "结尾", ""))
+            continue
+        if line.startswith("各位代表"):
+            # Closing words of part 一 (thanks) end the last subsection.
+            heading, sub_num = "", ""
+            infos.append(LineInfo(start, end, f"{part}{SEP}总结致谢", f"{part_num}·总结致谢", ""))
+            continue
+        if "困难和挑战" in first_sentence(line):
+            heading, sub_num = "", ""
+            infos.append(LineInfo(start, end, f"{part}{SEP}困难和挑战", f"{part_num}·困难和挑战", ""))
+            continue
+        if sub_num:
+            crumb = f"{part}{SEP}{heading}{SEP}{first_sentence(line)}"
+            infos.append(LineInfo(start, end, crumb, f"{part_num}({sub_num})", ""))
+            continue
+        if part_num == "一":
+            label = "总体回顾"
+        elif "主要预期目标" in line:
+            label = "主要预期目标"
+        else:
+            label = "总体要求"
+        infos.append(LineInfo(start, end, f"{part}{SEP}{label}", f"{part_num}·{label}", ""))
+    return infos
+
+
+def locate(text: str, index: list[LineInfo], quote: str) -> LineInfo | None:
+    """Return the :class:`LineInfo` of the first occurrence of ``quote`` (None if absent).
+
+    For part-二 heading lines, a quote inside the heading sentence itself gets the
+    same line info; a quote that lies only in the remainder keeps ``导语``.
+    """
+    off = text.find(quote)
+    if off < 0:
+        return None
+    for info in index:
+        if info.start <= off <= info.end:
+            return info
+    return None
+
+
+def _read_records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    """Parse a JSONL file into ``(line_number, record)`` pairs plus parse errors."""
+    records: list[tuple[int, dict[str, Any]]] = []
+    errors: list[str] = []
+    try:
+        raw_lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [f"cannot read {path}: {exc}"]
+    for lineno, raw in enumerate(raw_lines, start=1):
+        if not raw.strip():
+            errors.append(f"line {lineno}: empty line")
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            errors.append(f"line {lineno}: invalid JSON ({exc})")
+            continue
+        if not isinstance(obj, dict):
+            errors.append(f"line {lineno}: not a JSON object")
+            continue
+        records.append((lineno, obj))
+    return records, errors
+
+
+def check_record(
+    lineno: int, rec: dict[str, Any], text: str, index: list[LineInfo]
+) -> list[str]:
+    """Validate one record; return its errors, each prefixed with ``line N:``."""
+    errs: list[str] = []
+    where = f"line {lineno}"
+    for name, typ in FIELDS.items():
+        if name not in rec:
+            errs.append(f"{where}: missing field {name!r}")
+        elif not isinstance(rec[name], typ):
+            errs.append(f"{where}: field {name!r} must be {typ.__name__}")
+    extra = sorted(set(rec) - set(FIELDS))
+    if extra:
+        errs.append(f"{where}: unexpected fields {extra}")
+    if errs:
+        return errs
+    if not ID_RE.match(rec["id"]):
+        errs.append(f"{where}: bad id {rec['id']!r} (expected like 'q001')")
+    if not rec["question"].strip():
+        errs.append(f"{where}: empty question")
+    if not rec["gold_answer"].strip():
+        errs.append(f"{where}: empty gold_answer")
+    if rec["persona"] not in PERSONAS:
+        errs.append(f"{where}: bad persona {rec['persona']!r}")
+    if rec["lang"] not in LANGS:
+        errs.append(f"{where}: bad lang {rec['lang']!r}")
+    if rec["kind"] not in KINDS:
+        errs.append(f"{where}: bad kind {rec['kind']!r}")
+    if rec["split"] not in SPLITS:
+        errs.append(f"{where}: bad split {rec['split']!r}")
+    quotes = rec["gold_quotes"]
+    answerable = rec["answerable"]
+    if (rec["kind"] == "unanswerable") == answerable:
+        errs.append(f"{where}: kind 'unanswerable' must go with answerable=false and vice versa")
+    if answerable and not 1 <= len(quotes) <= 3:
+        errs.append(f"{where}: answerable question needs 1-3 gold_quotes, has {len(quotes)}")
+    if not answerable:
+        if quotes:
+            errs.append(f"{where}: unanswerable question must have no gold_quotes")
+        if rec["section"] != "":
+            errs.append(f"{where}: unanswerable question must have section ''")
+    crumbs: list[str] = []
+    for i, quote in enumerate(quotes):
+        if not isinstance(quote, str) or not quote.strip():
+            errs.append(f"{where}: gold_quotes[{i}] is not a non-empty string")
+            continue
+        info = locate(text, index, quote)
+        if info is None:
+            errs.append(f"{where}: gold_quotes[{i}] not found verbatim in corpus: {quote!r}")
+        else:
+            crumbs.append(info.breadcrumb)
+    if answerable and crumbs and len(crumbs) == len(quotes) and rec["section"] not in crumbs:
+        errs.append(
+            f"{where}: section {rec['section']!r} does not match any gold quote location "
+            f"(expected one of {sorted(set(crumbs))})"
+        )
+    return errs
+
+
+def check(path: str | Path = DEFAULT_SET) -> list[str]:
+    """Validate the evaluation set at ``path``; return a list of errors (empty if valid).
+
+    Checks: JSON per line, required fields with allowed values, unique ids,
+    gold quotes verbatim in the corpus, 1-3 quotes for answerable and none for
+    unanswerable questions, and that ``section`` matches a gold quote's location.
+    """
+    path = Path(path)
+    text = load_corpus()
+    index = build_line_index(text)
+    records, errors = _read_records(path)
+    if not records and not errors:
+        errors.append(f"{path}: no records")
+    seen: dict[str, int] = {}
+    for lineno, rec in records:
+        errors.extend(check_record(lineno, rec, text, index))
+        rid = rec.get("id")
+        if isinstance(rid, str):
+            if rid in seen:
+                errors.append(f"line {lineno}: duplicate id {rid!r} (first on line {seen[rid]})")
+            else:
+                seen[rid] = lineno
+    return errors
+
+
+def _table(rows: list[str], cols: list[str], counts: Counter[tuple[str, str]], title: str) -> str:
+    """Render a ``rows x cols`` count table with totals as plain text."""
+    width = max([len(title)] + [len(r) for r in rows] + [5]) + 2
+    out = [title.ljust(width) + "".join(c.rjust(8) for c in cols) + "total".rjust(8)]
+    for r in rows:
+        vals = [counts[(r, c)] for c in cols]
+        out.append(r.ljust(width) + "".join(str(v).rjust(8) for v in vals) + str(sum(vals)).rjust(8))
+    col_tot = [sum(counts[(r, c)] for r in rows) for c in cols]
+    out.append("total".ljust(width) + "".join(str(v).rjust(8) for v in col_tot) + str(sum(col_tot)).rjust(8))
+    return "\n".join(out)
+
+
+def summarize(path: str | Path = DEFAULT_SET) -> str:
+    """Return a printable summary: split x kind/lang/persona tables and section coverage."""
+    path = Path(path)
+    text = load_corpus()
+    index = build_line_index(text)
+    records, _ = _read_records(path)
+    recs = [r for _, r in records]
+    splits = list(SPLITS)
+    parts: list[str] = [f"{len(recs)} questions in {path}"]
+    for field, values in (
+        ("kind", list(KINDS)),
+        ("lang", sorted(LANGS)),
+        ("persona", sorted(PERSONAS)),
+    ):
+        counts: Counter[tuple[str, str]] = Counter(
+            (str(r.get(field)), str(r.get("split"))) for r in recs
+        )
+        rows = values + sorted({k for k, _ in counts} - set(values))
+        parts.append(_table(rows, splits, counts, field))
+    key_counts: Counter[str] = Counter()
+    terms: set[str] = set()
+    for r in recs:
+        keys: set[str] = set()
+        for q in r.get("gold_quotes") or []:
+            info = locate(text, index, q) if isinstance(q, str) else None
+            if info:
+                keys.add(info.key)
+                if info.term:
+                    terms.add(info.term)
+        key_counts.update(keys)
+    lines = ["coverage (questions whose gold quotes fall in each part; >=4 wanted):"]
+    for key in EXPECTED_KEYS + tuple(sorted(set(key_counts) - set(EXPECTED_KEYS))):
+        n = key_counts[key]
+        flag = "" if n >= 4 else "   <-- low" if n else "   <-- MISSING"
+        lines.append(f"  {key:<16}{n:>4}{flag}")
+    lines.append(f"  glossary terms asked: {len(terms)} / 26")
+    parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point: validate, print errors and the summary; return the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else DEFAULT_SET
+    errors = check(path)
+    if Path(path).exists():
+        print(summarize(path))
+    if errors:
+        print(f"\n{len(errors)} error(s):", file=sys.stderr)
+        for err in errors:
+            print("  " + err, file=sys.stderr)
+        return 1
+    print("\nOK: no errors")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""All Chinese (and English) text handling: sentences, normalisation, aliases, tokens.
+
+Curated word lists live in ``qa/data/`` as data files, not here.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+REPORT_YEAR = 2025
+
+SENTENCE_END = "。！？；!?;"
+_SENTENCE = re.compile(rf"[^{SENTENCE_END}]*(?:[{SENTENCE_END}]+[”’」』)]*|$)")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_WS = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+LEAD_MAX_CHARS = 25  # a paragraph's opening sentence up to this length is its lead phrase
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in ``text``, shifted by ``offset``; they tile the text."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        if m.end() > m.start():
+            spans.append((offset + m.start(), offset + m.end()))
+    return spans
+
+
+def lead_phrase(paragraph: str) -> str:
+    """The short sentence a paragraph opens with (e.g. 经济运行持续向好。), or ''."""
+    spans = sentence_spans(paragraph)
+    if not spans:
+        return ""
+    s, e = spans[0]
+    first = paragraph[s:e]
+    return first if first.endswith("。") and len(first) <= LEAD_MAX_CHARS and e < len(paragraph) else ""
+
+
+def clean_input(text: str) -> str:
+    """Remove control and zero-width characters and collapse whitespace (what a user typed)."""
+    return _WS.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width ASCII forms and the ideographic space to half-width (NFKC on those only)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code == 0x3000:
+            out.append(" ")
+        elif 0xFF01 <= code <= 0xFF5E:
+            out.append(unicodedata.normalize("NFKC", ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@functools.cache
+def _t2s() -> object:
+    """The OpenCC Traditional-to-Simplified converter (loaded once)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to Simplified characters with OpenCC."""
+    return str(_t2s().convert(text))  # type: ignore[attr-defined]
+
+
+def is_english(text: str) -> bool:
+    """True when the question is written mainly in Latin letters."""
+    latin, cjk = len(_LATIN.findall(text)), len(_CJK.findall(text))
+    return latin >= 3 and latin > 2 * cjk
+
+
+def _read_pairs(name: str) -> list[tuple[str, list[str]]]:
+    """Rows of a ``key<TAB>value|value`` data file; ``#`` starts a comment."""
+    rows = []
+    for raw in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        key, _, values = line.partition("\t")
+        rows.append((key.strip(), [v.strip() for v in values.split("|") if v.strip()]))
+    return rows
+
+
+@functools.cache
+def cantonese_map() -> tuple[tuple[str, str], ...]:
+    """Cantonese word -> Mandarin word, longest first (replaced in the query)."""
+    pairs = [(k, v[0] if v else "") for k, v in _read_pairs("cantonese.tsv")]
+    return tuple(sorted(pairs, key=lambda kv: -len(kv[0])))
+
+
+@functools.cache
+def alias_map() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Word people use -> the report's words (appended to the query)."""
+    return tuple((k, tuple(v)) for k, v in _read_pairs("aliases.tsv"))
+
+
+@functools.cache
+def intent_cues() -> dict[str, tuple[str, ...]]:
+    """Cue words for the part a question asks about: plan2025 / review2024."""
+    return {k: tuple(v) for k, v in _read_pairs("part_cues.tsv")}
+
+
+_YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> offset
+_EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question after normalisation."""
+
+    raw: str  # what the user typed, cleaned of control characters
+    text: str  # simplified, half-width, Cantonese mapped, years made explicit
+    expansions: tuple[str, ...]  # report words added by the alias file
+    english: bool
+    part: str | None  # "plan2025" / "review2024" when the question clearly asks about one
+
+    @property
+    def lexical(self) -> str:
+        """Text for the lexical retrievers: the query plus its expansions."""
+        return " ".join((self.text, *self.expansions))
+
+
+def _resolve_years(text: str) -> tuple[str, list[int]]:
+    """Replace 今年/去年/明年... by explicit years; also return every year mentioned."""
+    for word, delta in _YEAR_WORDS.items():
+        text = text.replace(word, f"{REPORT_YEAR + delta}年")
+    low = text.lower()
+    years = [int(y) for y in re.findall(r"(20\d\d)", text)]
+    years += [REPORT_YEAR + d for w, d in _EN_YEAR_WORDS.items() if w in low]
+    return text, years
+
+
+def _part_of(text: str, years: list[int]) -> str | None:
+    """Which part the question asks about, from its years and cue words (None: both)."""
+    if REPORT_YEAR in years and REPORT_YEAR - 1 not in years:
+        return "plan2025"
+    if REPORT_YEAR - 1 in years and REPORT_YEAR not in years:
+        return "review2024"
+    if years:
+        return None
+    low = text.lower()
+    votes = {part: sum(bool(re.search(rf"\b{re.escape(c)}\b", low)) if c.isascii() else c in text for c in cues)
+             for part, cues in intent_cues().items()}
+    best = max(votes.values(), default=0)
+    winners = [p for p, v in votes.items() if v == best]
+    return winners[0] if best > 0 and len(winners) == 1 else None
+
+
+def normalize_query(question: str) -> Query:
+    """Normalise a question: clean, half-width, Simplified, Cantonese, aliases, years."""
+    raw = clean_input(question)
+    text = to_simplified(to_halfwidth(raw))
+    for canto, mandarin in cantonese_map():
+        text = text.replace(canto, mandarin)
+    text, years = _resolve_years(text)
+    english = is_english(text)
+    low = text.lower()
+    expansions: list[str] = []
+    for key, targets in alias_map():
+        hit = re.search(rf"\b{re.escape(key.lower())}\b", low) if key.isascii() else key in text
+        if hit:
+            expansions.extend(t for t in targets if t not in text and t not in expansions)
+    return Query(raw, text, tuple(expansions), english, _part_of(text, years))
+
+
+# --- tokens for BM25 -----------------------------------------------------------------
+
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@functools.cache
+def _jieba() -> object:
+    """jieba with the project's user dictionary (loaded once, quietly)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.load_userdict(str(DATA_DIR / "jieba_userdict.txt"))
+    return jieba
+
+
+@functools.cache
+def stopwords() -> frozenset[str]:
+    """Words that carry no content for retrieval (data file)."""
+    words = (DATA_DIR / "stopwords.txt").read_text(encoding="utf-8").split()
+    return frozenset(w for w in words if not w.startswith("#"))
+
+
+def word_tokens(text: str) -> list[str]:
+    """jieba words (search mode), lower-cased, without punctuation and stopwords."""
+    jb = _jieba()
+    stop = stopwords()
+    toks = (t.strip().lower() for t in jb.cut_for_search(text))  # type: ignore[attr-defined]
+    return [t for t in toks if t and not _PUNCT.fullmatch(t) and t not in stop]
+
+
+def bigram_tokens(text: str) -> list[str]:
+    """Overlapping character bigrams of each CJK/alphanumeric run (single chars kept)."""
+    out: list[str] = []
+    for run in _PUNCT.split(text.lower()):
+        if len(run) == 1:
+            out.append(run)
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out

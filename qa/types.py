@@ -1,0 +1,159 @@
+"""The nouns of the pipeline, as frozen dataclasses.
+
+Every piece of report text carries ``start``/``end`` character offsets into the
+corpus file, and ``report[start:end] == text`` holds for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Part = Literal["review2024", "plan2025", "glossary", "other"]
+
+PART_LABELS: dict[str, str] = {  # part code -> label shown to people
+    "review2024": "2024年工作回顾",
+    "plan2025": "2025年工作安排",
+    "glossary": "名词解释",
+    "other": "开头与结尾",
+}
+
+BREADCRUMB_SEP = " › "
+
+
+@dataclass(frozen=True)
+class Section:
+    """A headed (or labelled, unheaded) stretch of the report."""
+
+    id: str
+    path: tuple[str, ...]  # e.g. ("二、2025年工作安排", "(四)统筹推进教育科技人才一体改革")
+    part: Part
+    start: int
+    end: int
+
+    @property
+    def breadcrumb(self) -> str:
+        """The path joined with › ."""
+        return BREADCRUMB_SEP.join(self.path)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One line of the report body, inside one section."""
+
+    id: str
+    section_id: str
+    path: tuple[str, ...]  # section path + lead phrase (when the paragraph has one)
+    part: Part
+    lead: str  # the short sentence the paragraph opens with, or "" when it has none
+    start: int
+    end: int
+    text: str
+
+    @property
+    def breadcrumb(self) -> str:
+        """The path joined with › ."""
+        return BREADCRUMB_SEP.join(self.path)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of whole sentences inside one paragraph: the unit of retrieval."""
+
+    id: str
+    paragraph_id: str
+    section_id: str
+    path: tuple[str, ...]
+    part: Part
+    start: int
+    end: int
+    text: str
+    header: str  # context prepended when indexing (section title + lead); not part of the quote
+
+    @property
+    def breadcrumb(self) -> str:
+        """The path joined with › ."""
+        return BREADCRUMB_SEP.join(self.path)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (path as a list)."""
+        d = asdict(self)
+        d["path"] = list(self.path)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Chunk:
+        """Inverse of :meth:`to_json`."""
+        return cls(**{**d, "path": tuple(d["path"])})
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a chunk (ends at 。！？；or the paragraph end)."""
+
+    chunk_index: int  # position of its chunk in the index's chunk list
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and per-retriever ranks."""
+
+    chunk: Chunk
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict)  # retriever name -> 1-based rank
+    dense: float = 0.0  # cosine similarity of the query and the chunk
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quoted sentence (or run of sentences) from the report."""
+
+    n: int
+    chunk_id: str
+    section: str
+    part: Part
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every interface shows: verbatim quotes, their citations, the ranked passages."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    query: str = ""  # the normalised query actually searched
+    lang: str = "zh"  # "zh" or "en": the language of fixed strings in the answer
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    message: str = ""  # set for rejected input (empty, too long); then answer == message
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``qa ask --json`` object."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [
+                {
+                    "chunk_id": h.chunk.id,
+                    "section": h.chunk.breadcrumb,
+                    "part": h.chunk.part,
+                    "text": h.chunk.text,
+                    "score": round(h.score, 6),
+                    "start": h.chunk.start,
+                    "end": h.chunk.end,
+                }
+                for h in self.hits
+            ],
+            "query": self.query,
+            "error": self.message or None,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
