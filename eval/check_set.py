@@ -18,15 +18,17 @@ strings (empty when the set is valid), so that tests can import it::
 
 Standard library only.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 CORPUS_NAME: str = "liwan-2025-government-work-report.txt"
@@ -85,6 +87,7 @@ class LineInfo:
         breadcrumb: expected ``section`` value for a quote located in this line.
         key: short coverage key (e.g. ``"一(三)"``, ``"附件"``).
         term: glossary term label (``"6. 五外联动"``) or ``""``.
+
     """
 
     start: int
@@ -229,9 +232,7 @@ def _read_records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[st
     return records, errors
 
 
-def check_record(
-    lineno: int, rec: dict[str, Any], text: str, index: list[LineInfo]
-) -> list[str]:
+def check_record(lineno: int, rec: dict[str, Any], text: str, index: list[LineInfo]) -> list[str]:
     """Validate one record; return its errors, each prefixed with ``line N:``."""
     errs: list[str] = []
     where = f"line {lineno}"
@@ -310,7 +311,13 @@ def check(path: str | Path = DEFAULT_SET) -> list[str]:
                 errors.append(f"line {lineno}: duplicate id {rid!r} (first on line {seen[rid]})")
             else:
                 seen[rid] = lineno
-    return errors
+    return sorted(errors, key=_error_line)
+
+
+def _error_line(error: str) -> int:
+    """Sort key: the ``line N`` number an error refers to (0 for file-level errors)."""
+    m = re.match(r"line (\d+):", error)
+    return int(m.group(1)) if m else 0
 
 
 def _table(rows: list[str], cols: list[str], counts: Counter[tuple[str, str]], title: str) -> str:
@@ -339,9 +346,7 @@ def summarize(path: str | Path = DEFAULT_SET) -> str:
         ("lang", sorted(LANGS)),
         ("persona", sorted(PERSONAS)),
     ):
-        counts: Counter[tuple[str, str]] = Counter(
-            (str(r.get(field)), str(r.get("split"))) for r in recs
-        )
+        counts: Counter[tuple[str, str]] = Counter((str(r.get(field)), str(r.get("split"))) for r in recs)
         rows = values + sorted({k for k, _ in counts} - set(values))
         parts.append(_table(rows, splits, counts, field))
     key_counts: Counter[str] = Counter()

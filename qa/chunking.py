@@ -50,7 +50,9 @@ def chunk_paragraph(p: Paragraph) -> list[Chunk]:
     spans = sentence_spans(p.text, p.start)
     text_of = lambda s, e: p.text[s - p.start : e - p.start]  # noqa: E731
     return [
-        Chunk(chunk_id(p.path, s, text_of(s, e)), p.id, p.section_id, p.path, p.part, s, e, text_of(s, e), header_for(p))
+        Chunk(
+            chunk_id(p.path, s, text_of(s, e)), p.id, p.section_id, p.path, p.part, s, e, text_of(s, e), header_for(p)
+        )
         for s, e in windows(spans)
     ]
 

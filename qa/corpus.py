@@ -107,7 +107,7 @@ class _Builder:
         path, part, _, _ = self._open
         self.extend(end)
         sid = f"s{len(self.sections) + 1:02d}"
-        ppath = path + (lead.rstrip("。"),) if lead else path
+        ppath = (*path, lead.rstrip("。")) if lead else path
         pid = f"{sid}p{sum(p.section_id == sid for p in self.paragraphs) + 1:02d}"
         self.paragraphs.append(Paragraph(pid, sid, ppath, part, lead, start, end, self.text[start:end]))
 

@@ -112,6 +112,7 @@ def intent_cues() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in _read_pairs("part_cues.tsv")}
 
 
+_PART_YEAR = re.compile(rf"(?:{REPORT_YEAR}|{REPORT_YEAR - 1})年?")
 _YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> offset
 _EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}
 
@@ -128,8 +129,21 @@ class Query:
 
     @property
     def lexical(self) -> str:
-        """Text for the lexical retrievers: the query plus its expansions."""
-        return " ".join((self.text, *self.expansions))
+        """Text for the lexical retrievers: the query (years that only pick a part dropped) plus expansions."""
+        text = _PART_YEAR.sub(" ", self.text) if self.part else self.text
+        return " ".join((text, *self.expansions))
+
+
+def _ascii_word(word: str, low: str) -> bool:
+    """Whether an ASCII word occurs in lower-cased text, not inside a longer Latin word."""
+    return re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", low) is not None
+
+
+def _cantonese(text: str) -> str:
+    """Cantonese words -> Mandarin words (data file)."""
+    for canto, mandarin in cantonese_map():
+        text = text.replace(canto, mandarin)
+    return text
 
 
 def _resolve_years(text: str) -> tuple[str, list[int]]:
@@ -151,8 +165,10 @@ def _part_of(text: str, years: list[int]) -> str | None:
     if years:
         return None
     low = text.lower()
-    votes = {part: sum(bool(re.search(rf"\b{re.escape(c)}\b", low)) if c.isascii() else c in text for c in cues)
-             for part, cues in intent_cues().items()}
+    votes = {
+        part: sum(_ascii_word(c, low) if c.isascii() else c in text for c in cues)
+        for part, cues in intent_cues().items()
+    }
     best = max(votes.values(), default=0)
     winners = [p for p, v in votes.items() if v == best]
     return winners[0] if best > 0 and len(winners) == 1 else None
@@ -161,15 +177,13 @@ def _part_of(text: str, years: list[int]) -> str | None:
 def normalize_query(question: str) -> Query:
     """Normalise a question: clean, half-width, Simplified, Cantonese, aliases, years."""
     raw = clean_input(question)
-    text = to_simplified(to_halfwidth(raw))
-    for canto, mandarin in cantonese_map():
-        text = text.replace(canto, mandarin)
+    text = _cantonese(to_simplified(_cantonese(to_halfwidth(raw))))
     text, years = _resolve_years(text)
     english = is_english(text)
     low = text.lower()
     expansions: list[str] = []
     for key, targets in alias_map():
-        hit = re.search(rf"\b{re.escape(key.lower())}\b", low) if key.isascii() else key in text
+        hit = _ascii_word(key, low) if key.isascii() else key in text
         if hit:
             expansions.extend(t for t in targets if t not in text and t not in expansions)
     return Query(raw, text, tuple(expansions), english, _part_of(text, years))
@@ -182,7 +196,7 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 @functools.cache
 def _jieba() -> object:
-    """jieba with the project's user dictionary (loaded once, quietly)."""
+    """Jieba with the project's user dictionary (loaded once, quietly)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -198,7 +212,7 @@ def stopwords() -> frozenset[str]:
 
 
 def word_tokens(text: str) -> list[str]:
-    """jieba words (search mode), lower-cased, without punctuation and stopwords."""
+    """Jieba words (search mode), lower-cased, without punctuation and stopwords."""
     jb = _jieba()
     stop = stopwords()
     toks = (t.strip().lower() for t in jb.cut_for_search(text))  # type: ignore[attr-defined]

@@ -1,0 +1,38 @@
+# The README's commands. `make run` and `make test` do all set-up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install build lint fix eval bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0   # CPU wheel from local disk, before sentence-transformers
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)            ## chat at http://127.0.0.1:7860 (builds the index if missing or stale)
+	$(BIN)/qa serve
+
+build: $(STAMP)
+	$(BIN)/qa build
+
+test: $(STAMP)           ## lint, types, unit + integration tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+eval: $(STAMP)
+	$(BIN)/qa eval --questions eval/qa.jsonl --out eval/results/latest.jsonl
+
+fix: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/build-*

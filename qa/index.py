@@ -1,0 +1,243 @@
+"""Stage 3b: build, save and load the index under ``index/``.
+
+Layout (the index describes itself)::
+
+    index/CURRENT                 name of the live build (replaced atomically)
+    index/<build>/manifest.json   model, dims, corpus sha256, chunker version, build time
+    index/<build>/chunks.jsonl    one Chunk per line, in reading order
+    index/<build>/lexical.jsonl   the BM25 tokens of each chunk (words, bigrams)
+    index/<build>/chunks.faiss    inner-product index of the chunk vectors
+    index/<build>/sentences.faiss inner-product index of every sentence of every chunk
+
+A build is written to a fresh folder and only then made live, so a crash mid-build
+leaves the previous index usable. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from qa.chunking import CHUNKER_VERSION, chunk_report
+from qa.corpus import CORPUS_FILE, Report, load_report
+from qa.embedding import Embedder
+from qa.textnorm import bigram_tokens, sentence_spans, word_tokens
+from qa.types import Chunk, Sentence
+
+INDEX_FORMAT = 1
+INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", Path(__file__).resolve().parent.parent / "index"))
+
+
+class IndexError_(RuntimeError):
+    """The index cannot be used as it is (missing, stale or broken)."""
+
+
+class IndexMissing(IndexError_):
+    """No index has been built."""
+
+
+class IndexStale(IndexError_):
+    """The index was built from another corpus, model or chunker."""
+
+
+class IndexBroken(IndexError_):
+    """The index files are incomplete or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from."""
+
+    format: int
+    model: str
+    dim: int
+    corpus_file: str
+    corpus_sha256: str
+    chunker_version: str
+    built_at: str
+    build_seconds: float
+    n_chunks: int
+    n_sentences: int
+
+    def mismatches(self, model: str, corpus_sha256: str) -> list[str]:
+        """Why this index does not fit the current corpus/model/chunker ([] when it fits)."""
+        out = []
+        if self.format != INDEX_FORMAT:
+            out.append(f"index format {self.format} != {INDEX_FORMAT}")
+        if self.model != model:
+            out.append(f"model {self.model!r} != {model!r}")
+        if self.corpus_sha256 != corpus_sha256:
+            out.append(f"corpus sha256 {self.corpus_sha256[:12]}… != {corpus_sha256[:12]}…")
+        if self.chunker_version != CHUNKER_VERSION:
+            out.append(f"chunker {self.chunker_version!r} != {CHUNKER_VERSION!r}")
+        return out
+
+
+@dataclass(frozen=True)
+class Index:
+    """A loaded index: chunks, their sentences, vectors and lexical tokens."""
+
+    path: Path
+    manifest: Manifest
+    report: Report
+    chunks: tuple[Chunk, ...]
+    sentences: tuple[Sentence, ...]
+    chunk_vectors: Any  # faiss.IndexFlatIP over chunks
+    sentence_vectors: Any  # faiss.IndexFlatIP over sentences
+    words: tuple[tuple[str, ...], ...]  # chunk index -> jieba word tokens
+    bigrams: tuple[tuple[str, ...], ...]  # chunk index -> character bigram tokens
+
+
+def index_text(chunk: Chunk) -> str:
+    """The text embedded and tokenised for a chunk: its header, then its words."""
+    return f"{chunk.header} {chunk.text}".strip()
+
+
+def split_sentences(chunks: tuple[Chunk, ...] | list[Chunk]) -> list[Sentence]:
+    """Every sentence of every chunk, with offsets."""
+    return [
+        Sentence(i, s, e, c.text[s - c.start : e - c.start])
+        for i, c in enumerate(chunks)
+        for s, e in sentence_spans(c.text, c.start)
+    ]
+
+
+def _flat_ip(vectors: np.ndarray) -> Any:
+    """A FAISS inner-product index holding ``vectors`` (already unit length)."""
+    idx = faiss.IndexFlatIP(vectors.shape[1])
+    idx.add(vectors)
+    return idx
+
+
+def build(embedder: Embedder, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE) -> Path:
+    """Build an index for ``corpus`` with ``embedder`` and make it live; returns its folder."""
+    t0 = time.perf_counter()
+    report = load_report(corpus)
+    chunks = chunk_report(report)
+    sentences = split_sentences(chunks)
+    cvec = embedder.encode([index_text(c) for c in chunks])
+    svec = embedder.encode([s.text for s in sentences])
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
+    try:
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
+        with open(tmp / "lexical.jsonl", "w", encoding="utf-8") as f:
+            for c in chunks:
+                text = index_text(c)
+                f.write(
+                    json.dumps(
+                        {"id": c.id, "words": word_tokens(text), "bigrams": bigram_tokens(text)}, ensure_ascii=False
+                    )
+                    + "\n"
+                )
+        faiss.write_index(_flat_ip(cvec), str(tmp / "chunks.faiss"))
+        faiss.write_index(_flat_ip(svec), str(tmp / "sentences.faiss"))
+        manifest = Manifest(
+            INDEX_FORMAT,
+            embedder.name,
+            int(cvec.shape[1]),
+            corpus.name,
+            report.sha256,
+            CHUNKER_VERSION,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            round(time.perf_counter() - t0, 3),
+            len(chunks),
+            len(sentences),
+        )
+        (tmp / "manifest.json").write_text(json.dumps(manifest.__dict__, ensure_ascii=False, indent=2) + "\n")
+        name = f"build-{report.sha256[:8]}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+        final = index_dir / name
+        os.replace(tmp, final)
+        pointer = index_dir / f".CURRENT.{os.getpid()}"
+        pointer.write_text(name + "\n")
+        os.replace(pointer, index_dir / "CURRENT")  # the atomic switch
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(index_dir, keep=name)
+    return final
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    """Remove builds other than ``keep`` (and leftovers of crashed builds)."""
+    for p in index_dir.iterdir():
+        if p.is_dir() and p.name != keep and (p.name.startswith("build-") or p.name.startswith(".build-")):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Lines of a JSON-lines file."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE) -> Index:
+    """Load the live index, refusing one that is missing, stale or broken."""
+    current = index_dir / "CURRENT"
+    if not current.exists():
+        raise IndexMissing(f"no index in {index_dir} (run `qa build`)")
+    path = index_dir / current.read_text().strip()
+    try:
+        manifest = Manifest(**json.loads((path / "manifest.json").read_text()))
+    except (OSError, ValueError, TypeError) as e:
+        raise IndexBroken(f"cannot read {path / 'manifest.json'}: {e}") from e
+    report = load_report(corpus)
+    if why := manifest.mismatches(model, report.sha256):
+        raise IndexStale(f"index in {path} does not match: " + "; ".join(why))
+    try:
+        chunks = tuple(Chunk.from_json(d) for d in _read_jsonl(path / "chunks.jsonl"))
+        lexical = _read_jsonl(path / "lexical.jsonl")
+        cvec = faiss.read_index(str(path / "chunks.faiss"))
+        svec = faiss.read_index(str(path / "sentences.faiss"))
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as e:
+        raise IndexBroken(f"cannot read index files in {path}: {e}") from e
+    sentences = tuple(split_sentences(chunks))
+    problems = []
+    if len(chunks) != manifest.n_chunks or cvec.ntotal != len(chunks) or len(lexical) != len(chunks):
+        problems.append(
+            f"{len(chunks)} chunks, {cvec.ntotal} vectors, {len(lexical)} token rows, manifest says {manifest.n_chunks}"
+        )
+    if svec.ntotal != len(sentences) or cvec.d != manifest.dim:
+        problems.append(f"{svec.ntotal} sentence vectors for {len(sentences)} sentences")
+    if any(report.text[c.start : c.end] != c.text for c in chunks):
+        problems.append("a chunk's text differs from the corpus between its offsets")
+    if problems:
+        raise IndexBroken(f"index in {path} is inconsistent: " + "; ".join(problems))
+    return Index(
+        path,
+        manifest,
+        report,
+        chunks,
+        sentences,
+        cvec,
+        svec,
+        tuple(tuple(d["words"]) for d in lexical),
+        tuple(tuple(d["bigrams"]) for d in lexical),
+    )
+
+
+def open_index(
+    embedder: Embedder, rebuild: bool = True, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE
+) -> Index:
+    """Load the index; when it is missing, stale or broken, rebuild it (saying so) or refuse."""
+    try:
+        return load(embedder.name, index_dir, corpus)
+    except IndexError_ as e:
+        if not rebuild:
+            raise
+        print(f"qa: {e}; rebuilding the index …", file=sys.stderr)
+    build(embedder, index_dir, corpus)
+    return load(embedder.name, index_dir, corpus)
