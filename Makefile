@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install build lint fix eval bench clean
+.PHONY: run test install sysdeps build lint fix eval bench clean
+
+# Debian packages the browser test needs (we are root on these machines).
+sysdeps:
+	@command -v chromium >/dev/null && fc-list | grep -qi "noto.*cjk" || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk)
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -21,7 +26,7 @@ run: $(STAMP)            ## chat at http://127.0.0.1:7860 (builds the index if m
 build: $(STAMP)
 	$(BIN)/qa build
 
-test: $(STAMP)           ## lint, types, unit + integration tests
+test: $(STAMP) sysdeps   ## lint, types, unit + integration + browser tests
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

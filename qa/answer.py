@@ -104,6 +104,7 @@ class QA:
             self.sentences_of.setdefault(s.chunk_index, []).append(si)
         self.chunk_pos = {c.id: i for i, c in enumerate(index.chunks)}
         self.policies = policies or AbstainPolicy.load()
+        self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")  # which rankings are fused (eval varies it)
         self.report_years = set(_YEAR.findall(index.report.text))
         word_tokens("预热")  # load jieba's dictionary now, not on the first question
 
@@ -120,7 +121,7 @@ class QA:
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q)
         t2 = time.perf_counter()
-        hits = self.retriever.search(q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec)
+        hits = self.retriever.search(q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers)
         t3 = time.perf_counter()
         ev, ranked = self._score_sentences(q, qvec, hits)
         unknown_years = sorted({y for y in _YEAR.findall(q.text)} - self.report_years)
@@ -146,7 +147,7 @@ class QA:
         """The abstention features for a question (used by calibration)."""
         q = normalize_query(question)
         qvec = self.retriever.embed(q)
-        hits = self.retriever.search(q, k=N_PASSAGES, qvec=qvec)
+        hits = self.retriever.search(q, k=N_PASSAGES, qvec=qvec, use=self.retrievers)
         return self._score_sentences(q, qvec, hits)[0]
 
     def _score_sentences(self, q: Query, qvec: np.ndarray, hits: list[Hit]) -> tuple[Evidence, list[tuple[float, int]]]:
