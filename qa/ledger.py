@@ -1,0 +1,151 @@
+"""The ledger: every 2025 commitment and every 2024 result with a figure, one row per figure.
+
+Rows are extracted by rules (:mod:`qa.ledger_rules`) over the parsed sentences of the
+report; every row quotes the report verbatim with offsets (``report.text[start:end] ==
+quote``). Part 二 (plan2025) gives figure rows and, for clauses without a figure, commitment
+rows with their verb and object; part 一 (review2024) gives figure rows only.
+I/O, the table and the ``qa ledger`` command live in :mod:`qa.ledger_io`; 2024↔2025
+matching and chat look-up in :mod:`qa.ledger_match`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal
+
+from qa.corpus import Report
+from qa.ledger_rules import (
+    SENTENCE_QUALIFIERS,
+    Clause,
+    clauses,
+    commitment_phrase,
+    deadline,
+    describe,
+    figures,
+    qualifiers,
+    verb_object,
+)
+from qa.types import Paragraph
+
+LedgerPart = Literal["plan2025", "review2024"]
+Kind = Literal["figure", "commitment"]
+SKIP_SECTIONS = ("总体要求", "总结", "困难和挑战")  # guidance, thanks, problems: no commitments
+MIN_COMMITMENT_CHARS = 6
+
+
+@dataclass(frozen=True)
+class Row:
+    """One ledger row: a figure (value + unit) or a commitment without a figure (verb + object)."""
+
+    id: str  # P001... (plan2025) / R001... (review2024), in report order
+    part: LedgerPart
+    kind: Kind
+    indicator: str  # what is measured / promised, e.g. 新增就业, 产业载体建设面积
+    value: float | None  # as written (1.62 for 1.62万人); None for commitments
+    value_max: float | None  # upper end of a range (1-2家)
+    unit: str  # as written, with 万/亿: 万人, 亿元, %, 万平方米
+    base_value: float | None  # in the base unit: 16200 (人), 5.35e10 (元)
+    base_unit: str
+    qualifier: str  # 左右 / 以上 / 力争 / 确保 / 不少于 / 超 / 近 / 约 / 累计 / 余, joined by 、
+    deadline: str  # 全年 / 如期 / 按计划 / 2025年底 ... when the sentence states one
+    verb: str
+    object: str
+    section: str  # breadcrumb " › ".join(path)
+    quote: str  # the clause, verbatim
+    start: int
+    end: int
+
+    @property
+    def is_figure(self) -> bool:
+        """True for rows with a number."""
+        return self.value is not None
+
+
+ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Row))
+
+
+def _skip_commitments(p: Paragraph) -> bool:
+    """Paragraphs whose clauses are not commitments (guidance, thanks, problems)."""
+    return any(label in p.path for label in SKIP_SECTIONS)
+
+
+def _is_heading(report: Report, p: Paragraph, c: Clause) -> bool:
+    """True for the lead sentence of a paragraph and the title sentence of a subsection."""
+    first_sentence_end = c.sentence_start == p.start
+    if first_sentence_end and p.lead:
+        return True
+    return first_sentence_end and report.text[p.start : p.start + 1] == "("
+
+
+def _paragraph_rows(report: Report, p: Paragraph) -> list[dict[str, object]]:
+    """Row fields (without ids) for one paragraph of part 一 or 二."""
+    text, out = report.text, []
+    figs = figures(p.text, p.start)
+    for c in clauses(p.text, p.start):
+        inside = [q for q in figs if c.start <= q.start and q.end <= c.end]
+        quote = text[c.start : c.end]
+        verb, obj = verb_object(quote)
+        base = {"part": p.part, "section": p.breadcrumb, "quote": quote, "start": c.start, "end": c.end,
+                "deadline": deadline(text, c) if p.part == "plan2025" else "", "verb": verb, "object": obj}
+        for q, ctx in zip(inside, describe(text, inside, c), strict=True):
+            out.append({**base, "kind": "figure", "indicator": ctx.indicator, "value": q.value,
+                        "value_max": q.value_max, "unit": q.unit, "base_value": q.base_value,
+                        "base_unit": q.base_unit, "qualifier": qualifiers(text, q, c)})
+        if inside or p.part != "plan2025" or _skip_commitments(p) or _is_heading(report, p, c):
+            continue
+        if len(quote) < MIN_COMMITMENT_CHARS or text[c.end : c.end + 1] in ":：" or not verb:
+            continue
+        out.append({**base, "kind": "commitment", "indicator": commitment_phrase(quote), "value": None,
+                    "value_max": None, "unit": "", "base_value": None, "base_unit": "",
+                    "qualifier": qualifiers_free(quote)})
+    return out
+
+
+def qualifiers_free(quote: str) -> str:
+    """Sentence-level qualifier words (力争/确保/...) in a clause without a figure."""
+    return "、".join(w for w in SENTENCE_QUALIFIERS if w in quote)
+
+
+def build_ledger(report: Report) -> list[Row]:
+    """All ledger rows of the report: part 二 first (P001...), then part 一 (R001...)."""
+    rows: list[Row] = []
+    for part, prefix in (("plan2025", "P"), ("review2024", "R")):
+        n = 0
+        for p in report.paragraphs:
+            if p.part != part:
+                continue
+            for fields_ in _paragraph_rows(report, p):
+                n += 1
+                rows.append(Row(id=f"{prefix}{n:03d}", **fields_))  # type: ignore[arg-type]
+    return rows
+
+
+def filter_rows(rows: list[Row], part: str | None = None, section: str | None = None,
+                keyword: str | None = None, figures_only: bool = False) -> list[Row]:
+    """Rows of one part, whose breadcrumb contains ``section``, mentioning ``keyword``."""
+    out = []
+    for r in rows:
+        if part and r.part != part:
+            continue
+        if section and section not in r.section:
+            continue
+        if keyword and not any(keyword in s for s in (r.indicator, r.quote, r.object, r.section)):
+            continue
+        if figures_only and not r.is_figure:
+            continue
+        out.append(r)
+    return out
+
+
+def ledger_lookup(question: str, rows: list[Row]) -> list[tuple[Row, Row | None]]:
+    """Ledger rows that answer a chat question, each with the other year's matching row."""
+    from qa.ledger_match import lookup
+
+    return lookup(question, rows)
+
+
+# Re-exported so that callers need only ``qa.ledger``.
+from qa.ledger_io import add_cli, format_table, from_csv, run_cli, to_csv, to_json  # noqa: E402
+
+__all__ = ["ROW_FIELDS", "Row", "add_cli", "build_ledger", "filter_rows", "format_table", "from_csv",
+           "ledger_lookup", "run_cli", "to_csv", "to_json"]
