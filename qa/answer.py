@@ -5,18 +5,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from qa.abstain import AbstainPolicy, Evidence, content_units, coverage, other_years, share_found, unknown_names
 from qa.embedding import Embedder
 from qa.index import Index
 from qa.retrieve import Retriever
-from qa.textnorm import DATA_DIR, Query, bigram_tokens, clean_input, is_english, normalize_query, word_tokens
+from qa.textnorm import REPORT_YEAR, Query, clean_input, is_english, normalize_query, word_tokens
 from qa.types import PART_LABELS, Answer, Citation, Hit, Sentence
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
@@ -29,7 +27,8 @@ NUMBER_QUESTION = re.compile(
     r"多少|几|幾|数量|比例|百分之|率是|how many|how much|what percentage|what share|number of", re.IGNORECASE
 )
 HAS_FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿]+(?:个|家|所|项|条|件|批|宗|张|台|座|支|名|户|人|场)")
-_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+COMPARISON = re.compile(r"相比|对比|比较|比起|compare|compared|versus|vs\.?", re.IGNORECASE)
+PART_BONUS = 0.1  # a sentence in the part the question asks about gains this; one in the other year loses it
 
 MESSAGES = {  # (lang, key) -> fixed string
     ("zh", "empty"): "请输入一个问题。",
@@ -38,58 +37,15 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("en", "too_long"): f"The question is too long (over {MAX_QUESTION_CHARS} characters); please shorten it.",
     ("zh", "abstain"): "报告中没有找到能回答这个问题的内容。",
     ("en", "abstain"): "The report does not say.",
-    ("zh", "abstain_year"): "报告只讲2024年工作回顾和2025年工作安排,没有提到{years}年。",
-    ("en", "abstain_year"): "The report covers 2024 results and 2025 plans; it does not mention {years}.",
+    ("zh", "abstain_year"): "报告中没有找到{years}年的相关内容(报告回顾2024年工作、部署2025年工作)。",
+    ("en", "abstain_year"): "The report does not say anything about {years} (it reviews 2024 and plans 2025).",
+    ("zh", "abstain_name"): "报告中没有提到「{names}」。",
+    ("en", "abstain_name"): "The report does not mention {names}.",
     ("zh", "nearest"): "最接近的章节:",
     ("en", "nearest"): "Nearest sections:",
     ("zh", "lead"): "报告原文:",
     ("en", "lead"): "The report says (quoted in Chinese):",
 }
-
-
-@dataclass(frozen=True)
-class AbstainPolicy:
-    """Confidence = weight * best dense cosine + (1 - weight) * lexical coverage; abstain below threshold."""
-
-    weight: float
-    threshold: float
-
-    @staticmethod
-    def load(path: Path = DATA_DIR / "abstain.json") -> dict[str, AbstainPolicy]:
-        """Per-language policies ("zh", "en") from the calibration file."""
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {lang: AbstainPolicy(d["weight"], d["threshold"]) for lang, d in data["policies"].items()}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the abstention decision looks at."""
-
-    dense: float  # best cosine between the question and a top chunk or sentence
-    coverage: float  # share of the question's content units found in the top chunks
-
-    def confidence(self, policy: AbstainPolicy) -> float:
-        """The policy's weighted score."""
-        return policy.weight * self.dense + (1 - policy.weight) * self.coverage
-
-
-def content_units(q: Query) -> set[str]:
-    """The question's content: jieba words (stopwords dropped) cut into bigrams; Latin words whole."""
-    units: set[str] = set()
-    for tok in word_tokens(q.lexical):
-        if tok.isascii():
-            units.add(tok)
-        else:
-            units.update(bigram_tokens(tok))
-    return units
-
-
-def coverage(units: set[str], hits: list[Hit], top: int = 3) -> float:
-    """Share of ``units`` that occur in the header or text of the top chunks."""
-    if not units:
-        return 0.0
-    text = " ".join(f"{h.chunk.header} {h.chunk.text}" for h in hits[:top]).lower()
-    return sum(u in text for u in units) / len(units)
 
 
 class QA:
@@ -98,15 +54,15 @@ class QA:
     def __init__(self, index: Index, embedder: Embedder, policies: dict[str, AbstainPolicy] | None = None) -> None:
         self.index = index
         self.retriever = Retriever(index, embedder)
-        self.sentence_matrix = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
+        self.sentence_matrix = self.retriever.sentence_matrix
         self.sentences_of: dict[int, list[int]] = {}  # chunk index -> sentence indexes
         for si, s in enumerate(index.sentences):
             self.sentences_of.setdefault(s.chunk_index, []).append(si)
         self.chunk_pos = {c.id: i for i, c in enumerate(index.chunks)}
         self.policies = policies or AbstainPolicy.load()
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")  # which rankings are fused (eval varies it)
-        self.report_years = set(_YEAR.findall(index.report.text))
         word_tokens("预热")  # load jieba's dictionary now, not on the first question
+        unknown_names(normalize_query("荔湾"), "")  # and jieba's part-of-speech model
 
     def ask(self, question: str) -> Answer:
         """Answer one question (never raises on bad input: returns a message instead)."""
@@ -124,11 +80,14 @@ class QA:
         hits = self.retriever.search(q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers)
         t3 = time.perf_counter()
         ev, ranked = self._score_sentences(q, qvec, hits)
-        unknown_years = sorted({y for y in _YEAR.findall(q.text)} - self.report_years)
         policy = self.policies[lang if lang in self.policies else "zh"]
-        if unknown_years:
-            text = MESSAGES[(lang, "abstain_year")].format(years="、".join(unknown_years))
+        names = unknown_names(q, self.index.report.text)
+        if names:
+            text = MESSAGES[(lang, "abstain_name")].format(names="、".join(names))
             answer = self._abstain(question, q, lang, hits, text)
+        elif not ranked:
+            years = "、".join(str(y) for y in other_years(q, REPORT_YEAR))
+            answer = self._abstain(question, q, lang, hits, MESSAGES[(lang, "abstain_year")].format(years=years))
         elif ev.confidence(policy) < policy.threshold:
             answer = self._abstain(question, q, lang, hits, MESSAGES[(lang, "abstain")])
         else:
@@ -154,23 +113,31 @@ class QA:
         """Evidence for abstention and (score, sentence index) best first among the top chunks' sentences."""
         units = content_units(q)
         wants_number = bool(NUMBER_QUESTION.search(q.text))
+        years = [str(y) for y in other_years(q, REPORT_YEAR)]  # a question about 2023 quotes only 2023
         ranked: list[tuple[float, int]] = []
         best_dense = max((h.dense for h in hits[:N_CANDIDATE_CHUNKS]), default=0.0)
         for rank, h in enumerate(hits[:N_CANDIDATE_CHUNKS], start=1):
             for si in self.sentences_of[self.chunk_pos[h.chunk.id]]:
                 s = self.index.sentences[si]
+                if years and not any(y in s.text for y in years):
+                    continue
                 dense = float(self.sentence_matrix[si] @ qvec)
                 best_dense = max(best_dense, dense)
-                text = s.text.lower()
-                lex = sum(u in text for u in units) / len(units) if units else 0.0
-                score = 0.5 * dense + 0.5 * lex + 0.15 / rank
+                score = 0.5 * dense + 0.5 * share_found(units, s.text) + 0.15 / rank
                 if wants_number and HAS_FIGURE.search(s.text):
                     score += 0.1
                 if len(s.text) < SHORT_SENTENCE:
                     score -= 0.2
+                if q.part and h.chunk.part in ("review2024", "plan2025"):
+                    score += PART_BONUS if h.chunk.part == q.part else -PART_BONUS
                 ranked.append((score, si))
         ranked.sort(key=lambda x: -x[0])
-        return Evidence(best_dense, coverage(units, hits)), ranked
+        focus = share_found(units, self.index.sentences[ranked[0][1]].text) if ranked else 0.0
+        return Evidence(best_dense, coverage(units, hits), focus), ranked
+
+    def _part(self, si: int) -> str:
+        """The part of the report a sentence belongs to."""
+        return self.index.chunks[self.index.sentences[si].chunk_index].part
 
     def _quote_span(self, si: int) -> tuple[int, int]:
         """Offsets of a sentence, extended over the next one when it is only a short lead phrase."""
@@ -183,6 +150,12 @@ class QA:
     def _compose(self, question: str, q: Query, lang: str, hits: list[Hit], ranked: list[tuple[float, int]]) -> Answer:
         """Quote the best sentences with numbered citations."""
         best = ranked[0][0]
+        if COMPARISON.search(q.raw) or {REPORT_YEAR - 1, REPORT_YEAR} <= set(q.years):
+            # a comparison quotes the best sentence of each year first
+            parts = ("review2024", "plan2025")
+            firsts = [next((si for _, si in ranked if self._part(si) == part), None) for part in parts]
+            pinned = [si for si in firsts if si is not None]
+            ranked = [(best, si) for si in pinned] + [(sc, si) for sc, si in ranked if si not in pinned]
         spans: list[tuple[int, int, Sentence]] = []
         for score, si in ranked:
             if len(spans) == MAX_QUOTES or score < KEEP_RATIO * best:

@@ -8,7 +8,7 @@ from qa.corpus import Report
 from qa.textnorm import sentence_spans
 from qa.types import Chunk, Paragraph
 
-CHUNKER_VERSION = "sentwin-1"  # bump when chunk boundaries or headers change
+CHUNKER_VERSION = "sentwin-2"  # bump when chunk boundaries or headers change
 MIN_CHARS = 50  # a window grows until it holds at least this many characters ...
 MAX_CHARS = 150  # ... and never past this (a single longer sentence stays whole)
 
@@ -58,5 +58,14 @@ def chunk_paragraph(p: Paragraph) -> list[Chunk]:
 
 
 def chunk_report(report: Report) -> list[Chunk]:
-    """All chunks of the report, in reading order."""
-    return [c for p in report.paragraphs for c in chunk_paragraph(p)]
+    """All chunks of the report, in reading order.
+
+    A subsection heading line with nothing after its title is not a chunk of its own: its words
+    are already in the header of every chunk below it.
+    """
+    return [c for p in report.paragraphs if not _heading_only(p) for c in chunk_paragraph(p)]
+
+
+def _heading_only(p: Paragraph) -> bool:
+    """Whether the paragraph is only a subsection heading (e.g. the line (一)全力优存量扩增量,…)."""
+    return p.text.startswith("(") and len(sentence_spans(p.text)) == 1 and p.part in ("review2024", "plan2025")

@@ -133,12 +133,12 @@ def parse(text: str, sha256: str = "") -> Report:
     part: Part = "other"
     in_subsection = False
     seen_part = False
-    for i, (s, e) in enumerate(spans):
+    # The title block (title, date and session, speaker) runs up to the salutation: one paragraph.
+    n_title = next((i for i, (s, e) in enumerate(spans) if text[s:e].startswith("各位代表")), 1)
+    b.open_section(("标题",), "other", spans[0][0])
+    b.add_paragraph(spans[0][0], spans[n_title - 1][1])
+    for s, e in spans[n_title:]:
         line = text[s:e]
-        if i == 0:
-            b.open_section(("标题",), "other", s)
-            b.add_paragraph(s, e)
-            continue
         if m := PART_HEADING.match(line):
             part_heading, seen_part, in_subsection = line, True, False
             part = "review2024" if m.group(3) == "回顾" else "plan2025"
@@ -158,12 +158,9 @@ def parse(text: str, sha256: str = "") -> Report:
                 b.add_paragraph(s, e, "")
             continue
         if not seen_part:
-            if b.path == ("标题",) and (line.startswith("——") or i <= 3):
-                b.add_paragraph(s, e)  # subtitle, session and speaker lines of the title block
-            else:
-                if b.path != ("开头",):
-                    b.open_section(("开头",), "other", s)
-                b.add_paragraph(s, e)
+            if b.path != ("开头",):
+                b.open_section(("开头",), "other", s)
+            b.add_paragraph(s, e)
             continue
         if SUBSECTION_HEADING.match(line):
             title = re.split(r"[,，。]", line, maxsplit=1)[0]  # (四)统筹推进教育科技人才一体改革

@@ -113,6 +113,36 @@ def intent_cues() -> dict[str, tuple[str, ...]]:
 
 
 _PART_YEAR = re.compile(rf"(?:{REPORT_YEAR}|{REPORT_YEAR - 1})年?")
+MAX_GLOSS_TARGETS = 12  # an English word glossing more report words than this is too vague to expand
+
+
+def lemma(word: str) -> str:
+    """A crude English singular: places -> place, cities -> city, boxes -> box."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ses", "xes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+@functools.cache
+def en_lexicon() -> dict[str, tuple[str, ...]]:
+    """English word -> report words, from CC-CEDICT (generated data file)."""
+    return {k: tuple(v) for k, v in _read_pairs("en_zh_lexicon.tsv") if len(v) <= MAX_GLOSS_TARGETS}
+
+
+def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(word, report words) for each content word of an English question (dictionary-based query translation)."""
+    stop, lexicon = stopwords(), en_lexicon()
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word not in stop and len(word) >= 3 and all(word != w for w, _ in out):
+            out.append((word, lexicon.get(lemma(word), ())))
+    return out
+
+
 _YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> offset
 _EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}
 
@@ -124,14 +154,24 @@ class Query:
     raw: str  # what the user typed, cleaned of control characters
     text: str  # simplified, half-width, Cantonese mapped, years made explicit
     expansions: tuple[str, ...]  # report words added by the alias file
+    aliases: tuple[tuple[str, tuple[str, ...]], ...]  # (word found in the question, its report words)
     english: bool
     part: str | None  # "plan2025" / "review2024" when the question clearly asks about one
 
     @property
+    def core(self) -> str:
+        """The question without the report's own years (the part boost already uses them)."""
+        return _PART_YEAR.sub(" ", self.text)
+
+    @property
     def lexical(self) -> str:
-        """Text for the lexical retrievers: the query (years that only pick a part dropped) plus expansions."""
-        text = _PART_YEAR.sub(" ", self.text) if self.part else self.text
-        return " ".join((text, *self.expansions))
+        """Text for the lexical retrievers: the core question plus the alias expansions."""
+        return " ".join((self.core, *self.expansions))
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """Years the question names (after 今年/去年 were made explicit)."""
+        return tuple(sorted({int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", self.text)}))
 
 
 def _ascii_word(word: str, low: str) -> bool:
@@ -182,11 +222,18 @@ def normalize_query(question: str) -> Query:
     english = is_english(text)
     low = text.lower()
     expansions: list[str] = []
+    found: list[tuple[str, tuple[str, ...]]] = []
     for key, targets in alias_map():
         hit = _ascii_word(key, low) if key.isascii() else key in text
         if hit:
+            found.append((key, targets))
             expansions.extend(t for t in targets if t not in text and t not in expansions)
-    return Query(raw, text, tuple(expansions), english, _part_of(text, years))
+    if english:
+        for word, targets in gloss_english(text):
+            if targets and all(word != k for k, _ in found):
+                found.append((word, targets))
+                expansions.extend(t for t in targets if t not in expansions)
+    return Query(raw, text, tuple(expansions), tuple(found), english, _part_of(text, years))
 
 
 # --- tokens for BM25 -----------------------------------------------------------------
