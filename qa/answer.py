@@ -67,12 +67,10 @@ class QA:
     def ask(self, question: str) -> Answer:
         """Answer one question (never raises on bad input: returns a message instead)."""
         t0 = time.perf_counter()
+        if (refused := refuse(question)) is not None:
+            return refused
         raw = clean_input(question)
         lang = "en" if is_english(raw) else "zh"
-        if not raw:
-            return _refusal(question, MESSAGES[(lang, "empty")], lang)
-        if len(raw) > MAX_QUESTION_CHARS:
-            return _refusal(question, MESSAGES[(lang, "too_long")], lang)
         q = normalize_query(raw)
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q)
@@ -194,6 +192,14 @@ def load_qa(model: str | None = None, rebuild: bool = True) -> QA:
     return QA(open_index(embedder, rebuild=rebuild), embedder)
 
 
-def _refusal(question: str, message: str, lang: str) -> Answer:
-    """An answer for input that cannot be asked (empty, too long)."""
+def refuse(question: str) -> Answer | None:
+    """The answer for input that cannot be asked (empty, whitespace, over the length cap), else None."""
+    raw = clean_input(question if isinstance(question, str) else "")
+    lang = "en" if is_english(raw) else "zh"
+    if not raw:
+        message = MESSAGES[(lang, "empty")]
+    elif len(raw) > MAX_QUESTION_CHARS:
+        message = MESSAGES[(lang, "too_long")]
+    else:
+        return None
     return Answer(question, message, True, (), (), "", lang, {"total": 0.0}, message)

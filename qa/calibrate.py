@@ -12,7 +12,7 @@ from qa.answer import QA
 from qa.textnorm import is_english
 
 GRID = [i / 10 for i in range(11)]
-FALSE_REFUSAL_COST = 2.0  # refusing an answerable question costs this many wrong answers to an unanswerable one
+MAX_FALSE_REFUSAL = 0.05  # the target: refuse at most this share of answerable dev questions
 
 
 def _rates(rows: list[tuple[Evidence, bool]], p: AbstainPolicy) -> tuple[float, float]:
@@ -23,8 +23,12 @@ def _rates(rows: list[tuple[Evidence, bool]], p: AbstainPolicy) -> tuple[float, 
 
 
 def best_policy(rows: list[tuple[Evidence, bool]]) -> AbstainPolicy:
-    """Grid search over weights (summing to 1) and thresholds for the best cost-weighted accuracy."""
-    best, best_gain = AbstainPolicy(1.0, 0.0, 0.0, 0.0), -1e9
+    """Grid search over weights (summing to 1) and thresholds.
+
+    Among the policies that refuse at most MAX_FALSE_REFUSAL of the answerable questions, take the one
+    that abstains on the most unanswerable ones; ties go to the lowest threshold (fewest refusals).
+    """
+    best, best_key = AbstainPolicy(1.0, 0.0, 0.0, 0.0), (-1.0, -1.0, 0.0)
     for wd in GRID:
         for wc in GRID:
             wf = round(1 - wd - wc, 2)
@@ -34,9 +38,11 @@ def best_policy(rows: list[tuple[Evidence, bool]]) -> AbstainPolicy:
             for t in sorted({round(ev.confidence(probe), 4) for ev, _ in rows}):
                 p = AbstainPolicy(wd, wc, wf, t)
                 answered, abstained = _rates(rows, p)
-                gain = abstained - FALSE_REFUSAL_COST * (1 - answered)
-                if gain > best_gain + 1e-9:
-                    best, best_gain = p, gain
+                if 1 - answered > MAX_FALSE_REFUSAL:
+                    break  # higher thresholds only refuse more
+                key = (abstained, answered, -t)
+                if key > best_key:
+                    best, best_key = p, key
     return best
 
 

@@ -49,11 +49,12 @@ def format_answer(a: Answer) -> str:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question."""
-    from qa.answer import load_qa
+    from qa.answer import load_qa, refuse
 
     question = " ".join(args.question)
-    qa = load_qa(args.model, rebuild=not args.no_rebuild)
-    answer = qa.ask(question)
+    answer = refuse(question)  # empty or over-long input is answered without loading the model
+    if answer is None:
+        answer = load_qa(args.model, rebuild=not args.no_rebuild).ask(question)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -110,6 +111,18 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="calibrate the abstention threshold on the dev split and write qa/data/abstain.json",
     )
+    e.add_argument(
+        "--variants",
+        default="hybrid,dense,bm25",
+        help="retrieval variants to compare, comma-separated; the first is broken down (default: hybrid,dense,bm25)",
+    )
+    e.add_argument("--report-dir", default=None, help="where <date>-<model>.md/.json/.png go (default: eval/reports)")
+    e.add_argument("--no-report", action="store_true", help="print the table only, write no report files")
+    e.add_argument("--pin", action="store_true", help="with --split test: write these scores to eval/expected.json")
+    e.add_argument(
+        "--check-expected", action="store_true", help="with --split test: exit 1 if a metric fell past its tolerance"
+    )
+    e.add_argument("--expected", default=None, help="the pinned scores file (default: eval/expected.json)")
     _add_model(e)
     e.set_defaults(func=cmd_eval)
 

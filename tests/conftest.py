@@ -1,0 +1,53 @@
+"""Shared fixtures: a deterministic fake embedder, temp index folders, and the real engine (built once)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.corpus import CORPUS_FILE
+
+
+class FakeEmbedder:
+    """Deterministic, model-free embedder: hashed character bigrams, L2-normalised."""
+
+    name = "fake-bigram-hash"
+    dim = 64
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for a, b in zip(t, t[1:], strict=False):
+                out[i, int(hashlib.md5((a + b).encode()).hexdigest(), 16) % self.dim] += 1.0
+            out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private copy of the corpus file, so a test may change it."""
+    p = tmp_path / "corpus" / CORPUS_FILE.name
+    p.parent.mkdir()
+    p.write_bytes(CORPUS_FILE.read_bytes())
+    return p
+
+
+@pytest.fixture(scope="session")
+def real_qa(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The QA engine with the default model, its index built in a temp folder."""
+    from qa.answer import QA
+    from qa.embedding import load_embedder
+    from qa.index import open_index
+
+    embedder = load_embedder(None)
+    index = open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("index"))
+    return QA(index, embedder)

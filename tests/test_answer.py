@@ -1,0 +1,91 @@
+"""Answers with the real default model: known passages, verbatim citations, parts, abstention, the JSON object."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answer import MAX_QUESTION_CHARS, refuse
+
+pytestmark = pytest.mark.model
+
+KNOWN = [  # (question, a verbatim piece of the passage that answers it, its part)
+    ("今年地区生产总值预期增长多少?", "地区生产总值增长5%左右", "plan2025"),
+    ("去年新增就业多少人?", "新增就业1.62万人", "review2024"),
+    ("今年新增就业目标是多少?", "新增就业1万人以上", "plan2025"),
+    ("长者饭堂建了多少个?", "建成长者饭堂164个", "review2024"),
+    ("五外联动是什么意思?", "外贸、外资、外包、外经、外智联动", "glossary"),
+    ("今年會新增幾多個公辦學位?", "新增优质公办基础教育学位5040个", "plan2025"),
+    ("How many new public school places will be added in 2025?", "新增优质公办基础教育学位5040个", "plan2025"),
+]
+
+
+@pytest.mark.parametrize(("question", "piece", "part"), KNOWN)
+def test_known_passage_is_retrieved_and_quoted(real_qa, question: str, piece: str, part: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(question)
+    text = real_qa.index.report.text
+    start = text.index(piece)
+    top5 = a.hits[:5]
+    assert any(h.chunk.start <= start < h.chunk.end for h in top5), [h.chunk.text[:30] for h in top5]
+    assert not a.abstained
+    assert any(c.start <= start < c.end and c.part == part for c in a.citations), a.answer
+
+
+def test_every_quote_is_verbatim_with_breadcrumb_and_part(real_qa) -> None:  # type: ignore[no-untyped-def]
+    text = real_qa.index.report.text
+    for question, _, _ in KNOWN:
+        a = real_qa.ask(question)
+        for c in a.citations:
+            assert text[c.start : c.end] == c.quote
+            assert c.quote in a.answer and f"[{c.n}]" in a.answer
+            assert " › " in c.section or c.part == "other"
+        for h in a.hits:
+            assert text[h.chunk.start : h.chunk.end] == h.chunk.text
+
+
+def test_year_words_pick_the_part(real_qa) -> None:  # type: ignore[no-untyped-def]
+    plan = real_qa.ask("今年固定资产投资目标是多少?")
+    review = real_qa.ask("去年固定资产投资完成了多少?")
+    assert plan.citations[0].part == "plan2025" and "535亿元" in plan.citations[0].quote
+    assert review.citations[0].part == "review2024" and "501.29亿元" in review.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["明天广州天气怎么样?", "天河区2024年GDP是多少?", "What is the best pizza place in New York?", "2030年荔湾的人口是多少?"],
+)
+def test_off_topic_questions_abstain_with_nearest_sections(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(question)
+    assert a.abstained and not a.citations
+    first_line = a.answer.split("\n")[0]
+    assert "报告中没有" in first_line or "does not" in first_line
+    assert a.answer.count("\n- ") >= 1  # the nearest sections are listed
+
+
+def test_english_question_gets_english_fixed_strings(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask("What is the weather tomorrow in Paris?")
+    assert a.lang == "en" and a.abstained and a.answer.startswith("The report does not")
+
+
+def test_json_object_schema(real_qa) -> None:  # type: ignore[no-untyped-def]
+    d = real_qa.ask("今年新增就业目标是多少?").to_json()
+    assert {"question", "answer", "abstained", "citations", "passages", "timings_ms"} <= d.keys()
+    assert isinstance(d["abstained"], bool) and d["timings_ms"]["total"] > 0
+    assert len(d["passages"]) >= 10
+    assert [p["score"] for p in d["passages"]] == sorted((p["score"] for p in d["passages"]), reverse=True)
+    for c in d["citations"]:
+        assert set(c) == {"n", "chunk_id", "section", "part", "quote", "start", "end"}
+    for p in d["passages"]:
+        assert set(p) == {"chunk_id", "section", "part", "text", "score", "start", "end"}
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", "\x00\x01\x1b", "问" * (MAX_QUESTION_CHARS + 1)])
+def test_bad_input_gets_a_message_not_a_crash(real_qa, bad: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(bad)
+    assert a.message and a.abstained and not a.citations and not a.hits
+    assert refuse(bad) is not None
+
+
+def test_hostile_and_nonsense_input_is_answered_safely(real_qa) -> None:  # type: ignore[no-untyped-def]
+    for q in ["<script>alert(1)</script>", "asdkjh qwe zzz", "。。。???", "1" * 200]:
+        a = real_qa.ask(q)
+        assert isinstance(a.answer, str) and a.to_json()["question"] == q

@@ -1,0 +1,60 @@
+"""The `qa` command: errors on bad input, --json output, a refused stale index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def qa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\t\n"])
+def test_empty_question_is_a_clear_error(question: str) -> None:
+    r = qa("ask", question)
+    assert r.returncode == 2
+    assert "请输入一个问题" in r.stdout and "qa:" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_empty_question_json_says_so() -> None:
+    r = qa("ask", "--json", " ")
+    d = json.loads(r.stdout)
+    assert r.returncode == 2 and d["error"] and d["abstained"] is True and d["citations"] == []
+
+
+def test_over_long_question_is_a_clear_error() -> None:
+    r = qa("ask", "问" * 5000)
+    assert r.returncode == 2 and "太长" in r.stdout
+
+
+def test_usage_error_without_a_question() -> None:
+    r = qa("ask")
+    assert r.returncode == 2 and "usage" in r.stderr
+
+
+@pytest.mark.model
+def test_ask_json_and_refused_stale_index(tmp_path: Path) -> None:
+    env = {"QA_INDEX_DIR": str(tmp_path)}
+    r = qa("ask", "--no-rebuild", "今年新增就业目标是多少", env=env)
+    assert r.returncode == 3 and "no index" in r.stderr and "Traceback" not in r.stderr
+    r = qa("ask", "--json", "今年新增就业目标是多少", env=env)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert not d["abstained"] and "1万人以上" in d["answer"] and len(d["passages"]) >= 10
+    manifest = next(tmp_path.glob("build-*/manifest.json"))
+    m = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**m, "chunker_version": "old"}))
+    r = qa("ask", "--no-rebuild", "今年新增就业目标是多少", env=env)
+    assert r.returncode == 3 and "does not match" in r.stderr and "chunker" in r.stderr
