@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +22,7 @@ class FakeEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):
-            for a, b in zip(t, t[1:], strict=False):
+            for a, b in itertools.pairwise(t):
                 out[i, int(hashlib.md5((a + b).encode()).hexdigest(), 16) % self.dim] += 1.0
             out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
         return out

@@ -51,7 +51,12 @@ def test_year_words_pick_the_part(real_qa) -> None:  # type: ignore[no-untyped-d
 
 @pytest.mark.parametrize(
     "question",
-    ["明天广州天气怎么样?", "天河区2024年GDP是多少?", "What is the best pizza place in New York?", "2030年荔湾的人口是多少?"],
+    [
+        "明天广州天气怎么样?",
+        "天河区2024年GDP是多少?",
+        "What is the best pizza place in New York?",
+        "2030年荔湾的人口是多少?",
+    ],
 )
 def test_off_topic_questions_abstain_with_nearest_sections(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
     a = real_qa.ask(question)

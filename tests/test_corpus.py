@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ def test_offsets_round_trip_for_sections_paragraphs_and_chunks() -> None:
 def test_every_body_sentence_is_in_exactly_one_chunk() -> None:
     chunks = chunk_report(REPORT)
     covered = sorted((c.start, c.end) for c in chunks)
-    for (_, e1), (s2, _) in zip(covered, covered[1:], strict=False):
+    for (_, e1), (s2, _) in itertools.pairwise(covered):
         assert e1 <= s2  # no overlaps
     body = [p for p in REPORT.paragraphs if p.part in ("review2024", "plan2025")]
     for p in body:
