@@ -1,19 +1,34 @@
-"""`qa eval`: run a question set through ``QA.ask`` and score it from character offsets."""
+"""`qa eval`: run a question set through ``QA.ask`` once per retrieval variant, score it, report it.
+
+Scoring lives in :mod:`qa.metrics`, the report files in :mod:`qa.evalreport`, the pinned
+scores in :mod:`qa.gate`, abstention calibration in :mod:`qa.calibrate`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
+import hashlib
 import io
 import json
-import statistics
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from qa import evalreport, gate, metrics
 from qa.answer import QA, AbstainPolicy
-from qa.textnorm import DATA_DIR, is_english
+from qa.textnorm import DATA_DIR
+
+VARIANTS: dict[str, tuple[str, ...]] = {  # name -> the rankings QA.retrievers fuses
+    "hybrid": ("dense", "words", "bigrams"),
+    "dense": ("dense",),
+    "bm25": ("words", "bigrams"),
+}
+REPORT_DIR = Path(__file__).resolve().parent.parent / "eval" / "reports"
+PROGRESS_MIN = 20  # show a progress bar from this many questions on
 
 
 def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -28,19 +43,21 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "question" not in reader.fieldnames:
             return [], [f"{path}: CSV needs a 'question' column"]
-        for n, row in enumerate(reader, start=2):
+        for row in reader:
+            n = reader.line_num
+            if None in row:
+                errors.append(f"{path}:{n}: more fields than the header has")
+                continue
             q = (row.get("question") or "").strip()
             if not q:
                 errors.append(f"{path}:{n}: empty question")
                 continue
+            answer = (row.get("answer") or "").strip()
             rows.append(
-                {
-                    "id": row.get("id") or f"row{n}",
-                    "question": q,
-                    **({"gold_answer": row["answer"]} if row.get("answer") else {}),
-                }
+                {"id": row.get("id") or f"line{n}", "question": q, **({"gold_answer": answer} if answer else {})}
             )
         return rows, errors
+    seen: set[str] = set()
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -52,156 +69,217 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         if not isinstance(row, dict) or not isinstance(row.get("question"), str) or "id" not in row:
             errors.append(f"{path}:{n}: needs an object with 'id' and 'question'")
             continue
+        if "gold_quotes" in row and not (
+            isinstance(row["gold_quotes"], list) and all(isinstance(g, str) for g in row["gold_quotes"])
+        ):
+            errors.append(f"{path}:{n}: 'gold_quotes' must be a list of strings")
+            continue
+        if "answerable" in row and not isinstance(row["answerable"], bool):
+            errors.append(f"{path}:{n}: 'answerable' must be true or false")
+            continue
+        if str(row["id"]) in seen:
+            errors.append(f"{path}:{n}: duplicate id {row['id']!r}")
+            continue
+        seen.add(str(row["id"]))
         rows.append(row)
     return rows, errors
 
 
-def run(qa: QA, questions: Iterable[dict[str, Any]], progress: bool = False) -> list[dict[str, Any]]:
+def resolve_gold(
+    questions: Sequence[dict[str, Any]], text: str
+) -> tuple[list[list[list[metrics.Span]] | None], list[bool | None], list[str]]:
+    """Per question: the report spans of each gold quote, whether it is answerable, and warnings.
+
+    A gold quote missing from the report is dropped with a warning. A question without
+    ``gold_quotes`` whose ``gold_answer`` (a CSV ``answer``) occurs verbatim in the report uses
+    it as its gold quote. ``answerable`` defaults to True when gold quotes were found, else unknown.
+    """
+    golds: list[list[list[metrics.Span]] | None] = []
+    answerable: list[bool | None] = []
+    warnings: list[str] = []
+    for q in questions:
+        quotes = q.get("gold_quotes")
+        if quotes is None and isinstance(q.get("gold_answer"), str) and metrics.find_spans(text, q["gold_answer"]):
+            quotes = [q["gold_answer"]]
+        spans = []
+        for quote in quotes or []:
+            if found := metrics.find_spans(text, quote):
+                spans.append(found)
+            else:
+                warnings.append(f"{q['id']}: gold quote not in the report, ignored: {quote[:40]!r}")
+        golds.append(spans or None)
+        answerable.append(q["answerable"] if isinstance(q.get("answerable"), bool) else (True if spans else None))
+    return golds, answerable, warnings
+
+
+def run(
+    qa: QA, questions: Iterable[dict[str, Any]], progress: bool = False, desc: str = "questions"
+) -> list[dict[str, Any]]:
     """One ``ask --json`` object (plus its ``id``) per question."""
     items = list(questions)
     it: Iterable[dict[str, Any]] = items
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(items, desc="questions", unit="q", file=sys.stderr)
+        it = tqdm(items, desc=desc, unit="q", file=sys.stderr)
     return [{"id": q["id"], **qa.ask(q["question"]).to_json()} for q in it]
 
 
-def gold_spans(text: str, quotes: list[str]) -> list[list[tuple[int, int]]]:
-    """For each gold quote, every (start, end) where it occurs in the report."""
-    out = []
-    for quote in quotes:
-        spans, pos = [], text.find(quote)
-        while pos >= 0:
-            spans.append((pos, pos + len(quote)))
-            pos = text.find(quote, pos + 1)
-        out.append(spans)
+def run_variants(
+    qa: QA, questions: Sequence[dict[str, Any]], names: Sequence[str], progress: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """The results of every question under each named retrieval variant (the engine's setting is restored)."""
+    shipped = qa.retrievers
+    out: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for name in names:
+            qa.retrievers = VARIANTS[name]
+            qa.ask("预热")  # warm-up, not timed
+            out[name] = run(qa, questions, progress=progress, desc=name)
+    finally:
+        qa.retrievers = shipped
     return out
 
 
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """Whether two half-open spans share a character."""
-    return a[0] < b[1] and b[0] < a[1]
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def first_rank(passages: list[dict[str, Any]], spans: list[tuple[int, int]]) -> int | None:
-    """1-based rank of the first passage overlapping any of ``spans``."""
-    for i, p in enumerate(passages, start=1):
-        if any(_overlaps((p["start"], p["end"]), s) for s in spans):
-            return i
-    return None
-
-
-def score(result: dict[str, Any], question: dict[str, Any], text: str) -> dict[str, Any]:
-    """Per-question scores, from character offsets."""
-    out: dict[str, Any] = {
-        "abstained": result["abstained"],
-        "latency_ms": result["timings_ms"].get("total", 0.0),
-        "verbatim": all(text[c["start"] : c["end"]] == c["quote"] for c in result["citations"])
-        and all(text[p["start"] : p["end"]] == p["text"] for p in result["passages"]),
-    }
-    if "answerable" not in question:
-        return out
-    out["answerable"] = bool(question["answerable"])
-    golds = gold_spans(text, question.get("gold_quotes") or [])
-    if not golds:
-        return out
-    ranks = [first_rank(result["passages"], spans) for spans in golds]
-    for k in (1, 5, 10):
-        out[f"recall@{k}"] = sum(r is not None and r <= k for r in ranks) / len(ranks)
-    out["rr"] = statistics.mean(1 / r if r else 0.0 for r in ranks)
-    cited = [(c["start"], c["end"]) for c in result["citations"]]
-    all_gold = [s for spans in golds for s in spans]
-    out["answer_hit"] = any(_overlaps(c, g) for c in cited for g in all_gold)
-    if cited:
-        out["citation_precision"] = sum(any(_overlaps(c, g) for g in all_gold) for c in cited) / len(cited)
-    return out
-
-
-def summarize(scores: list[dict[str, Any]]) -> dict[str, float]:
-    """Mean of each metric over the questions that have it, plus abstention rates and latency."""
-    out: dict[str, float] = {"n": len(scores)}
-    for key in ("recall@1", "recall@5", "recall@10", "rr", "answer_hit", "citation_precision", "verbatim"):
-        vals = [float(s[key]) for s in scores if key in s]
-        if vals:
-            out["mrr" if key == "rr" else key] = statistics.mean(vals)
-    unans = [s for s in scores if s.get("answerable") is False]
-    ans = [s for s in scores if s.get("answerable") is True]
-    if unans:
-        out["abstention_accuracy"] = statistics.mean(float(s["abstained"]) for s in unans)
-    if ans:
-        out["false_refusal"] = statistics.mean(float(s["abstained"]) for s in ans)
-    lat = sorted(s["latency_ms"] for s in scores)
-    if lat:
-        out["latency_p50_ms"] = lat[len(lat) // 2]
-        out["latency_p95_ms"] = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))]
-    return out
-
-
-def calibrate(qa: QA, questions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Choose (weight, threshold) per language maximising balanced accuracy on the given questions."""
-    result: dict[str, Any] = {"policies": {}, "report": {}}
-    for lang in ("zh", "en"):
-        rows = [
-            (qa.evidence(q["question"]), bool(q["answerable"]))
-            for q in questions
-            if ("en" if is_english(q["question"]) else "zh") == lang
-        ]
-        if not rows or all(a for _, a in rows) or not any(a for _, a in rows):
-            result["policies"][lang] = qa.policies[lang].__dict__
-            continue
-        best: tuple[float, float, float] = (-1.0, 0.5, 0.0)
-        for w in [i / 10 for i in range(11)]:
-            confs = sorted({round(ev.confidence(AbstainPolicy(w, 0)), 4) for ev, _ in rows})
-            for t in confs:
-                pol = AbstainPolicy(w, t)
-                ans = [ev.confidence(pol) >= t for ev, a in rows if a]
-                una = [ev.confidence(pol) < t for ev, a in rows if not a]
-                bal = 0.5 * (sum(ans) / len(ans) + sum(una) / len(una)) - 0.5 * (ans.count(False) / len(ans))
-                if bal > best[0]:
-                    best = (bal, w, t)
-        _, w, t = best
-        pol = AbstainPolicy(w, t)
-        ans = [ev.confidence(pol) >= t for ev, a in rows if a]
-        una = [ev.confidence(pol) < t for ev, a in rows if not a]
-        result["policies"][lang] = {"weight": w, "threshold": t}
-        result["report"][lang] = {
-            "n_answerable": len(ans),
-            "n_unanswerable": len(una),
-            "answered_when_answerable": sum(ans) / len(ans),
-            "abstained_when_unanswerable": sum(una) / len(una),
+def evaluate(
+    qa: QA, questions: Sequence[dict[str, Any]], names: Sequence[str] = ("hybrid",), progress: bool = False
+) -> dict[str, Any]:
+    """Run and score ``questions`` under each variant: summaries, breakdowns, per-question rows, notes."""
+    text = qa.index.report.text
+    golds, answerable, warnings = resolve_gold(questions, text)
+    results = run_variants(qa, questions, names, progress)
+    variants: dict[str, Any] = {}
+    all_scores: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        scores = [metrics.score(r, g, a, text) for r, g, a in zip(results[name], golds, answerable, strict=True)]
+        all_scores[name] = scores
+        variants[name] = {
+            "retrievers": list(VARIANTS[name]),
+            "summary": metrics.summarize(scores),
+            "support": metrics.support(scores),
+            "breakdown": metrics.breakdown(questions, scores),
         }
-    return result
+    first = names[0]
+    rows = []
+    for i, q in enumerate(questions):
+        row: dict[str, Any] = {k: q[k] for k in ("id", "question", "persona", "lang", "kind", "split") if k in q}
+        row["answerable"] = answerable[i]
+        row["why"] = metrics.failures(q, all_scores[first][i])
+        row["cited"] = [[c["start"], c["end"]] for c in results[first][i]["citations"]]
+        row["scores"] = {n: all_scores[n][i] for n in names}
+        rows.append(row)
+    return {
+        "variants": variants,
+        "notes": metrics.skipped(all_scores[first]),
+        "warnings": warnings,
+        "questions": rows,
+        "results": results,
+    }
+
+
+def best_latency(qa: QA, questions: Sequence[dict[str, Any]], passes: int = 3) -> dict[str, float]:
+    """The lowest p50 and p95 latency of the shipped engine over ``passes`` runs (what the gate compares).
+
+    Taking the best of a few passes, as ``timeit`` does, keeps other processes' load out of the gate;
+    a pipeline that is really slow is slow in every pass.
+    """
+    text = qa.index.report.text
+    runs = [metrics.summarize([metrics.score(r, None, None, text) for r in run(qa, questions)]) for _ in range(passes)]
+    return {k: min(r[k] for r in runs) for k in ("latency_p50_ms", "latency_p95_ms")}
+
+
+def parse_variants(spec: str) -> list[str]:
+    """``hybrid,dense,bm25`` -> the list of names (unknown names raise ValueError)."""
+    names = [v.strip() for v in spec.split(",") if v.strip()]
+    if bad := [v for v in names if v not in VARIANTS]:
+        raise ValueError(f"unknown variant(s) {bad}; choose from {sorted(VARIANTS)}")
+    return names or ["hybrid"]
 
 
 def main(args: argparse.Namespace) -> int:
-    """`qa eval`: run, write results, print the summary (and calibrate when asked)."""
+    """`qa eval`: run, print the table, write the report, optionally calibrate, pin or check the gate."""
     from qa.answer import load_qa
 
+    pin = getattr(args, "pin", False)
+    check = getattr(args, "check_expected", False)
+    names = parse_variants(getattr(args, "variants", "hybrid,dense,bm25"))
+    if (pin or check) and (args.split != "test" or names[0] != "hybrid"):
+        print("qa eval: --pin and --check-expected need --split test with hybrid as the first variant", file=sys.stderr)
+        return 2
     path = Path(args.questions)
     questions, errors = load_questions(path)
     for e in errors:
         print(f"qa eval: {e}", file=sys.stderr)
     if args.split:
         questions = [q for q in questions if q.get("split") == args.split]
+        if not questions:
+            print(f"qa eval: no question has split {args.split!r}", file=sys.stderr)
+            return 2
     qa = load_qa(args.model, rebuild=not args.no_rebuild)
     if args.calibrate:
+        from qa.calibrate import calibrate
+
         dev = [q for q in questions if q.get("split") == "dev" and "answerable" in q]
         cal = calibrate(qa, dev)
         cal["note"] = f"Written by `qa eval --calibrate` on {len(dev)} dev questions of {path.name}."
         (DATA_DIR / "abstain.json").write_text(json.dumps(cal, ensure_ascii=False, indent=2) + "\n")
         print(json.dumps(cal, ensure_ascii=False, indent=2))
         qa.policies = AbstainPolicy.load()
-    qa.ask("预热")  # warm-up, not timed
-    results = run(qa, questions, progress=len(questions) > 20)
+    data = evaluate(qa, questions, names, progress=len(questions) >= PROGRESS_MIN)
+    for w in data["warnings"]:
+        print(f"qa eval: {w}", file=sys.stderr)
+    results = data.pop("results")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, "w", encoding="utf-8") as f:
-            for r in results:
+            for r in results[names[0]]:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    text = qa.index.report.text
-    scores = [score(r, q, text) for r, q in zip(results, questions, strict=True)]
-    summary = summarize(scores)
-    for k, v in summary.items():
-        print(f"{k:22s} {v:.3f}" if isinstance(v, float) else f"{k:22s} {v}")
+    manifest = qa.index.manifest.__dict__
+    meta = {
+        "date": dt.date.today().isoformat(),
+        "model": manifest["model"],
+        "manifest": manifest,
+        "questions_file": str(path),
+        "set_sha256": file_sha256(path),
+        "split": args.split,
+        "n_questions": len(questions),
+        "commit": evalreport.git_commit(),
+        "cpus": os.cpu_count(),
+    }
+    data = {"meta": meta, **data, "errors": errors}
+    summaries = {v: d["summary"] for v, d in data["variants"].items()}
+    print(evalreport.variants_table(summaries))
+    for field, groups in data["variants"][names[0]]["breakdown"].items():
+        print(f"\n{names[0]} by {field}\n" + evalreport.breakdown_table(groups, field))
+    for note in data["notes"]:
+        print(f"note: {note}")
+    if not getattr(args, "no_report", False):
+        paths = evalreport.write(data, Path(getattr(args, "report_dir", None) or REPORT_DIR))
+        print("report: " + ", ".join(str(p) for p in paths))
+    gate_meta = {k: meta[k] for k in ("set_sha256", "model", "split")}
+    if pin or check:
+        gated = {**summaries["hybrid"], **best_latency(qa, questions)}
+        print(
+            f"gate: latency, best of 3 passes: p50 {gated['latency_p50_ms']:.1f} ms,"
+            f" p95 {gated['latency_p95_ms']:.1f} ms"
+        )
+    expected_path = Path(getattr(args, "expected", None) or gate.EXPECTED_FILE)
+    if pin:
+        if errors or data["warnings"]:
+            print("qa eval: not pinning a run with input errors or warnings", file=sys.stderr)
+            return 1
+        gate.write_expected(gate.pin(gated, data["variants"]["hybrid"]["support"], gate_meta), expected_path)
+        print(f"pinned: {expected_path}")
+    if check:
+        problems = gate.compare(gate.load_expected(expected_path), gated, gate_meta)
+        for p in problems:
+            print(f"gate: {p}", file=sys.stderr)
+        print("gate: " + (f"FAILED ({len(problems)})" if problems else "passed"))
+        if problems:
+            return 1
     return 1 if errors else 0

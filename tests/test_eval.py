@@ -1,0 +1,258 @@
+"""Eval machinery: metrics on hand-made cases, question loading, the gate, the report, and the real gate run."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from qa import evalreport, evaluate, gate, metrics
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXT = "0123456789abcdefghijklmnopqrstuvwxyz"  # a toy "report": offsets are easy to read
+
+
+def result(passages: list[tuple[int, int]], cited: list[tuple[int, int]], abstained: bool = False, ms: float = 5.0):
+    """An ``ask --json``-shaped dict whose texts are the toy report between the given offsets."""
+    return {
+        "abstained": abstained,
+        "citations": [{"start": s, "end": e, "quote": TEXT[s:e]} for s, e in cited],
+        "passages": [{"start": s, "end": e, "text": TEXT[s:e]} for s, e in passages],
+        "timings_ms": {"total": ms},
+    }
+
+
+# --- offsets --------------------------------------------------------------------------------------------------
+
+
+def test_find_spans_and_covers() -> None:
+    assert metrics.find_spans("abcabc", "bc") == [(1, 3), (4, 6)]
+    assert metrics.find_spans("aaa", "aa") == [(0, 2), (1, 3)]
+    assert metrics.find_spans("abc", "x") == []
+    assert metrics.covers([(0, 5), (5, 9)], (2, 8))  # two adjacent passages together
+    assert not metrics.covers([(0, 5), (6, 9)], (2, 8))  # a one-character gap
+    assert not metrics.covers([(3, 9)], (2, 8))  # starts one character late
+    assert metrics.covers([(2, 8)], (2, 8))
+
+
+def test_first_rank_is_where_the_union_first_covers() -> None:
+    passages = [(20, 30), (0, 5), (5, 10)]
+    assert metrics.first_rank(passages, [(3, 8)]) == 3  # needs passages 2 and 3
+    assert metrics.first_rank(passages, [(40, 41), (21, 22)]) == 1  # any occurrence will do
+    assert metrics.first_rank(passages, [(30, 31)]) is None  # a touching span does not count
+
+
+def test_percentile_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 21)]
+    assert metrics.percentile(values, 50) == 10.0
+    assert metrics.percentile(values, 95) == 19.0
+    assert metrics.percentile([7.0], 95) == 7.0
+
+
+# --- per-question scores ---------------------------------------------------------------------------------------
+
+
+def test_score_two_gold_quotes() -> None:
+    gold = [[(10, 14)], [(30, 33)]]  # "abcd", "uvw"
+    passages = [(0, 9), (10, 20), (20, 29), (29, 36)] + [(0, 1)] * 6
+    s = metrics.score(result(passages, cited=[(10, 15), (0, 3)]), gold, True, TEXT)
+    assert s["ranks"] == [2, 4]
+    assert s["recall@1"] == 0.0 and s["recall@5"] == 1.0 and s["recall@10"] == 1.0
+    assert s["rr"] == pytest.approx((1 / 2 + 1 / 4) / 2)
+    assert s["answer_hit"] is True  # the first citation covers "abcd"
+    assert s["citation_precision"] == 0.5  # the second citation touches no gold quote
+    assert s["verbatim"] is True
+
+
+def test_partial_citation_is_not_a_hit_but_counts_for_precision() -> None:
+    s = metrics.score(result([(10, 12)], cited=[(10, 12)]), [[(10, 14)]], True, TEXT)
+    assert s["answer_hit"] is False and s["citation_precision"] == 1.0
+    assert s["ranks"] == [None] and s["rr"] == 0.0
+
+
+def test_verbatim_fails_on_a_shifted_quote() -> None:
+    r = result([(0, 5)], cited=[(10, 14)])
+    r["citations"][0]["start"] = 11
+    assert metrics.score(r, None, None, TEXT)["verbatim"] is False
+
+
+def test_score_without_gold_keeps_only_what_it_can() -> None:
+    s = metrics.score(result([(0, 5)], cited=[]), None, None, TEXT)
+    assert set(s) == {"abstained", "latency_ms", "verbatim"}
+
+
+def test_summarize_known_numbers() -> None:
+    scores = [
+        metrics.score(result([(10, 14)], [(10, 14)], ms=10.0), [[(10, 14)]], True, TEXT),  # rank 1, hit
+        metrics.score(result([(0, 5)], [], abstained=True, ms=20.0), [[(10, 14)]], True, TEXT),  # false refusal
+        metrics.score(result([(0, 5)], [], abstained=True, ms=30.0), None, False, TEXT),  # right abstention
+        metrics.score(result([(0, 5)], [(0, 3)], ms=40.0), None, False, TEXT),  # answered the unanswerable
+    ]
+    s = metrics.summarize(scores)
+    assert s["n"] == 4
+    assert s["recall@1"] == 0.5 and s["mrr"] == 0.5 and s["answer_hit"] == 0.5
+    assert s["citation_precision"] == 1.0  # only the question with gold and citations counts
+    assert s["abstention_accuracy"] == 0.5 and s["false_refusal"] == 0.5
+    assert s["latency_p50_ms"] == 20.0 and s["latency_p95_ms"] == 40.0
+    assert metrics.support(scores)["citation_precision"] == 1
+    assert metrics.failures({}, scores[3]) == ["answered an unanswerable question"]
+
+
+def test_skipped_metrics_say_so() -> None:
+    no_gold = [metrics.score(result([(0, 5)], []), None, None, TEXT)] * 3
+    notes = " ".join(metrics.skipped(no_gold))
+    assert "Recall@k, MRR, answer hit, citation precision: skipped" in notes
+    assert "Abstention accuracy, false-refusal rate: skipped" in notes
+    assert set(metrics.summarize(no_gold)) == {"n", "verbatim", "latency_p50_ms", "latency_p95_ms"}
+
+
+def test_breakdown_groups_and_drops_single_valued_fields() -> None:
+    qs = [{"lang": "en", "split": "test"}, {"lang": "zh-Hans", "split": "test"}, {"lang": "en", "split": "test"}]
+    scores = [metrics.score(result([(10, 14)], []), [[(10, 14)]], True, TEXT)] * 3
+    b = metrics.breakdown(qs, scores)
+    assert list(b) == ["lang"]
+    assert b["lang"]["en"]["n"] == 2 and b["lang"]["zh-Hans"]["recall@1"] == 1.0
+
+
+# --- loading ---------------------------------------------------------------------------------------------------
+
+
+def test_jsonl_errors_name_lines_and_the_rest_still_load(tmp_path: Path) -> None:
+    f = tmp_path / "mine.jsonl"
+    lines = ['{"id": "a", "question": "一"}', "{oops", "", '{"question": "no id"}', '{"id": "b", "question": "二"}']
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows, errors = evaluate.load_questions(f)
+    assert [r["id"] for r in rows] == ["a", "b"]
+    assert len(errors) == 2 and ":2:" in errors[0] and ":4:" in errors[1]
+
+
+def test_csv_with_optional_answer(tmp_path: Path) -> None:
+    f = tmp_path / "mine.csv"
+    f.write_text('question,answer\n"Q one","abcd"\n,\n"Q two",\n', encoding="utf-8")
+    rows, errors = evaluate.load_questions(f)
+    assert [r["question"] for r in rows] == ["Q one", "Q two"]
+    assert rows[0]["gold_answer"] == "abcd" and "gold_answer" not in rows[1]
+    assert errors == [f"{f}:3: empty question"]
+    golds, answerable, warnings = evaluate.resolve_gold(rows, TEXT)
+    assert golds == [[[(10, 14)]], None] and answerable == [True, None] and warnings == []
+
+
+def test_missing_gold_quote_is_a_warning_not_a_zero() -> None:
+    golds, answerable, warnings = evaluate.resolve_gold([{"id": "x", "question": "?", "gold_quotes": ["ZZ"]}], TEXT)
+    assert golds == [None] and answerable == [None] and "x: gold quote not in the report" in warnings[0]
+
+
+def test_question_set_passes_its_checker() -> None:
+    spec = importlib.util.spec_from_file_location("check_set", ROOT / "eval" / "check_set.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["check_set"] = mod  # dataclasses look their module up here
+    spec.loader.exec_module(mod)
+    assert mod.check(ROOT / "eval" / "qa.jsonl") == []
+
+
+# --- the gate --------------------------------------------------------------------------------------------------
+
+
+def test_gate_names_each_metric_that_dropped() -> None:
+    expected = gate.pin(
+        {"recall@5": 0.90, "false_refusal": 0.05, "verbatim": 1.0, "latency_p95_ms": 10.0},
+        {"recall@5": 100, "false_refusal": 100, "verbatim": 100, "latency_p95_ms": 100},
+        {"set_sha256": "abc", "model": "m", "split": "test"},
+    )
+    assert expected["metrics"]["recall@5"]["tolerance"] == 0.02  # two questions of 100
+    assert expected["metrics"]["latency_p95_ms"]["tolerance"] == 40.0  # up to the 50 ms target
+    assert gate.tolerance("latency_p95_ms", 40.0, 100) == 60.0  # twice the pinned value + 20 ms
+    now = {"recall@5": 0.87, "false_refusal": 0.06, "verbatim": 0.99, "latency_p95_ms": 50.0}
+    problems = gate.compare(expected, now, {"set_sha256": "abc", "model": "m", "split": "test"})
+    assert len(problems) == 2
+    assert problems[0].startswith("recall@5: 0.87 vs pinned 0.9 (-0.03")
+    assert problems[1].startswith("verbatim: 0.99")
+    assert gate.compare(expected, {**now, "recall@5": 0.95, "verbatim": 1.0}) == []  # better is fine
+    worse = gate.compare(expected, {**now, "recall@5": 0.9, "verbatim": 1.0, "false_refusal": 0.08})
+    assert worse and worse[0].startswith("false_refusal: 0.08 vs pinned 0.05 (+0.03")
+    slow = gate.compare(expected, {**now, "recall@5": 0.9, "verbatim": 1.0, "latency_p95_ms": 50.5})
+    assert len(slow) == 1 and slow[0].startswith("latency_p95_ms: 50.5 vs pinned 10 (+40.5")
+    moved = gate.compare(expected, {**now, "recall@5": 0.9, "verbatim": 1.0}, {"set_sha256": "new"})
+    assert any(p.startswith("set_sha256 changed") for p in moved)
+
+
+# --- end to end without the model ------------------------------------------------------------------------------
+
+
+class StubQA:
+    """Answers with the toy report: a question naming offsets "s-e" is cited and ranked there."""
+
+    def __init__(self) -> None:
+        self.index = SimpleNamespace(report=SimpleNamespace(text=TEXT), manifest=SimpleNamespace(model="stub/model-x"))
+        self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")
+        self.seen: list[tuple[str, ...]] = []
+
+    def ask(self, question: str) -> Any:
+        """Cite the span the question names, or abstain."""
+        self.seen.append(self.retrievers)
+        if "-" not in question:
+            return SimpleNamespace(to_json=lambda: result([(0, 5)], [], abstained=True))
+        s, e = (int(x) for x in question.split("-"))
+        return SimpleNamespace(to_json=lambda: result([(s, e)], [(s, e)]))
+
+
+def test_main_runs_variants_writes_report_and_reports_bad_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub = StubQA()
+    monkeypatch.setattr("qa.answer.load_qa", lambda *a, **k: stub)
+    f = tmp_path / "set.jsonl"
+    rows = [
+        {"id": "a", "question": "10-14", "gold_quotes": ["abcd"], "lang": "en"},
+        {"id": "b", "question": "no idea", "answerable": False, "lang": "zh-Hans"},
+    ]
+    f.write_text(json.dumps(rows[0]) + "\nnot json\n" + json.dumps(rows[1]) + "\n", encoding="utf-8")
+    from qa.cli import parser
+
+    args: argparse.Namespace = parser().parse_args(
+        ["eval", "--questions", str(f), "--report-dir", str(tmp_path / "r"), "--variants", "hybrid,dense"]
+    )
+    assert evaluate.main(args) == 1  # the malformed line makes the exit code non-zero
+    out, err = capsys.readouterr()
+    assert f"{f}:2: not JSON" in err
+    assert "Recall@1" in out and "hybrid" in out and "dense" in out
+    assert ("dense",) in stub.seen and stub.retrievers == ("dense", "words", "bigrams")
+    stem = evalreport.report_stem(dt.date.today().isoformat(), "stub/model-x")
+    assert stem.endswith("-model-x")
+    names = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert names == [f"{stem}.json", f"{stem}.md", f"{stem}.png"]
+    data = json.loads((tmp_path / "r" / names[0]).read_text())
+    assert data["variants"]["hybrid"]["summary"]["recall@1"] == 1.0
+    assert data["variants"]["hybrid"]["summary"]["abstention_accuracy"] == 1.0
+    assert data["meta"]["set_sha256"] == evaluate.file_sha256(f)
+    md = (tmp_path / "r" / names[1]).read_text()
+    assert "stub/model-x" in md and data["meta"]["set_sha256"] in md and "not JSON" in md
+
+
+# --- the real engine ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_quality_gate(real_qa: Any) -> None:
+    """The test split through the shipped engine must not fall past eval/expected.json's tolerances."""
+    expected = gate.load_expected()
+    qs, errors = evaluate.load_questions(ROOT / "eval" / "qa.jsonl")
+    assert errors == []
+    qs = [q for q in qs if q.get("split") == "test"]
+    data = evaluate.evaluate(real_qa, qs, ("hybrid",))
+    meta = {
+        "set_sha256": evaluate.file_sha256(ROOT / "eval" / "qa.jsonl"),
+        "model": real_qa.index.manifest.model,
+        "split": "test",
+    }
+    summary = {**data["variants"]["hybrid"]["summary"], **evaluate.best_latency(real_qa, qs)}
+    problems = gate.compare(expected, summary, meta)
+    assert not problems, "quality gate failed:\n  " + "\n  ".join(problems)
