@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import time
 
@@ -13,9 +14,11 @@ import numpy as np
 from qa.abstain import AbstainPolicy, Evidence, content_units, coverage, other_years, share_found, unknown_names
 from qa.embedding import Embedder
 from qa.index import Index
+from qa.ledger import Row, build_ledger
+from qa.ledger_match import match_pairs
 from qa.retrieve import Retriever
 from qa.textnorm import REPORT_YEAR, Query, clean_input, is_english, normalize_query, word_tokens
-from qa.types import PART_LABELS, Answer, Citation, Hit, Sentence
+from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
 N_PASSAGES = 12  # ranked passages returned with every answer
@@ -43,6 +46,8 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("en", "abstain_name"): "The report does not mention {names}.",
     ("zh", "nearest"): "最接近的章节:",
     ("en", "nearest"): "Nearest sections:",
+    ("zh", "beside"): "对照({part}):",
+    ("en", "beside"): "For comparison ({part}): ",
     ("zh", "lead"): "报告原文:",
     ("en", "lead"): "The report says (quoted in Chinese):",
 }
@@ -61,6 +66,12 @@ class QA:
         self.chunk_pos = {c.id: i for i, c in enumerate(index.chunks)}
         self.policies = policies or AbstainPolicy.load()
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")  # which rankings are fused (eval varies it)
+        self.chunk_starts = [c.start for c in index.chunks]
+        self.ledger_rows = [r for r in build_ledger(index.report) if r.is_figure]
+        pairs = match_pairs(self.ledger_rows)  # 2025 row id -> 2024 row
+        reverse = {r.id: p for p in self.ledger_rows if (r := pairs.get(p.id))}
+        self.ledger_pairs: dict[str, Row] = {**pairs, **reverse}  # row id -> the other year's row
+        embedder.encode(["预热", "warm-up"])  # the model's first call is slow (~0.7 s): pay it at start-up
         word_tokens("预热")  # load jieba's dictionary now, not on the first question
         unknown_names(normalize_query("荔湾"), "")  # and jieba's part-of-speech model
 
@@ -133,6 +144,24 @@ class QA:
         focus = share_found(units, self.index.sentences[ranked[0][1]].text) if ranked else 0.0
         return Evidence(best_dense, coverage(units, hits), focus), ranked
 
+    def _other_year_rows(self, citations: list[Citation]) -> list[Row]:
+        """Ledger rows of the other year matching a figure in the cited sentences (2025 target <-> 2024 result)."""
+        out: list[Row] = []
+        taken = [(c.start, c.end) for c in citations]
+        for c in citations:
+            for row in self.ledger_rows:
+                other = self.ledger_pairs.get(row.id) if c.start <= row.start and row.end <= c.end else None
+                if other is None or any(s < other.end and other.start < e for s, e in taken):
+                    continue
+                out.append(other)
+                taken.append((other.start, other.end))
+        return out[:MAX_QUOTES]
+
+    def _chunk_at(self, offset: int) -> Chunk:
+        """The chunk holding a character offset."""
+        i = bisect.bisect_right(self.chunk_starts, offset) - 1
+        return self.index.chunks[max(i, 0)]
+
     def _part(self, si: int) -> str:
         """The part of the report a sentence belongs to."""
         return self.index.chunks[self.index.sentences[si].chunk_index].part
@@ -162,13 +191,18 @@ class QA:
             if any(start < e and s < end for s, e, _ in spans):
                 continue
             spans.append((start, end, self.index.sentences[si]))
-        citations = []
+        citations: list[Citation] = []
         lines = [MESSAGES[(lang, "lead")]]
         for n, (start, end, s) in enumerate(spans, start=1):
             chunk = self.index.chunks[s.chunk_index]
             quote = self.index.report.text[start:end]
             citations.append(Citation(n, chunk.id, chunk.breadcrumb, chunk.part, quote, start, end))
             lines.append(f"「{quote}」[{n}]({PART_LABELS[chunk.part]})")
+        for row in self._other_year_rows(citations):
+            n = len(citations) + 1
+            chunk = self._chunk_at(row.start)
+            citations.append(Citation(n, chunk.id, chunk.breadcrumb, row.part, row.quote, row.start, row.end))
+            lines.append(MESSAGES[(lang, "beside")].format(part=PART_LABELS[row.part]) + f"「{row.quote}」[{n}]")
         return Answer(question, "\n".join(lines), False, tuple(citations), tuple(hits[:N_PASSAGES]), q.text, lang)
 
     def _abstain(self, question: str, q: Query, lang: str, hits: list[Hit], text: str) -> Answer:
