@@ -69,11 +69,15 @@ GLOSSARY_TERM_RE: re.Pattern[str] = re.compile(r"^(\d+)\. ")
 
 # Coverage keys every complete set is expected to touch (reported, not enforced).
 EXPECTED_KEYS: tuple[str, ...] = (
-    ("开头", "一·总体回顾")
-    + tuple(f"一({n})" for n in "一二三四五六七八")
-    + ("一·困难和挑战", "二·总体要求", "二·主要预期目标")
-    + tuple(f"二({n})" for n in ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"))
-    + ("结尾", "附件")
+    "开头",
+    "一·总体回顾",
+    *tuple(f"一({n})" for n in "一二三四五六七八"),
+    "一·困难和挑战",
+    "二·总体要求",
+    "二·主要预期目标",
+    *tuple(f"二({n})" for n in ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一")),
+    "结尾",
+    "附件",
 )
 
 

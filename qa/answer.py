@@ -111,12 +111,13 @@ class QA:
         }
         return Answer(**{**answer.__dict__, "timings_ms": timings})
 
-    def evidence(self, question: str) -> Evidence:
-        """The abstention features for a question (used by calibration)."""
+    def evidence(self, question: str) -> Evidence | None:
+        """The abstention features for a question, or None when a plain rule decides it (for calibration)."""
         q = normalize_query(question)
         qvec = self.retriever.embed(q)
         hits = self.retriever.search(q, k=N_PASSAGES, qvec=qvec, use=self.retrievers)
-        return self._score_sentences(q, qvec, hits)[0]
+        ev, ranked = self._score_sentences(q, qvec, hits)
+        return None if unknown_names(q, self.index.report.text) or not ranked else ev
 
     def _score_sentences(self, q: Query, qvec: np.ndarray, hits: list[Hit]) -> tuple[Evidence, list[tuple[float, int]]]:
         """Evidence for abstention and (score, sentence index) best first among the top chunks' sentences."""

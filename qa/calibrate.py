@@ -47,14 +47,15 @@ def best_policy(rows: list[tuple[Evidence, bool]]) -> AbstainPolicy:
 
 
 def calibrate(qa: QA, questions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-language policies fitted on ``questions`` (which carry ``answerable``), with their dev rates."""
+    """Per-language policies fitted on ``questions`` (which carry ``answerable``), with their dev rates.
+
+    Questions that a plain rule already decides (an unknown name, a year the report does not cover)
+    are left out: the policy only has to separate the rest.
+    """
     result: dict[str, Any] = {"policies": {}, "report": {}}
     for lang in ("zh", "en"):
-        rows = [
-            (qa.evidence(q["question"]), bool(q["answerable"]))
-            for q in questions
-            if ("en" if is_english(q["question"]) else "zh") == lang
-        ]
+        mine = [q for q in questions if ("en" if is_english(q["question"]) else "zh") == lang]
+        rows = [(ev, bool(q["answerable"])) for q in mine if (ev := qa.evidence(q["question"])) is not None]
         if not rows or all(a for _, a in rows) or not any(a for _, a in rows):
             result["policies"][lang] = qa.policies[lang].__dict__
             continue

@@ -32,10 +32,10 @@ import numpy as np
 from qa.chunking import CHUNKER_VERSION, chunk_report
 from qa.corpus import CORPUS_FILE, Report, load_report
 from qa.embedding import Embedder
-from qa.textnorm import bigram_tokens, sentence_spans, word_tokens
+from qa.textnorm import bigram_tokens, sentence_spans, tokenizer_fingerprint, word_tokens
 from qa.types import Chunk, Sentence
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", Path(__file__).resolve().parent.parent / "index"))
 
 
@@ -65,6 +65,7 @@ class Manifest:
     corpus_file: str
     corpus_sha256: str
     chunker_version: str
+    tokenizer: str  # fingerprint of the jieba dictionary and stopword files the BM25 tokens were made with
     built_at: str
     build_seconds: float
     n_chunks: int
@@ -81,6 +82,8 @@ class Manifest:
             out.append(f"corpus sha256 {self.corpus_sha256[:12]}… != {corpus_sha256[:12]}…")
         if self.chunker_version != CHUNKER_VERSION:
             out.append(f"chunker {self.chunker_version!r} != {CHUNKER_VERSION!r}")
+        if self.tokenizer != tokenizer_fingerprint():
+            out.append(f"tokenizer data {self.tokenizer} != {tokenizer_fingerprint()}")
         return out
 
 
@@ -152,6 +155,7 @@ def build(embedder: Embedder, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS
             corpus.name,
             report.sha256,
             CHUNKER_VERSION,
+            tokenizer_fingerprint(),
             datetime.now(UTC).isoformat(timespec="seconds"),
             round(time.perf_counter() - t0, 3),
             len(chunks),
@@ -191,7 +195,10 @@ def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE) ->
         raise IndexMissing(f"no index in {index_dir} (run `qa build`)")
     path = index_dir / current.read_text().strip()
     try:
-        manifest = Manifest(**json.loads((path / "manifest.json").read_text()))
+        fields = json.loads((path / "manifest.json").read_text())
+        if fields.get("format") != INDEX_FORMAT:
+            raise IndexStale(f"index in {path} has format {fields.get('format')}, this version reads {INDEX_FORMAT}")
+        manifest = Manifest(**fields)
     except (OSError, ValueError, TypeError) as e:
         raise IndexBroken(f"cannot read {path / 'manifest.json'}: {e}") from e
     report = load_report(corpus)

@@ -85,19 +85,47 @@ def _paragraph_rows(report: Report, p: Paragraph) -> list[dict[str, object]]:
         inside = [q for q in figs if c.start <= q.start and q.end <= c.end]
         quote = text[c.start : c.end]
         verb, obj = verb_object(quote)
-        base = {"part": p.part, "section": p.breadcrumb, "quote": quote, "start": c.start, "end": c.end,
-                "deadline": deadline(text, c) if p.part == "plan2025" else "", "verb": verb, "object": obj}
+        base = {
+            "part": p.part,
+            "section": p.breadcrumb,
+            "quote": quote,
+            "start": c.start,
+            "end": c.end,
+            "deadline": deadline(text, c) if p.part == "plan2025" else "",
+            "verb": verb,
+            "object": obj,
+        }
         for q, ctx in zip(inside, describe(text, inside, c), strict=True):
-            out.append({**base, "kind": "figure", "indicator": ctx.indicator, "value": q.value,
-                        "value_max": q.value_max, "unit": q.unit, "base_value": q.base_value,
-                        "base_unit": q.base_unit, "qualifier": qualifiers(text, q, c)})
+            out.append(
+                {
+                    **base,
+                    "kind": "figure",
+                    "indicator": ctx.indicator,
+                    "value": q.value,
+                    "value_max": q.value_max,
+                    "unit": q.unit,
+                    "base_value": q.base_value,
+                    "base_unit": q.base_unit,
+                    "qualifier": qualifiers(text, q, c),
+                }
+            )
         if inside or p.part != "plan2025" or _skip_commitments(p) or _is_heading(report, p, c):
             continue
         if len(quote) < MIN_COMMITMENT_CHARS or text[c.end : c.end + 1] in ":：" or not verb:
             continue
-        out.append({**base, "kind": "commitment", "indicator": commitment_phrase(quote), "value": None,
-                    "value_max": None, "unit": "", "base_value": None, "base_unit": "",
-                    "qualifier": qualifiers_free(quote)})
+        out.append(
+            {
+                **base,
+                "kind": "commitment",
+                "indicator": commitment_phrase(quote),
+                "value": None,
+                "value_max": None,
+                "unit": "",
+                "base_value": None,
+                "base_unit": "",
+                "qualifier": qualifiers_free(quote),
+            }
+        )
     return out
 
 
@@ -120,8 +148,13 @@ def build_ledger(report: Report) -> list[Row]:
     return rows
 
 
-def filter_rows(rows: list[Row], part: str | None = None, section: str | None = None,
-                keyword: str | None = None, figures_only: bool = False) -> list[Row]:
+def filter_rows(
+    rows: list[Row],
+    part: str | None = None,
+    section: str | None = None,
+    keyword: str | None = None,
+    figures_only: bool = False,
+) -> list[Row]:
     """Rows of one part, whose breadcrumb contains ``section``, mentioning ``keyword``."""
     out = []
     for r in rows:
@@ -147,5 +180,16 @@ def ledger_lookup(question: str, rows: list[Row]) -> list[tuple[Row, Row | None]
 # Re-exported so that callers need only ``qa.ledger``.
 from qa.ledger_io import add_cli, format_table, from_csv, run_cli, to_csv, to_json  # noqa: E402
 
-__all__ = ["ROW_FIELDS", "Row", "add_cli", "build_ledger", "filter_rows", "format_table", "from_csv",
-           "ledger_lookup", "run_cli", "to_csv", "to_json"]
+__all__ = [
+    "ROW_FIELDS",
+    "Row",
+    "add_cli",
+    "build_ledger",
+    "filter_rows",
+    "format_table",
+    "from_csv",
+    "ledger_lookup",
+    "run_cli",
+    "to_csv",
+    "to_json",
+]

@@ -64,16 +64,32 @@ def _cut(s: str, width: int) -> str:
     return out + " " * max(0, width - w)
 
 
-COLUMNS = (("id", 5), ("part", 14), ("indicator", 28), ("value", 9), ("unit", 10), ("qualifier", 10),
-           ("section", 30), ("quote", 60))
+COLUMNS = (
+    ("id", 5),
+    ("part", 14),
+    ("indicator", 28),
+    ("value", 9),
+    ("unit", 10),
+    ("qualifier", 10),
+    ("section", 30),
+    ("quote", 60),
+)
 
 
 def format_table(rows: list[Row]) -> str:
     """A fixed-width text table, one line per row (commitments show verb + object as indicator)."""
+
     def cells(r: Row) -> dict[str, str]:
-        return {"id": r.id, "part": PART_LABELS.get(r.part, r.part), "indicator": r.indicator,
-                "value": format_value(r.value, r.value_max), "unit": r.unit, "qualifier": r.qualifier,
-                "section": r.section.split(" › ", 1)[-1], "quote": r.quote}
+        return {
+            "id": r.id,
+            "part": PART_LABELS.get(r.part, r.part),
+            "indicator": r.indicator,
+            "value": format_value(r.value, r.value_max),
+            "unit": r.unit,
+            "qualifier": r.qualifier,
+            "section": r.section.split(" › ", 1)[-1],
+            "quote": r.quote,
+        }
 
     head = " ".join(_cut(name, w) for name, w in COLUMNS)
     lines = [head.rstrip(), "-" * len(head)]
@@ -89,8 +105,13 @@ def run_cli(args: argparse.Namespace) -> int:
     from qa.corpus import load_report
     from qa.ledger import build_ledger, filter_rows
 
-    rows = filter_rows(build_ledger(load_report()), part=args.part, section=args.section,
-                       keyword=args.keyword, figures_only=args.figures)
+    rows = filter_rows(
+        build_ledger(load_report()),
+        part=args.part,
+        section=args.section,
+        keyword=args.keyword,
+        figures_only=args.figures,
+    )
     if args.csv:
         print(to_csv(rows), end="")
     elif args.json:
@@ -103,8 +124,10 @@ def run_cli(args: argparse.Namespace) -> int:
 def add_cli(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``ledger`` subcommand to an argparse subparsers object (sets ``func=run_cli``)."""
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "ledger", help="the report's targets and results, one row per figure",
-        description="Print the ledger of 2025 commitments and 2024 results.")
+        "ledger",
+        help="the report's targets and results, one row per figure",
+        description="Print the ledger of 2025 commitments and 2024 results.",
+    )
     p.add_argument("--part", choices=("plan2025", "review2024"), help="only this part of the report")
     p.add_argument("--section", help="only rows whose section breadcrumb contains TEXT", metavar="TEXT")
     p.add_argument("--keyword", help="only rows whose indicator or quote contains TEXT", metavar="TEXT")

@@ -20,11 +20,48 @@ MUTUAL = 0.9  # a pair's score must be this close to the 2024 row's best score o
 LOOKUP_MAX_ROWS = 5
 LOOKUP_KEEP = 0.8  # keep rows scoring at least this share of the best
 # Words that say what a question asks for, not what it asks about.
-QUESTION_WORDS = frozenset((
-    "目标", "多少", "完成", "完成了", "今年", "去年", "明年", "年", "是", "的", "了", "吗", "呢", "什么", "怎么样",
-    "计划", "承诺", "预期", "实现", "达到", "多", "少", "有", "几", "个", "数字", "情况", "荔湾", "荔湾区", "全区",
-    "区", "政府", "工作", "报告", "promised", "what", "how", "many",
-))
+QUESTION_WORDS = frozenset(
+    (
+        "目标",
+        "多少",
+        "完成",
+        "完成了",
+        "今年",
+        "去年",
+        "明年",
+        "年",
+        "是",
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "什么",
+        "怎么样",
+        "计划",
+        "承诺",
+        "预期",
+        "实现",
+        "达到",
+        "多",
+        "少",
+        "有",
+        "几",
+        "个",
+        "数字",
+        "情况",
+        "荔湾",
+        "荔湾区",
+        "全区",
+        "区",
+        "政府",
+        "工作",
+        "报告",
+        "promised",
+        "what",
+        "how",
+        "many",
+    )
+)
 _YEAR = re.compile(r"^\d{2,4}年?$")
 
 
@@ -61,8 +98,7 @@ def match_pairs(rows: list[Row], threshold: float = MATCH_THRESHOLD) -> dict[str
     plan = [r for r in figs if r.part == "plan2025"]
     review = [r for r in figs if r.part == "review2024"]
     toks = {r.id: set(_tokens(r.indicator)) for r in figs}
-    sim = {(p.id, r.id): _similarity(toks[p.id], toks[r.id], idf)
-           for p in plan for r in review if _compatible(p, r)}
+    sim = {(p.id, r.id): _similarity(toks[p.id], toks[r.id], idf) for p in plan for r in review if _compatible(p, r)}
     best_for_review: dict[str, float] = {}
     for (_, rid), score in sim.items():
         best_for_review[rid] = max(best_for_review.get(rid, 0.0), score)
@@ -97,8 +133,9 @@ def _question_words(question: str) -> tuple[set[str], str | None]:
     text = q.text
     if q.english:
         low = text.lower()
-        text = " ".join(w for key, words in english_keywords() if re.search(rf"\b{re.escape(key)}\b", low)
-                        for w in words)
+        text = " ".join(
+            w for key, words in english_keywords() if re.search(rf"\b{re.escape(key)}\b", low) for w in words
+        )
     return set(_tokens(text)) | set(_tokens(" ".join(q.expansions))), q.part
 
 

@@ -23,19 +23,124 @@ NAME_CONTEXTS = ("八项规定",)  # numbers that are part of a name even outsid
 VAGUE = frozenset({("chinese", 1.0, "批")})  # 一批: "a batch", not a figure
 DEADLINE = re.compile(r"20\d\d年(?:底|前|内)|年底前|年内|上半年|下半年|全年|如期|按计划|\d{1,2}月(?:底|前)")
 # Words stripped from the front of an indicator (adverbs, scope words, qualifiers).
-LEADING_FILLER = ("其中", "以及", "全年", "全区", "今年", "力争", "确保", "争取", "力促", "累计", "全力",
-                  "大力", "加快", "加力", "深入", "积极", "扎实", "着力", "分类", "基本", "合计", "同时")
-TRAILING_FILLER = ("均为", "不少于", "超过", "累计", "达", "为", "约", "近", "超", "共", "是", "获得",
-                   "完成")  # 完成 last: stripped only when no noun follows the number
+LEADING_FILLER = (
+    "其中",
+    "以及",
+    "全年",
+    "全区",
+    "今年",
+    "力争",
+    "确保",
+    "争取",
+    "力促",
+    "累计",
+    "全力",
+    "大力",
+    "加快",
+    "加力",
+    "深入",
+    "积极",
+    "扎实",
+    "着力",
+    "分类",
+    "基本",
+    "合计",
+    "同时",
+)
+TRAILING_FILLER = (
+    "均为",
+    "不少于",
+    "超过",
+    "累计",
+    "达",
+    "为",
+    "约",
+    "近",
+    "超",
+    "共",
+    "是",
+    "获得",
+    "完成",
+)  # 完成 last: stripped only when no noun follows the number
 FILLER_ONLY = frozenset(LEADING_FILLER + TRAILING_FILLER) - {"完成"}
-ADVERBS = ("持续", "进一步", "充分", "全面", "深入", "不断", "切实", "严厉", "稳步", "稳妥有序", "有序",
-           "逐步", "依法", "坚决", "主动", "自觉", "科学", "高标准", "精心", "广泛", "统筹", "继续",
-           "进一步", "加力", "千方百计", "全力以赴", "高质量", "常态化", "一体", "努力", "严格", "坚定不移")
+ADVERBS = (
+    "持续",
+    "进一步",
+    "充分",
+    "全面",
+    "深入",
+    "不断",
+    "切实",
+    "严厉",
+    "稳步",
+    "稳妥有序",
+    "有序",
+    "逐步",
+    "依法",
+    "坚决",
+    "主动",
+    "自觉",
+    "科学",
+    "高标准",
+    "精心",
+    "广泛",
+    "统筹",
+    "继续",
+    "进一步",
+    "加力",
+    "千方百计",
+    "全力以赴",
+    "高质量",
+    "常态化",
+    "一体",
+    "努力",
+    "严格",
+    "坚定不移",
+)
 # Verbs stripped when the indicator's subject (the thing counted) is wanted.
-VERBS = ("新开工", "新引进", "新开办", "建成", "新增", "新建", "新设", "完成", "实现", "认定", "推动",
-         "推进", "实施", "打造", "举办", "开展", "引入", "引进", "出台", "改造", "治理", "整治", "修缮",
-         "建设", "组织出让", "组织", "选树", "推选", "评选", "培育", "创建", "形成", "抓好", "续建",
-         "收储出让", "获", "帮助", "惠及", "解决", "拉动", "办理")
+VERBS = (
+    "新开工",
+    "新引进",
+    "新开办",
+    "建成",
+    "新增",
+    "新建",
+    "新设",
+    "完成",
+    "实现",
+    "认定",
+    "推动",
+    "推进",
+    "实施",
+    "打造",
+    "举办",
+    "开展",
+    "引入",
+    "引进",
+    "出台",
+    "改造",
+    "治理",
+    "整治",
+    "修缮",
+    "建设",
+    "组织出让",
+    "组织",
+    "选树",
+    "推选",
+    "评选",
+    "培育",
+    "创建",
+    "形成",
+    "抓好",
+    "续建",
+    "收储出让",
+    "获",
+    "帮助",
+    "惠及",
+    "解决",
+    "拉动",
+    "办理",
+)
 GENERIC = ("建设面积", "建筑面积", "面积", "同比增长", "增长", "总量", "完成率", "总里程")
 
 
@@ -141,7 +246,7 @@ def describe(report: str, figs: list[Quantity], clause: Clause) -> list[FigureCo
         gap = report[q.end : right]
         post = re.split(r"[、,，()]", gap)[0]
         post = _strip(post, ("的", "共"), ("共", "累计", *PREFIX_QUALIFIERS))
-        post = next((post[len(w):] for w in SUFFIX_QUALIFIERS if post.startswith(w)), post)
+        post = next((post[len(w) :] for w in SUFFIX_QUALIFIERS if post.startswith(w)), post)
         post = "" if post in ("共",) else post[:18]
         if i + 1 < len(figs) and not post and gap.strip() in ("", "共", "、"):
             nxt = report[figs[i + 1].end : figs[i + 2].start if i + 2 < len(figs) else clause.end]

@@ -6,6 +6,8 @@ Curated word lists live in ``qa/data/`` as data files, not here.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import re
 import unicodedata
@@ -129,8 +131,14 @@ def lemma(word: str) -> str:
 
 @functools.cache
 def en_lexicon() -> dict[str, tuple[str, ...]]:
-    """English word -> report words, from CC-CEDICT (generated data file)."""
-    return {k: tuple(v) for k, v in _read_pairs("en_zh_lexicon.tsv") if len(v) <= MAX_GLOSS_TARGETS}
+    """English word -> report words, from CC-CEDICT (generated data file); vague words left out."""
+    return {k: v for k, v in _en_lexicon_all().items() if len(v) <= MAX_GLOSS_TARGETS}
+
+
+@functools.cache
+def _en_lexicon_all() -> dict[str, tuple[str, ...]]:
+    """Every row of the English lexicon."""
+    return {k: tuple(v) for k, v in _read_pairs("en_zh_lexicon.tsv")}
 
 
 def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -140,6 +148,39 @@ def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
     for word in re.findall(r"[a-z]+", text.lower()):
         if word not in stop and len(word) >= 3 and all(word != w for w, _ in out):
             out.append((word, lexicon.get(lemma(word), ())))
+    return out
+
+
+@functools.cache
+def _pinyin() -> tuple[frozenset[str], frozenset[str]]:
+    """(valid pinyin syllables, every run of 2-4 syllables of the report joined: "shiweitang")."""
+    data = json.loads((DATA_DIR / "report_pinyin.json").read_text(encoding="utf-8"))
+    seq = data["report"].split()
+    runs = {"".join(seq[i : i + n]) for i in range(len(seq)) for n in (2, 3, 4) if "|" not in seq[i : i + n][:n]}
+    return frozenset(data["syllables"]), frozenset(runs)
+
+
+def _is_pinyin(word: str, syllables: frozenset[str]) -> bool:
+    """Whether a lower-case word splits into two or more pinyin syllables (tianhe = tian + he)."""
+    ok = [0] * (len(word) + 1)  # ok[i]: fewest syllables covering word[:i] (0: impossible, except at 0)
+    for i in range(1, len(word) + 1):
+        for j in range(max(0, i - 6), i):
+            if (j == 0 or ok[j]) and word[j:i] in syllables:
+                ok[i] = min(ok[i] or 99, (ok[j] if j else 0) + 1)
+    return ok[-1] >= 2
+
+
+def unknown_pinyin_names(raw: str) -> list[str]:
+    """Capitalised pinyin names in an English question that are not a run of the report's characters."""
+    syllables, runs = _pinyin()
+    known = _en_lexicon_all()
+    out = []
+    for word in re.findall(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-z]{3,}\b", raw):
+        low = word.lower()
+        if low in stopwords() or low in known or not _is_pinyin(low, syllables):
+            continue
+        if low not in runs and low not in out:
+            out.append(word)
     return out
 
 
@@ -256,6 +297,17 @@ def stopwords() -> frozenset[str]:
     """Words that carry no content for retrieval (data file)."""
     words = (DATA_DIR / "stopwords.txt").read_text(encoding="utf-8").split()
     return frozenset(w for w in words if not w.startswith("#"))
+
+
+TOKENIZER_FILES = ("jieba_userdict.txt", "stopwords.txt")  # data that changes the BM25 tokens stored in an index
+
+
+def tokenizer_fingerprint() -> str:
+    """sha256 (first 16 hex digits) of the data files that shape the lexical tokens."""
+    h = hashlib.sha256()
+    for name in TOKENIZER_FILES:
+        h.update((DATA_DIR / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def word_tokens(text: str) -> list[str]:

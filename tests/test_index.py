@@ -97,3 +97,18 @@ def test_crash_mid_build_leaves_previous_index_usable(  # type: ignore[no-untype
     assert (tmp_path / "CURRENT").read_text() == before
     assert ix.load(fake_embedder.name, tmp_path).chunks
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".build-")]
+
+
+def test_changed_tokenizer_data_is_stale(tmp_path: Path, fake_embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ix.build(fake_embedder, tmp_path)
+    monkeypatch.setattr(ix, "tokenizer_fingerprint", lambda: "0000000000000000")
+    with pytest.raises(ix.IndexStale, match="tokenizer data"):
+        ix.load(fake_embedder.name, tmp_path)
+
+
+def test_index_of_an_older_format_is_stale(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    folder = ix.build(fake_embedder, tmp_path)
+    m = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**m, "format": 1}))
+    with pytest.raises(ix.IndexStale, match="format 1"):
+        ix.load(fake_embedder.name, tmp_path)
