@@ -46,9 +46,19 @@ def figure_metrics(rows: list[Row], gold: list[dict[str, Any]]) -> dict[str, Any
     used: set[str] = set()
     missed, qual_bad, ind_bad = [], [], []
     for g in gold:
-        m = next((r for r in figs if r.id not in used and r.part == g["part"] and g["quote_contains"] in r.quote
-                  and r.value == g["value"] and r.unit == g["unit"]
-                  and r.value_max == g.get("value_max")), None)
+        m = next(
+            (
+                r
+                for r in figs
+                if r.id not in used
+                and r.part == g["part"]
+                and g["quote_contains"] in r.quote
+                and r.value == g["value"]
+                and r.unit == g["unit"]
+                and r.value_max == g.get("value_max")
+            ),
+            None,
+        )
         if m is None:
             missed.append(g)
             continue
@@ -60,18 +70,28 @@ def figure_metrics(rows: list[Row], gold: list[dict[str, Any]]) -> dict[str, Any
     tp = len(used)
     false_pos = [r for r in figs if r.id not in used]
     return {
-        "extracted": len(figs), "gold": len(gold), "tp": tp,
-        "precision": tp / len(figs) if figs else 0.0, "recall": tp / len(gold) if gold else 0.0,
+        "extracted": len(figs),
+        "gold": len(gold),
+        "tp": tp,
+        "precision": tp / len(figs) if figs else 0.0,
+        "recall": tp / len(gold) if gold else 0.0,
         "qualifier_accuracy": (tp - len(qual_bad)) / tp if tp else 0.0,
         "indicator_accuracy": (tp - len(ind_bad)) / tp if tp else 0.0,
-        "missed": missed, "false_positives": false_pos, "qualifier_errors": qual_bad, "indicator_errors": ind_bad,
+        "missed": missed,
+        "false_positives": false_pos,
+        "qualifier_errors": qual_bad,
+        "indicator_errors": ind_bad,
     }
 
 
 def _is_gold_pair(plan: Row, review: Row, g: dict[str, Any]) -> bool:
     """True when a predicted pair is this gold pair."""
-    return (g["plan_quote_contains"] in plan.quote and plan.value == g["plan_value"]
-            and g["review_quote_contains"] in review.quote and review.value == g["review_value"])
+    return (
+        g["plan_quote_contains"] in plan.quote
+        and plan.value == g["plan_value"]
+        and g["review_quote_contains"] in review.quote
+        and review.value == g["review_value"]
+    )
 
 
 def pair_metrics(rows: list[Row], gold_pairs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -80,10 +100,13 @@ def pair_metrics(rows: list[Row], gold_pairs: list[dict[str, Any]]) -> dict[str,
     predicted = [(by_id[pid], review) for pid, review in match_pairs(rows).items()]
     correct = [(p, r) for p, r in predicted if any(_is_gold_pair(p, r, g) for g in gold_pairs)]
     gold_plans = {(g["plan_quote_contains"], g["plan_value"]) for g in gold_pairs}
-    found = {(g["plan_quote_contains"], g["plan_value"]) for g in gold_pairs
-             for p, r in correct if _is_gold_pair(p, r, g)}
+    found = {
+        (g["plan_quote_contains"], g["plan_value"]) for g in gold_pairs for p, r in correct if _is_gold_pair(p, r, g)
+    }
     return {
-        "predicted": len(predicted), "correct": len(correct), "gold_plan_rows": len(gold_plans),
+        "predicted": len(predicted),
+        "correct": len(correct),
+        "gold_plan_rows": len(gold_plans),
         "precision": len(correct) / len(predicted) if predicted else 0.0,
         "recall": len(found) / len(gold_plans) if gold_plans else 0.0,
         "wrong": [(p, r) for p, r in predicted if (p, r) not in correct],
@@ -99,10 +122,14 @@ def main() -> int:
         counts[f"{r.part}/{r.kind}"] = counts.get(f"{r.part}/{r.kind}", 0) + 1
     print("rows:", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     f = figure_metrics(rows, load_jsonl(GOLD))
-    print(f"figures: precision {f['precision']:.3f} ({f['tp']}/{f['extracted']}), "
-          f"recall {f['recall']:.3f} ({f['tp']}/{f['gold']})")
-    print(f"  on matched rows: qualifier agreement {f['qualifier_accuracy']:.3f}, "
-          f"indicator contains gold phrase {f['indicator_accuracy']:.3f}")
+    print(
+        f"figures: precision {f['precision']:.3f} ({f['tp']}/{f['extracted']}), "
+        f"recall {f['recall']:.3f} ({f['tp']}/{f['gold']})"
+    )
+    print(
+        f"  on matched rows: qualifier agreement {f['qualifier_accuracy']:.3f}, "
+        f"indicator contains gold phrase {f['indicator_accuracy']:.3f}"
+    )
     for g in f["missed"]:
         print("  missed:", g["part"], g["quote_contains"], g["value"], g["unit"])
     for r in f["false_positives"]:
@@ -112,11 +139,14 @@ def main() -> int:
     for g, r in f["indicator_errors"]:
         print(f"  indicator: gold contains {g['indicator_contains']!r} got {r.indicator!r}")
     p = pair_metrics(rows, load_jsonl(GOLD_PAIRS))
-    print(f"pairs: precision {p['precision']:.3f} ({p['correct']}/{p['predicted']}), "
-          f"recall {p['recall']:.3f} over {p['gold_plan_rows']} gold 2025 rows")
+    print(
+        f"pairs: precision {p['precision']:.3f} ({p['correct']}/{p['predicted']}), "
+        f"recall {p['recall']:.3f} over {p['gold_plan_rows']} gold 2025 rows"
+    )
     for plan, review in p["wrong"]:
-        print(f"  wrong pair: {plan.indicator} {plan.value}{plan.unit} <-> "
-              f"{review.indicator} {review.value}{review.unit}")
+        print(
+            f"  wrong pair: {plan.indicator} {plan.value}{plan.unit} <-> {review.indicator} {review.value}{review.unit}"
+        )
     for quote, value in p["missed"]:
         print(f"  missed pair: {quote} ({value:g})")
     return 0

@@ -13,9 +13,19 @@ def one(text: str):
     return found[0]
 
 
-@pytest.mark.parametrize(("numeral", "value"), [
-    ("一", 1), ("两", 2), ("十", 10), ("十三", 13), ("二十", 20), ("一百零五", 105), ("三千", 3000), ("五万", 50000),
-])
+@pytest.mark.parametrize(
+    ("numeral", "value"),
+    [
+        ("一", 1),
+        ("两", 2),
+        ("十", 10),
+        ("十三", 13),
+        ("二十", 20),
+        ("一百零五", 105),
+        ("三千", 3000),
+        ("五万", 50000),
+    ],
+)
 def test_chinese_numerals(numeral: str, value: int) -> None:
     assert chinese_to_int(numeral) == value
 

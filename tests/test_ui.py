@@ -1,0 +1,271 @@
+"""Chat handlers, rendering, follow-ups, feedback and export — with a fake engine over the real report."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from qa.answer import MAX_QUESTION_CHARS, MESSAGES
+from qa.corpus import load_report
+from qa.feedback import FEEDBACK_ENV, mask_personal
+from qa.followup import rewrite
+from qa.textnorm import clean_input, is_english
+from qa.types import Answer, Chunk, Citation, Hit
+from qa.ui_export import export_markdown, write_export
+from qa.ui_handlers import ChatHandlers
+from qa.ui_render import chat_markdown, glossary_for, md_inert, paragraph_at, sources_html, user_markdown
+
+REPORT = load_report()
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[link](javascript:alert(1))",
+    "![x](http://x/y.png)",
+    "<a href='http://evil'>x</a> http://evil.example/x www.evil.example",
+    "$$\\alert$$ **bold** `code` <iframe src=x></iframe>",
+]
+MD = MarkdownIt("commonmark")  # raw HTML passes through this renderer, so a tag that survives escaping would show
+MD.validateLink = lambda url: True  # type: ignore[method-assign]  # like a browser: javascript: links would be made
+
+
+def cite(phrase: str, n: int = 1) -> Citation:
+    """A citation of the sentence of the real report that contains ``phrase``."""
+    i = REPORT.text.index(phrase)
+    p = paragraph_at(REPORT, i)
+    assert p is not None
+    start = max(REPORT.text.rfind(ch, p.start, i) for ch in "。;") + 1
+    start = max(start, p.start)
+    end = min(j for j in (REPORT.text.find(ch, i, p.end) for ch in "。;") if j != -1) + 1
+    return Citation(n, f"c{n}", p.breadcrumb, p.part, REPORT.text[start:end], start, end)
+
+
+def hit(phrase: str) -> Hit:
+    """A retrieved passage: the paragraph containing ``phrase``."""
+    p = paragraph_at(REPORT, REPORT.text.index(phrase))
+    assert p is not None
+    chunk = Chunk(f"h{p.id}", p.id, p.section_id, p.path, p.part, p.start, p.end, p.text, "")
+    return Hit(chunk, 0.5)
+
+
+class FakeQA:
+    """Answers from fixed passages of the real report; records what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def ask(self, question: str) -> Answer:
+        self.asked.append(question)
+        raw = clean_input(question)
+        lang = "en" if is_english(raw) else "zh"
+        if not raw or len(raw) > MAX_QUESTION_CHARS:
+            msg = MESSAGES[(lang, "empty" if not raw else "too_long")]
+            return Answer(question, msg, True, (), (), "", lang, {}, msg)
+        if "火星" in raw or "Mars" in raw or any(p in raw for p in ("<", "[", "!")):
+            hits = (hit("加快建设重大项目"), hit("新增就业1万人以上"))
+            body = "\n".join(
+                [MESSAGES[(lang, "abstain")], MESSAGES[(lang, "nearest")], *(f"- {h.chunk.breadcrumb}" for h in hits)]
+            )
+            return Answer(question, body, True, (), hits, raw, lang)
+        c1, c2 = cite("新增就业1万人以上", 1), cite("大力实施“五外联动”", 2)
+        body = "\n".join([MESSAGES[(lang, "lead")], *(f"「{c.quote}」[{c.n}]({c.part})" for c in (c1, c2))])
+        return Answer(question, body, False, (c1, c2), (), raw, lang)
+
+
+@pytest.fixture()
+def h(tmp_path: Path) -> ChatHandlers:
+    return ChatHandlers(FakeQA(), REPORT, export_dir=tmp_path)
+
+
+def ask(h: ChatHandlers, text: str, history: list | None = None, turns: list | None = None) -> tuple:
+    return h.respond(text, history or [], turns or [])
+
+
+def test_answer_shows_quotes_citations_and_highlighted_paragraph(h: ChatHandlers) -> None:
+    history, turns, current, box, html, pick, cite_text, notice = ask(h, "今年新增就业目标是多少?")
+    assert [m["role"] for m in history] == ["user", "assistant"] and current == 0 and box == "" and notice == ""
+    c = turns[0].answer.citations[0]
+    assert md_inert(c.quote) in history[1]["content"]
+    assert md_inert(c.section) in history[1]["content"]
+    # the quote is marked inside its own paragraph, whose other text surrounds it
+    p = paragraph_at(REPORT, c.start)
+    assert p is not None and p.text != c.quote
+    marked = f'<mark class="qa-quote" data-n="1">{c.quote}</mark>'
+    assert marked in html
+    before = REPORT.text[p.start : c.start]
+    assert before and before + marked in html
+    assert "二、2025年工作安排 › 主要预期目标" in html and "2025年工作安排" in html
+    assert '<details class="qa-section">' in html and "阅读整节" in html
+    assert pick["choices"][0][1] == 1 and pick["value"] == 1
+    assert c.quote in cite_text and c.section in cite_text
+
+
+def test_glossary_terms_in_the_answer_are_explained_from_the_annex(h: ChatHandlers) -> None:
+    _, turns, _, _, html, *_ = ask(h, "对外开放做了什么")
+    terms = [g.term for g in glossary_for(turns[0].answer, REPORT)]
+    assert terms == ["五外联动"]
+    assert "<dt>五外联动</dt><dd>外贸、外资、外包、外经、外智联动。</dd>" in html
+    # an answer quoting the annex item itself does not repeat it beside the answer
+    gi = REPORT.text.index("6. 五外联动")
+    gp = paragraph_at(REPORT, gi)
+    assert gp is not None
+    own = Answer("q", "x", False, (Citation(1, "g", gp.breadcrumb, "glossary", gp.text, gp.start, gp.end),), ())
+    assert glossary_for(own, REPORT) == []
+
+
+def test_abstention_lists_the_nearest_sections(h: ChatHandlers) -> None:
+    history, turns, _, _, html, pick, cite_text, _ = ask(h, "火星移民计划是什么")
+    assert turns[0].answer.abstained
+    assert "qa-abstain" in html and "报告中没有找到能回答这个问题的内容。" in html
+    assert "加快建设重大项目" in html and "主要预期目标" in html and "<mark" in html
+    assert pick["choices"] == [] and cite_text == ""
+    assert history[1]["content"].startswith("**") and "最接近的章节" in history[1]["content"]
+
+
+def test_empty_question_is_not_asked(h: ChatHandlers) -> None:
+    history, turns, current, _, _, _, _, notice = ask(h, "  \u200b ")
+    assert history == [] and turns == [] and current == -1
+    assert notice == "请输入一个问题。"
+    assert h.qa.asked == []  # type: ignore[attr-defined]
+
+
+def test_over_long_question_gets_a_clear_message(h: ChatHandlers) -> None:
+    text = "就业" * 400
+    history, turns, _, _, html, _, _, notice = ask(h, text)
+    assert notice == MESSAGES[("zh", "too_long")] and str(MAX_QUESTION_CHARS) in notice
+    assert len(history[0]["content"]) <= 401  # the user's bubble is cut, not the whole paste
+    assert MESSAGES[("zh", "too_long")] in history[1]["content"].replace("\\", "")
+    assert "qa-abstain" in html and not turns[0].rewritten
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_input_comes_back_inert(h: ChatHandlers, payload: str) -> None:
+    history, turns, *_ = ask(h, payload)
+    for message in history:
+        rendered = MD.render(message["content"])
+        assert not re.search(r"<(img|script|a|iframe)\b", rendered), rendered
+        assert "<code>" not in rendered and "<strong>bold" not in rendered
+    # the user's bubble shows exactly what was typed, as text
+    shown = re.sub(r"<[^>]+>", "", MD.render(history[0]["content"])).strip()
+    assert shown == payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    # the same text as a follow-up reading, in the sources panel (raw HTML) and in the export
+    a = turns[0].answer
+    assert not re.search(r"<(img|script|a|iframe)\b", sources_html(REPORT, a, taken_as=payload))
+    assert not re.search(r"<(img|script|a|iframe)\b", MD.render(chat_markdown(a, taken_as=payload)))
+    assert not re.search(r"<(img|script|a|iframe)\b", MD.render(export_markdown(turns)))
+
+
+def test_raw_payloads_would_render_as_markup_so_the_inert_check_can_fail() -> None:
+    for payload in HOSTILE[:4]:
+        assert re.search(r"<(img|script|a)\b", MD.render(payload)), payload
+        assert not re.search(r"<(img|script|a)\b", MD.render(user_markdown(payload)))
+
+
+def test_follow_up_is_read_with_the_previous_question(h: ChatHandlers) -> None:
+    history, turns, *_ = ask(h, "今年新增就业目标是多少?")
+    history, turns, *_ = ask(h, "那去年呢?", history, turns)
+    assert h.qa.asked[-1] == "去年新增就业目标是多少?"  # type: ignore[attr-defined]
+    assert turns[-1].rewritten and turns[-1].typed == "那去年呢?"
+    assert (
+        "我把这个问题理解为" in history[-1]["content"] and md_inert("去年新增就业目标是多少") in history[-1]["content"]
+    )
+    history, turns, _, _, html, *_ = ask(h, "具体有哪些?", history, turns)
+    assert h.qa.asked[-1] == "去年新增就业目标是多少?具体有哪些?"  # type: ignore[attr-defined]
+    assert "我把这个问题理解为" in html
+    history, turns, *_ = ask(h, "what about schools?", history, turns)
+    assert h.qa.asked[-1] == "What does the report say about schools last year?"  # type: ignore[attr-defined]
+    ask(h, "长者饭堂有什么计划", history, turns)
+    assert h.qa.asked[-1] == "长者饭堂有什么计划"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("typed", "previous", "expected", "kind"),
+    [
+        ("那去年呢?", "今年新增就业目标是多少?", "去年新增就业目标是多少?", "year"),
+        ("2024年呢", "固定资产投资目标是多少", "2024年固定资产投资目标是多少?", "year"),
+        ("what about last year?", "How many jobs this year?", "How many jobs last year?", "year"),
+        ("那学校呢?", "今年新增就业目标是多少", "今年学校目标是多少?", "topic"),
+        ("what about schools?", "今年新增就业目标是多少", "What does the report say about schools this year?", "topic"),
+        ("tell me more", "How many school places?", "How many school places? tell me more?", "more"),
+        ("今年新增就业目标是多少", "老旧小区改造做了多少", "今年新增就业目标是多少", "none"),
+        ("那去年呢?", None, "那去年呢?", "none"),
+    ],
+)
+def test_rewrite(typed: str, previous: str | None, expected: str, kind: str) -> None:
+    r = rewrite(typed, previous)
+    assert (r.question, r.kind, r.rewritten) == (expected, kind, kind != "none")
+
+
+def test_feedback_appends_json_lines_without_personal_data(
+    h: ChatHandlers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "sub" / "fb.jsonl"
+    monkeypatch.setenv(FEEDBACK_ENV, str(target))
+    status, box = h.feedback([], -1, True, "x")
+    assert status == "请先提一个问题。" and not target.exists()
+    _, turns, *_ = ask(h, "今年新增就业目标是多少?我的电话13812345678")
+    status, box = h.feedback(turns, 0, True, "很好,邮箱 a.b@example.com 身份证 44010319900101123X")
+    assert status == "已记录您的反馈,谢谢!" and box == ""
+    h.like(turns, 1, False)
+    rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert [r["helpful"] for r in rows] == [True, False]
+    r = rows[0]
+    assert set(r) == {"time", "helpful", "comment", "typed", "question", "answer", "abstained", "citations"}
+    assert r["comment"] == "很好,邮箱 [email] 身份证 [id]" and "[phone]" in r["question"]
+    assert "13812345678" not in target.read_text(encoding="utf-8")
+    assert r["citations"][0]["quote"] == turns[0].answer.citations[0].quote and r["answer"] == turns[0].answer.answer
+
+
+def test_mask_personal_keeps_report_figures() -> None:
+    assert mask_personal("新增就业1万人以上,投资535亿元,2025年") == "新增就业1万人以上,投资535亿元,2025年"
+    assert mask_personal("call 020-81234567 or +86 138 1234 5678") == "call [phone] or [phone]"
+
+
+def test_export_has_questions_answers_and_citations(h: ChatHandlers) -> None:
+    history, turns, *_ = ask(h, "今年新增就业目标是多少?")
+    history, turns, *_ = ask(h, "那去年呢?", history, turns)
+    path = h.export(turns)
+    text = path.read_text(encoding="utf-8")
+    assert path.suffix == ".md" and text.startswith("# ")
+    plain = re.sub(r"<[^>]+>", "", MD.render(text))
+    c = turns[0].answer.citations[0]
+    assert "1. 今年新增就业目标是多少?" in plain and "2. 那去年呢?" in plain
+    assert f"「{c.quote}」" in plain and c.section in plain and f"{c.start}–{c.end}" in plain
+    assert "我把这个问题理解为: 「去年新增就业目标是多少?」" in plain
+    assert "还没有问答" in export_markdown([]) and write_export([], path.parent).exists()
+
+
+def test_select_and_copy_one_citation(h: ChatHandlers) -> None:
+    history, turns, *_ = ask(h, "今年新增就业目标是多少?")
+    history, turns, *_ = ask(h, "火星移民计划", history, turns)
+    current, html, pick, _ = h.select(turns, 0)  # click on the first question
+    assert current == 0 and "<mark" in html and pick["value"] == 1
+    assert h.select(turns, [3, 0])[0] == 1
+    text = h.copy_citation(turns, 0, 2)
+    assert turns[0].answer.citations[1].quote in text and text.startswith("「")
+    assert h.copy_citation(turns, 1, 1) == "" and h.copy_citation(turns, 5, 1) == ""
+
+
+def test_clear_resets_everything(h: ChatHandlers) -> None:
+    history, turns, current, box, html, pick, cite_text, notice = h.clear()
+    assert (history, turns, current, box, cite_text, notice) == ([], [], -1, "", "", "") and "qa-empty" in html
+    assert pick["choices"] == []
+
+
+def test_english_question_gets_english_fixed_strings(h: ChatHandlers) -> None:
+    _, turns, _, _, html, *_ = ask(h, "What is the plan for Mars?")
+    assert turns[0].answer.lang == "en" and "Nearest sections" in html and 'lang="en"' in html
+
+
+def test_app_exposes_only_the_ask_api() -> None:
+    from qa.ui import build_app
+
+    demo = build_app(FakeQA(), REPORT)
+    public = [d for d in demo.config["dependencies"] if d.get("api_visibility") == "public"]
+    assert [d["api_name"] for d in public] == ["ask"]
+    ask_fn = next(f for f in demo.fns.values() if f.api_name == "ask").fn
+    assert ask_fn("今年新增就业目标是多少?")["citations"][0]["quote"].startswith("新增就业1万人以上")
+    assert ask_fn("")["error"] == "请输入一个问题。"
