@@ -6,11 +6,6 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install sysdeps build lint fix eval bench clean
 
-# Debian packages the browser test needs (we are root on these machines).
-sysdeps:
-	@command -v chromium >/dev/null && fc-list | grep -qi "noto.*cjk" || \
-	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk)
-
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -20,20 +15,30 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Debian packages the browser test needs (we are root on these machines).
+sysdeps:
+	@command -v chromium >/dev/null && fc-list | grep -qi "noto.*cjk" || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk)
+
 run: $(STAMP)            ## chat at http://127.0.0.1:7860 (builds the index if missing or stale)
 	$(BIN)/qa serve
 
 build: $(STAMP)
 	$(BIN)/qa build
 
-test: $(STAMP) sysdeps   ## lint, types, unit + integration + browser tests
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+test: $(STAMP) sysdeps lint   ## lint, types, unit + model + browser tests, quality gate
 	$(BIN)/pytest -q
 
 eval: $(STAMP)
-	$(BIN)/qa eval --questions eval/qa.jsonl --out eval/results/latest.jsonl
+	$(BIN)/qa eval --split test --out eval/results/latest.jsonl
+
+bench: $(STAMP)          ## build time, cold start, query latency, memory
+	$(BIN)/python scripts/bench.py
 
 fix: $(STAMP)
 	$(BIN)/ruff check --fix .

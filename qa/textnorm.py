@@ -142,12 +142,22 @@ def _en_lexicon_all() -> dict[str, tuple[str, ...]]:
 
 
 def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
-    """(word, report words) for each content word of an English question (dictionary-based query translation)."""
+    """(word or phrase, report words) for the content of an English question (dictionary-based translation).
+
+    Two-word phrases the lexicon knows (green space -> 绿地) are taken before single words.
+    """
     stop, lexicon = stopwords(), en_lexicon()
+    words = [lemma(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in stop and len(w) >= 3]
     out: list[tuple[str, tuple[str, ...]]] = []
-    for word in re.findall(r"[a-z]+", text.lower()):
-        if word not in stop and len(word) >= 3 and all(word != w for w, _ in out):
-            out.append((word, lexicon.get(lemma(word), ())))
+    used: set[int] = set()
+    for i in range(len(words) - 1):
+        phrase = f"{words[i]} {words[i + 1]}"
+        if phrase in lexicon and not {i, i + 1} & used:
+            out.append((phrase, lexicon[phrase]))
+            used |= {i, i + 1}
+    for i, w in enumerate(words):
+        if i not in used and all(w != k for k, _ in out):
+            out.append((w, lexicon.get(w, ())))
     return out
 
 
