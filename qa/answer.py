@@ -11,7 +11,16 @@ import time
 
 import numpy as np
 
-from qa.abstain import AbstainPolicy, Evidence, content_units, coverage, other_years, share_found, unknown_names
+from qa.abstain import (
+    AbstainPolicy,
+    Evidence,
+    content_units,
+    coverage,
+    found,
+    other_years,
+    share_found,
+    unknown_names,
+)
 from qa.embedding import Embedder
 from qa.index import Index
 from qa.ledger import Row, build_ledger
@@ -67,6 +76,7 @@ class QA:
         self.policies = policies or AbstainPolicy.load()
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")  # which rankings are fused (eval varies it)
         self.chunk_starts = [c.start for c in index.chunks]
+        self.report_lower = index.report.text.lower()
         self.ledger_rows = [r for r in build_ledger(index.report) if r.is_figure]
         pairs = match_pairs(self.ledger_rows)  # 2025 row id -> 2024 row
         reverse = {r.id: p for p in self.ledger_rows if (r := pairs.get(p.id))}
@@ -142,8 +152,10 @@ class QA:
                     score += PART_BONUS if h.chunk.part == q.part else -PART_BONUS
                 ranked.append((score, si))
         ranked.sort(key=lambda x: -x[0])
-        focus = share_found(units, self.index.sentences[ranked[0][1]].text) if ranked else 0.0
-        return Evidence(best_dense, coverage(units, hits), focus), ranked
+        best_text = self.index.sentences[ranked[0][1]].text if ranked else ""
+        known = [u for u in units if found(u, self.report_lower)]
+        focus, known_focus = share_found(units, best_text), share_found(known, best_text)
+        return Evidence(best_dense, coverage(units, hits), focus, known_focus), ranked
 
     def _other_year_rows(self, citations: list[Citation]) -> list[Row]:
         """Ledger rows of the other year matching a figure in the cited sentences (2025 target <-> 2024 result)."""

@@ -201,7 +201,7 @@ def sort_rows(rows: list[Row], sort: str | None) -> list[Row]:
     if sort == "section":
         return sorted(rows, key=lambda r: (r.start, r.id))
     if sort in ("value_desc", "value_asc"):
-        sign = 1.0
+        sign = -1.0 if sort == "value_desc" else 1.0
         with_value = sorted((r for r in rows if r.base_value is not None), key=lambda r: sign * (r.base_value or 0))
         return with_value + [r for r in rows if r.base_value is None]
     return list(rows)
@@ -258,7 +258,8 @@ def build_ledger_tab(report: Report, handlers: LedgerHandlers | None = None) -> 
                 interactive=False,
                 wrap=True,
                 max_height=560,
-                column_widths=["64px", "96px", "160px", "64px", "64px", "72px", "64px", "180px", "280px", "180px"],
+                column_widths=["60px", "90px", "150px", "56px", "56px", "64px", "56px", "160px", "240px", "160px"],
+                pinned_columns=1,
                 elem_id="qa-ledger-table",
             )
         with gr.Column(scale=2, min_width=300):

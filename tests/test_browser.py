@@ -1,0 +1,208 @@
+"""End to end in a real browser: Debian's chromium driven by Playwright, the real engine behind the page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-gpu",
+]
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[link](javascript:alert(1))",
+    "![x](http://x/y.png)",
+]
+WAIT_MS = 60_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def feedback_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("feedback") / "feedback.jsonl"
+
+
+@pytest.fixture(scope="module")
+def server(feedback_file: Path) -> Iterator[str]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.fail("chromium is not installed: run `make sysdeps`")
+    from qa.answer import load_qa
+    from qa.ui import start
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("QA_FEEDBACK_FILE", str(feedback_file))
+    port = free_port()
+    demo = start(load_qa(rebuild=False), "127.0.0.1", port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def ask(page: Any, text: str) -> str:
+    """Type a question, send it, wait for its answer bubble; return the answer's text."""
+    n = page.locator("#qa-chat .bot-row").count()
+    page.fill("#qa-box textarea", text)
+    page.click("#qa-send")
+    page.wait_for_function(f"document.querySelectorAll('#qa-chat .bot-row').length > {n}", timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => { const s = document.querySelector('#qa-box textarea'); return s && s.value === ''; }", timeout=WAIT_MS
+    )
+    return str(page.locator("#qa-chat .bot-row").last.inner_text())
+
+
+def test_chat_in_a_real_browser(server: str, browser: Any, feedback_file: Path) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server)
+    page.wait_for_selector("#qa-box textarea", timeout=WAIT_MS)
+
+    # an answerable question: the quote, its breadcrumb, the quote highlighted in its paragraph
+    answer = ask(page, "今年新增就业目标是多少?")
+    assert "新增就业1万人以上" in answer and "[1]" in answer
+    page.wait_for_selector("#qa-sources mark.qa-quote", timeout=WAIT_MS)
+    assert "二、2025年工作安排 › 主要预期目标" in page.locator("#qa-sources .qa-crumb").first.inner_text()
+    assert "新增就业1万人以上" in page.locator("#qa-sources .qa-para mark.qa-quote").first.inner_text()
+    para = page.locator("#qa-sources .qa-para").first.inner_text()
+    assert para.startswith("今年经济社会发展主要预期目标是") and len(para) > len(
+        page.locator("#qa-sources .qa-para mark.qa-quote").first.inner_text()
+    )
+    assert "新增就业1万人以上" in page.input_value("#qa-cite textarea")
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # a follow-up is read with the question before it, and says how it was read
+    follow = ask(page, "那去年呢?")
+    assert "我把这个问题理解为" in follow and "去年新增就业目标是多少" in follow
+
+    # an unanswerable question: the "report does not say" state with the nearest sections
+    answer = ask(page, "火星移民计划什么时候开始?")
+    assert "报告中没有找到" in answer and "最接近的章节" in answer
+    page.wait_for_selector("#qa-sources .qa-abstain li .qa-crumb", timeout=WAIT_MS)
+
+    # hostile input comes back as text: no element made, no script run, no request for the image
+    for payload in [*HOSTILE, "那<img>呢"]:
+        ask(page, payload)
+        shown = page.locator("#qa-chat .user-row").last.inner_text().strip()
+        assert shown == payload
+        counts = page.evaluate(
+            """() => ({
+                img: document.querySelectorAll('#qa-chat img, #qa-sources img, img[src="x"]').length,
+                script: document.querySelectorAll('#qa-chat script, #qa-sources script').length,
+                links: [...document.querySelectorAll('#qa-chat a, #qa-sources a')].map(a => a.href),
+            })"""
+        )
+        assert counts == {"img": 0, "script": 0, "links": []}, (payload, counts)
+    assert "<img>" in page.locator("#qa-sources .qa-taken").inner_text()  # the rewritten reading, inert
+    page.wait_for_timeout(500)
+    assert dialogs == []
+    assert not [u for u in requests if u.endswith("/y.png") or u.rstrip("/").endswith("/x")]
+
+    # one click on an example question asks it
+    n = page.locator("#qa-chat .bot-row").count()
+    page.get_by_role("button", name="五外联动是什么意思?").click()
+    page.wait_for_function(f"document.querySelectorAll('#qa-chat .bot-row').length > {n}", timeout=WAIT_MS)
+    page.wait_for_selector("#qa-sources .qa-crumb:has-text('五外联动')", timeout=WAIT_MS)
+
+    # feedback goes to the JSON-lines file; the export offers a Markdown file
+    page.click("#qa-good")
+    page.wait_for_selector("#qa-feedback-status:has-text('已记录')", timeout=WAIT_MS)
+    rows = [json.loads(line) for line in feedback_file.read_text(encoding="utf-8").splitlines()]
+    assert rows[-1]["helpful"] is True and rows[-1]["question"] == "五外联动是什么意思?"
+    page.click("#qa-export")
+    page.wait_for_selector("#qa-export-file:has-text('.md')", timeout=WAIT_MS)
+    page.close()
+
+
+def test_phone_width_has_no_sideways_scroll(server: str, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page.goto(server)
+    page.wait_for_selector("#qa-box textarea", timeout=WAIT_MS)
+    ask(page, "今年要新增多少学位?")
+    page.wait_for_selector("#qa-sources mark.qa-quote", timeout=WAIT_MS)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    chat, sources = page.locator("#qa-chat").bounding_box(), page.locator("#qa-sources").bounding_box()
+    assert sources["y"] > chat["y"] + chat["height"] - 1  # the sources panel stacks below the chat
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+    page.close()
+
+
+def test_ledger_tab_filters_and_shows_a_rows_passage(server: str, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server)
+    page.wait_for_selector("#qa-box textarea", timeout=WAIT_MS)
+    page.get_by_role("tab", name="承诺与成绩台账").click()
+    page.wait_for_selector("#qa-ledger-keyword textarea", timeout=WAIT_MS)
+    total = page.locator("#qa-ledger-status").inner_text()
+
+    # a keyword filters the table: the 2025 employment target with the 2024 result beside it
+    page.fill("#qa-ledger-keyword textarea", "就业")
+    page.wait_for_selector("#qa-ledger-status:has-text('关键词「就业」')", timeout=WAIT_MS)
+    assert page.locator("#qa-ledger-status").inner_text() != total
+    table = page.locator("#qa-ledger-table")
+    cell = table.get_by_text("新增就业1万人以上", exact=True).locator("visible=true")
+    cell.first.wait_for(timeout=WAIT_MS)
+    text = table.inner_text()
+    assert "P005" in text and "2024年 新增就业 1.62万人" in text and "R120" in text
+    assert "固定资产投资" not in text  # filtered out
+
+    # a click on the row shows its paragraph with the quote highlighted, and the 2024 passage
+    cell.first.click()
+    page.wait_for_selector("#qa-ledger-passage mark.qa-quote", timeout=WAIT_MS)
+    marks = page.locator("#qa-ledger-passage mark.qa-quote")
+    assert marks.first.inner_text() == "新增就业1万人以上" and marks.nth(1).inner_text() == "新增就业1.62万人"
+    assert "二、2025年工作安排 › 主要预期目标" in page.locator("#qa-ledger-passage .qa-crumb").first.inner_text()
+    assert page.locator("#qa-ledger-passage .qa-para").first.inner_text().startswith("今年经济社会发展主要预期目标是")
+
+    # hostile search words come back as text; no element, no dialog
+    page.fill("#qa-ledger-keyword textarea", HOSTILE[1])
+    page.wait_for_selector("#qa-ledger-status:has-text('共 0 条')", timeout=WAIT_MS)
+    assert HOSTILE[1] in page.locator("#qa-ledger-status").inner_text()
+    assert page.evaluate("document.querySelectorAll('#qa-ledger-status img, img[src=\"x\"]').length") == 0
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ledger.png"), full_page=True)
+    page.close()
