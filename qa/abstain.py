@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.textnorm import DATA_DIR, Query, _jieba, bigram_tokens, unknown_pinyin_names, word_tokens
+from qa.textnorm import DATA_DIR, Query, _jieba, bigram_tokens, unknown_english_names, word_tokens
 from qa.types import Hit
 
 PROPER_NOUN_FLAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})  # jieba POS tags of names and places
@@ -98,12 +98,13 @@ def _in_report(word: str, report: str) -> bool:
 def unknown_names(q: Query, report: str) -> list[str]:
     """Place and proper names in the question that the report never mentions.
 
-    Chinese: jieba's place/person/organisation tags; English: capitalised pinyin names (Tianhe).
+    Chinese: jieba's place/person/organisation tags. English: names CC-CEDICT knows that the report
+    does not use (Paris), and pinyin names (Tianhe).
     """
     import jieba.posseg as pseg
 
     if q.english:
-        return unknown_pinyin_names(q.raw)
+        return unknown_english_names(q.raw)
     _jieba()  # the user dictionary is loaded
     text = q.core
     for key, _ in q.aliases:

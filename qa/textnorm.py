@@ -180,17 +180,36 @@ def _is_pinyin(word: str, syllables: frozenset[str]) -> bool:
     return ok[-1] >= 2
 
 
-def unknown_pinyin_names(raw: str) -> list[str]:
-    """Capitalised pinyin names in an English question that are not a run of the report's characters."""
+@functools.cache
+def foreign_names() -> frozenset[str]:
+    """English names of places and people the report never names (generated from CC-CEDICT)."""
+    lines = (DATA_DIR / "en_foreign_names.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def unknown_english_names(raw: str) -> list[str]:
+    """Capitalised names in an English question that the report never mentions.
+
+    A name counts when CC-CEDICT knows it as a place or person the report does not name (Paris,
+    New York), or when it reads as pinyin (Tianhe) that is no run of the report's characters.
+    """
     syllables, runs = _pinyin()
-    known = _en_lexicon_all()
-    out = []
-    for word in re.findall(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-z]{3,}\b", raw):
-        low = word.lower()
-        if low in stopwords() or low in known or not _is_pinyin(low, syllables):
-            continue
-        if low not in runs and low not in out:
-            out.append(word)
+    known, foreign = _en_lexicon_all(), foreign_names()
+    out: list[str] = []
+    for m in re.finditer(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z]{2,})(?: ([A-Z][a-z]{2,}))?\b", raw):
+        pair = f"{m.group(1)} {m.group(2)}" if m.group(2) else ""
+        for name in [pair, m.group(1)] if pair else [m.group(1)]:
+            low = name.lower()
+            if low in foreign or (
+                " " not in low
+                and len(low) >= 4
+                and low not in stopwords()
+                and low not in known
+                and _is_pinyin(low, syllables)
+                and low not in runs
+            ):
+                out.append(name)
+                break
     return out
 
 
