@@ -58,7 +58,7 @@ class Evidence:
 def content_units(q: Query) -> list[Unit]:
     """The question's content: its words (stopwords dropped) cut into bigrams, Latin words whole.
 
-    A word the alias file knows counts once, as the set of report words it stands for.
+    A word the alias file knows counts once, found when it or one of its report words occurs.
     """
     text = q.core.lower()
     for key, _ in q.aliases:
@@ -68,7 +68,7 @@ def content_units(q: Query) -> list[Unit]:
         for u in [tok] if tok.isascii() else bigram_tokens(tok):
             if u not in units:
                 units.append(u)
-    units.extend(targets for _, targets in q.aliases)
+    units.extend((key, *targets) for key, targets in q.aliases)  # the word itself, or a report word for it
     return units
 
 
