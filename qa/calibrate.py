@@ -26,11 +26,9 @@ def best_policy(rows: list[tuple[Evidence, bool]]) -> AbstainPolicy:
     """Grid search over weights (summing to 1) and thresholds.
 
     Among the policies that refuse at most MAX_FALSE_REFUSAL of the answerable questions, take the one
-    that abstains on the most unanswerable ones. Ties go first to the policy leaning on ``known_focus``
-    rather than ``focus`` (colloquial and Cantonese words the report never uses should not count
-    against a question), then to the lowest threshold (fewest refusals).
+    that abstains on the most unanswerable ones; ties go to the lowest threshold (fewest refusals).
     """
-    best, best_key = AbstainPolicy(1.0, 0.0, 0.0, 0.0, 0.0), (-1.0, -1.0, -1.0, 0.0)
+    best, best_key = AbstainPolicy(1.0, 0.0, 0.0, 0.0, 0.0), (-1.0, -1.0, 0.0)
     weights = [
         (wd, wc, wf, round(1 - wd - wc - wf, 2))
         for wd in GRID
@@ -45,7 +43,7 @@ def best_policy(rows: list[tuple[Evidence, bool]]) -> AbstainPolicy:
             answered, abstained = _rates(rows, p)
             if 1 - answered > MAX_FALSE_REFUSAL:
                 break  # higher thresholds only refuse more
-            key = (abstained, answered, wk - wf, -t)
+            key = (abstained, answered, -t)
             if key > best_key:
                 best, best_key = p, key
     return best

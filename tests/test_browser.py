@@ -45,16 +45,15 @@ def feedback_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(feedback_file: Path) -> Iterator[str]:
+def server(feedback_file: Path, real_qa: Any) -> Iterator[str]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("chromium is not installed: run `make sysdeps`")
-    from qa.answer import load_qa
     from qa.ui import start
 
     mp = pytest.MonkeyPatch()
     mp.setenv("QA_FEEDBACK_FILE", str(feedback_file))
     port = free_port()
-    demo = start(load_qa(rebuild=False), "127.0.0.1", port, block=False)
+    demo = start(real_qa, "127.0.0.1", port, block=False)  # the real engine, its index built in a temp folder
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
