@@ -24,7 +24,7 @@ from qa.abstain import (
 from qa.embedding import Embedder
 from qa.index import Index
 from qa.ledger import Row, build_ledger
-from qa.ledger_match import match_pairs
+from qa.ledger_match import other_year
 from qa.retrieve import Retriever
 from qa.textnorm import REPORT_YEAR, Query, clean_input, is_english, normalize_query, word_tokens
 from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
@@ -78,9 +78,7 @@ class QA:
         self.chunk_starts = [c.start for c in index.chunks]
         self.report_lower = index.report.text.lower()
         self.ledger_rows = [r for r in build_ledger(index.report) if r.is_figure]
-        pairs = match_pairs(self.ledger_rows)  # 2025 row id -> 2024 row
-        reverse = {r.id: p for p in self.ledger_rows if (r := pairs.get(p.id))}
-        self.ledger_pairs: dict[str, Row] = {**pairs, **reverse}  # row id -> the other year's row
+        self.ledger_pairs: dict[str, Row] = other_year(self.ledger_rows)  # row id -> the other year's row
         embedder.encode(["预热", "warm-up"])  # the model's first call is slow (~0.7 s): pay it at start-up
         word_tokens("预热")  # load jieba's dictionary now, not on the first question
         unknown_names(normalize_query("荔湾"), "")  # and jieba's part-of-speech model

@@ -10,10 +10,9 @@ import functools
 import math
 import re
 from collections import Counter
-from pathlib import Path
 
 from qa.ledger import Row
-from qa.textnorm import DATA_DIR, normalize_query, word_tokens
+from qa.textnorm import normalize_query, read_pairs, word_tokens
 
 MATCH_THRESHOLD = 0.6  # cosine of IDF-weighted indicator words
 MUTUAL = 0.9  # a pair's score must be this close to the 2024 row's best score over 2025 rows
@@ -117,13 +116,7 @@ def match_pairs(rows: list[Row], threshold: float = MATCH_THRESHOLD) -> dict[str
 @functools.cache
 def english_keywords() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """English word or phrase -> report words, from ``qa/data/ledger_en.tsv``."""
-    path: Path = DATA_DIR / "ledger_en.tsv"
-    pairs = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].rstrip()
-        if line.strip():
-            key, _, values = line.partition("\t")
-            pairs.append((key.strip().lower(), tuple(v.strip() for v in values.split("|") if v.strip())))
+    pairs = [(key.lower(), tuple(words)) for key, words in read_pairs("ledger_en.tsv")]
     return tuple(sorted(pairs, key=lambda kv: -len(kv[0])))
 
 
@@ -160,8 +153,18 @@ def lookup(question: str, rows: list[Row]) -> list[tuple[Row, Row | None]]:
     scored.sort(key=lambda sr: (-sr[0], sr[1].start))
     best = scored[0][0]
     chosen = [r for s, r in scored if s >= LOOKUP_KEEP * best][:LOOKUP_MAX_ROWS]
+    other = other_year(rows)
+    return [(r, other.get(r.id)) for r in chosen]
+
+
+def other_year(rows: list[Row]) -> dict[str, Row]:
+    """Row id -> the matching row of the other year, both ways.
+
+    2025 -> 2024 comes from :func:`match_pairs`; 2024 -> the first 2025 row (report order) matched to it.
+    """
     pairs = match_pairs(rows)
-    reverse: dict[str, Row] = {}
+    by_id = {r.id: r for r in rows}
+    out = dict(pairs)
     for pid, rrow in pairs.items():
-        reverse.setdefault(rrow.id, next(r for r in rows if r.id == pid))
-    return [(r, pairs.get(r.id) if r.part == "plan2025" else reverse.get(r.id)) for r in chosen]
+        out.setdefault(rrow.id, by_id[pid])
+    return out

@@ -83,7 +83,7 @@ def is_english(text: str) -> bool:
     return latin >= 3 and latin > 2 * cjk
 
 
-def _read_pairs(name: str) -> list[tuple[str, list[str]]]:
+def read_pairs(name: str) -> list[tuple[str, list[str]]]:
     """Rows of a ``key<TAB>value|value`` data file; ``#`` starts a comment."""
     rows = []
     for raw in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
@@ -98,20 +98,20 @@ def _read_pairs(name: str) -> list[tuple[str, list[str]]]:
 @functools.cache
 def cantonese_map() -> tuple[tuple[str, str], ...]:
     """Cantonese word -> Mandarin word, longest first (replaced in the query)."""
-    pairs = [(k, v[0] if v else "") for k, v in _read_pairs("cantonese.tsv")]
+    pairs = [(k, v[0] if v else "") for k, v in read_pairs("cantonese.tsv")]
     return tuple(sorted(pairs, key=lambda kv: -len(kv[0])))
 
 
 @functools.cache
 def alias_map() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Word people use -> the report's words (appended to the query)."""
-    return tuple((k, tuple(v)) for k, v in _read_pairs("aliases.tsv"))
+    return tuple((k, tuple(v)) for k, v in read_pairs("aliases.tsv"))
 
 
 @functools.cache
 def intent_cues() -> dict[str, tuple[str, ...]]:
     """Cue words for the part a question asks about: plan2025 / review2024."""
-    return {k: tuple(v) for k, v in _read_pairs("part_cues.tsv")}
+    return {k: tuple(v) for k, v in read_pairs("part_cues.tsv")}
 
 
 _PART_YEAR = re.compile(rf"(?:{REPORT_YEAR}|{REPORT_YEAR - 1})年?")
@@ -138,7 +138,7 @@ def en_lexicon() -> dict[str, tuple[str, ...]]:
 @functools.cache
 def _en_lexicon_all() -> dict[str, tuple[str, ...]]:
     """Every row of the English lexicon."""
-    return {k: tuple(v) for k, v in _read_pairs("en_zh_lexicon.tsv")}
+    return {k: tuple(v) for k, v in read_pairs("en_zh_lexicon.tsv")}
 
 
 def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:

@@ -17,7 +17,7 @@ import gradio as gr
 
 from qa.corpus import Report
 from qa.ledger import Row, build_ledger, filter_rows, to_csv
-from qa.ledger_match import match_pairs
+from qa.ledger_match import other_year
 from qa.numbers import format_value
 from qa.textnorm import clean_input, to_halfwidth
 from qa.types import BREADCRUMB_SEP
@@ -53,10 +53,7 @@ class LedgerHandlers:
         self.report = report
         self.rows = build_ledger(report) if rows is None else rows
         self.by_id = {r.id: r for r in self.rows}
-        pairs = match_pairs(self.rows)  # 2025 row id -> 2024 row
-        self.other: dict[str, Row] = dict(pairs)
-        for pid, rrow in pairs.items():  # and back: the first 2025 row (report order) for each 2024 row
-            self.other.setdefault(rrow.id, self.by_id[pid])
+        self.other: dict[str, Row] = other_year(self.rows)  # row id -> the other year's matching row
         self.export_dir = export_dir
         self._csv: dict[tuple[str, ...], Path] = {}
 
