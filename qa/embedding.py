@@ -84,7 +84,8 @@ class STEmbedder:
 
             torch.set_num_threads(threads)
             self.model = SentenceTransformer(name, device="cpu")
-            dim = self.model.get_sentence_embedding_dimension()
+            model = self.model  # sentence-transformers 6 renamed the method; older releases have the old name
+            dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
             self.dim = int(dim) if dim else int(self.encode(["维度"]).shape[1])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
