@@ -142,10 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # a clear message, not a traceback, for index and input problems
+    except Exception as e:  # a clear message, not a traceback, for index, model and file problems
+        from qa.embedding import ModelLoadError
         from qa.index import IndexError_
 
-        if isinstance(e, IndexError_):
+        if isinstance(e, IndexError_ | ModelLoadError):
             print(f"qa: {e}", file=sys.stderr)
             return 3
+        if isinstance(e, OSError) and e.filename:
+            print(f"qa: cannot read {e.filename}: {e.strerror}", file=sys.stderr)
+            return 2
         raise

@@ -67,6 +67,10 @@ def _use_module_class() -> type:
     return USEModule
 
 
+class ModelLoadError(RuntimeError):
+    """The embedding model named by the settings cannot be loaded."""
+
+
 class STEmbedder:
     """An embedder backed by a sentence-transformers model."""
 
@@ -83,7 +87,13 @@ class STEmbedder:
             import torch
 
             torch.set_num_threads(threads)
-            self.model = SentenceTransformer(name, device="cpu")
+            try:
+                self.model = SentenceTransformer(name, device="cpu")
+            except (OSError, ValueError) as e:
+                raise ModelLoadError(
+                    f"cannot load the embedding model {name!r} ({e}). Without network, use the built-in "
+                    f"model ({DEFAULT_MODEL}, QA_MODEL unset) or a local sentence-transformers folder."
+                ) from e
             model = self.model  # sentence-transformers 6 renamed the method; older releases have the old name
             dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
             self.dim = int(dim) if dim else int(self.encode(["维度"]).shape[1])

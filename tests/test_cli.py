@@ -62,3 +62,15 @@ def test_ask_json_and_refused_stale_index(tmp_path: Path) -> None:
     manifest.write_text(json.dumps({**m, "chunker_version": "old"}))
     r = qa("ask", "--no-rebuild", "今年新增就业目标是多少", env=env)
     assert r.returncode == 3 and "does not match" in r.stderr and "chunker" in r.stderr
+
+
+def test_missing_question_file_is_a_clear_error() -> None:
+    r = qa("eval", "--questions", "/nonexistent/questions.jsonl", "--no-report")
+    assert r.returncode == 2 and "cannot read /nonexistent/questions.jsonl" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_unloadable_model_is_a_clear_error() -> None:
+    r = qa("ask", "--model", "/nonexistent/model-folder", "你好", env={"HF_HUB_OFFLINE": "1"})
+    assert r.returncode == 3 and "cannot load the embedding model" in r.stderr
+    assert "Traceback" not in r.stderr
