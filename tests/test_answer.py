@@ -94,3 +94,20 @@ def test_hostile_and_nonsense_input_is_answered_safely(real_qa) -> None:  # type
     for q in ["<script>alert(1)</script>", "asdkjh qwe zzz", "。。。???", "1" * 200]:
         a = real_qa.ask(q)
         assert isinstance(a.answer, str) and a.to_json()["question"] == q
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "beside"),
+    [
+        ("今年新增就业目标是多少?", "新增就业1万人以上", "新增就业1.62万人"),
+        ("去年固定资产投资完成了多少?", "完成固定资产投资501.29亿元", "固定资产投资完成535亿元"),
+    ],
+)
+def test_the_other_years_ledger_figure_is_quoted_beside(real_qa, question: str, asked: str, beside: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(question)
+    text = real_qa.index.report.text
+    assert asked in a.citations[0].quote
+    other = [c for c in a.citations[1:] if beside in c.quote]
+    assert len(other) == 1 and other[0].part != a.citations[0].part
+    assert text[other[0].start : other[0].end] == other[0].quote
+    assert f"「{other[0].quote}」[{other[0].n}]" in a.answer
