@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -86,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qa", description="Ask the 2025 Liwan government work report.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("build", help="build the index under index/")
+    b = sub.add_parser("build", help="build the index under index/ (or $QA_INDEX_DIR)")
     b.add_argument("--model", default=None, help="model name or folder (default: $QA_MODEL or use-m-v3)")
     b.set_defaults(func=cmd_build)
 
@@ -97,8 +98,8 @@ def parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("serve", help="start the web chat")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=7860)
+    s.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="default: $QA_HOST or 127.0.0.1")
+    s.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")), help="default: $QA_PORT or 7860")
     _add_model(s)
     s.set_defaults(func=cmd_serve)
 

@@ -130,7 +130,7 @@ def add_cli(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--part", choices=("plan2025", "review2024"), help="only this part of the report")
     p.add_argument("--section", help="only rows whose section breadcrumb contains TEXT", metavar="TEXT")
-    p.add_argument("--keyword", help="only rows whose indicator or quote contains TEXT", metavar="TEXT")
+    p.add_argument("--keyword", help="only rows whose indicator, quote, object or section has TEXT", metavar="TEXT")
     p.add_argument("--figures", action="store_true", help="only rows with a number")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="CSV instead of a table")
