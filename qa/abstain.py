@@ -26,7 +26,6 @@ class AbstainPolicy:
     w_dense: float
     w_coverage: float
     w_focus: float
-    w_known_focus: float
     threshold: float
 
     @staticmethod
@@ -43,16 +42,10 @@ class Evidence:
     dense: float  # best cosine between the question and a top chunk or sentence
     coverage: float  # share of the question's content units found in the top 3 chunks
     focus: float  # share of the question's content units found in the sentence that would be quoted first
-    known_focus: float  # the same share, counting only units the report uses somewhere (colloquial words aside)
 
     def confidence(self, p: AbstainPolicy) -> float:
         """The policy's weighted score."""
-        return (
-            p.w_dense * self.dense
-            + p.w_coverage * self.coverage
-            + p.w_focus * self.focus
-            + p.w_known_focus * self.known_focus
-        )
+        return p.w_dense * self.dense + p.w_coverage * self.coverage + p.w_focus * self.focus
 
 
 def content_units(q: Query) -> list[Unit]:

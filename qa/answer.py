@@ -16,7 +16,6 @@ from qa.abstain import (
     Evidence,
     content_units,
     coverage,
-    found,
     other_years,
     share_found,
     unknown_names,
@@ -25,6 +24,7 @@ from qa.embedding import Embedder
 from qa.index import Index
 from qa.ledger import Row, build_ledger
 from qa.ledger_match import other_year
+from qa.numbers import parse_numbers
 from qa.retrieve import Retriever
 from qa.textnorm import REPORT_YEAR, Query, clean_input, is_english, normalize_query, word_tokens
 from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
@@ -38,7 +38,6 @@ SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence afte
 NUMBER_QUESTION = re.compile(
     r"多少|几|幾|数量|比例|百分之|率是|how many|how much|what percentage|what share|number of", re.IGNORECASE
 )
-HAS_FIGURE = re.compile(r"\d|[一二三四五六七八九十两百千万亿]+(?:个|家|所|项|条|件|批|宗|张|台|座|支|名|户|人|场)")
 COMPARISON = re.compile(r"相比|对比|比较|比起|compare|compared|versus|vs\.?", re.IGNORECASE)
 PART_BONUS = 0.1  # a sentence in the part the question asks about gains this; one in the other year loses it
 
@@ -51,6 +50,8 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("en", "abstain"): "The report does not say.",
     ("zh", "abstain_year"): "报告中没有找到{years}年的相关内容(报告回顾2024年工作、部署2025年工作)。",
     ("en", "abstain_year"): "The report does not say anything about {years} (it reviews 2024 and plans 2025).",
+    ("zh", "abstain_number"): "报告中没有找到这个问题所问的数字。",
+    ("en", "abstain_number"): "The report gives no figure for this.",
     ("zh", "abstain_name"): "报告中没有提到「{names}」。",
     ("en", "abstain_name"): "The report does not mention {names}.",
     ("zh", "nearest"): "最接近的章节:",
@@ -76,7 +77,7 @@ class QA:
         self.policies = policies or AbstainPolicy.load()
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")  # which rankings are fused (eval varies it)
         self.chunk_starts = [c.start for c in index.chunks]
-        self.report_lower = index.report.text.lower()
+        self.has_figure = [has_figure(s.text) for s in index.sentences]  # sentence index -> states a quantity
         self.ledger_rows = [r for r in build_ledger(index.report) if r.is_figure]
         self.ledger_pairs: dict[str, Row] = other_year(self.ledger_rows)  # row id -> the other year's row
         embedder.encode(["预热", "warm-up"])  # the model's first call is slow (~0.7 s): pay it at start-up
@@ -98,13 +99,8 @@ class QA:
         t3 = time.perf_counter()
         ev, ranked = self._score_sentences(q, qvec, hits)
         policy = self.policies[lang if lang in self.policies else "zh"]
-        names = unknown_names(q, self.index.report.text)
-        if names:
-            text = MESSAGES[(lang, "abstain_name")].format(names="、".join(names))
-            answer = self._abstain(question, q, lang, hits, text)
-        elif not ranked:
-            years = "、".join(str(y) for y in other_years(q, REPORT_YEAR))
-            answer = self._abstain(question, q, lang, hits, MESSAGES[(lang, "abstain_year")].format(years=years))
+        if (ruled := self._ruled_out(q, lang, ranked)) is not None:
+            answer = self._abstain(question, q, lang, hits, ruled)
         elif ev.confidence(policy) < policy.threshold:
             answer = self._abstain(question, q, lang, hits, MESSAGES[(lang, "abstain")])
         else:
@@ -125,7 +121,22 @@ class QA:
         qvec = self.retriever.embed(q)
         hits = self.retriever.search(q, k=N_PASSAGES, qvec=qvec, use=self.retrievers)
         ev, ranked = self._score_sentences(q, qvec, hits)
-        return None if unknown_names(q, self.index.report.text) or not ranked else ev
+        return None if self._ruled_out(q, "zh", ranked) is not None else ev
+
+    def _ruled_out(self, q: Query, lang: str, ranked: list[tuple[float, int]]) -> str | None:
+        """Why a plain rule declines the question (its message), or None.
+
+        The question names a place the report never mentions; or asks about a year no candidate
+        sentence mentions; or asks for a number ("多少", "how many") and the best sentence holds none.
+        """
+        if names := unknown_names(q, self.index.report.text):
+            return MESSAGES[(lang, "abstain_name")].format(names="、".join(names))
+        if not ranked:
+            years = "、".join(str(y) for y in other_years(q, REPORT_YEAR))
+            return MESSAGES[(lang, "abstain_year")].format(years=years)
+        if NUMBER_QUESTION.search(q.text) and not self.has_figure[ranked[0][1]]:
+            return MESSAGES[(lang, "abstain_number")]
+        return None
 
     def _score_sentences(self, q: Query, qvec: np.ndarray, hits: list[Hit]) -> tuple[Evidence, list[tuple[float, int]]]:
         """Evidence for abstention and (score, sentence index) best first among the top chunks' sentences."""
@@ -142,7 +153,7 @@ class QA:
                 dense = float(self.sentence_matrix[si] @ qvec)
                 best_dense = max(best_dense, dense)
                 score = 0.5 * dense + 0.5 * share_found(units, s.text) + 0.15 / rank
-                if wants_number and HAS_FIGURE.search(s.text):
+                if wants_number and self.has_figure[si]:
                     score += 0.1
                 if len(s.text) < SHORT_SENTENCE:
                     score -= 0.2
@@ -150,10 +161,8 @@ class QA:
                     score += PART_BONUS if h.chunk.part == q.part else -PART_BONUS
                 ranked.append((score, si))
         ranked.sort(key=lambda x: -x[0])
-        best_text = self.index.sentences[ranked[0][1]].text if ranked else ""
-        known = [u for u in units if found(u, self.report_lower)]
-        focus, known_focus = share_found(units, best_text), share_found(known, best_text)
-        return Evidence(best_dense, coverage(units, hits), focus, known_focus), ranked
+        focus = share_found(units, self.index.sentences[ranked[0][1]].text) if ranked else 0.0
+        return Evidence(best_dense, coverage(units, hits), focus), ranked
 
     def _other_year_rows(self, citations: list[Citation]) -> list[Row]:
         """Ledger rows of the other year matching a figure in the cited sentences (2025 target <-> 2024 result)."""
@@ -226,6 +235,11 @@ class QA:
                 break
         body = "\n".join([text, MESSAGES[(lang, "nearest")], *(f"- {b}" for b in seen)])
         return Answer(question, body, True, (), tuple(hits[:N_PASSAGES]), q.text, lang)
+
+
+def has_figure(text: str) -> bool:
+    """Whether a sentence states a quantity with a unit (not a year, date, ordinal, or a number inside a name)."""
+    return any(x.unit and not (x.quoted or x.ordinal or x.is_time) for x in parse_numbers(text))
 
 
 def load_qa(model: str | None = None, rebuild: bool = True) -> QA:

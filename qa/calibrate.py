@@ -28,18 +28,12 @@ def best_policy(rows: list[tuple[Evidence, bool]]) -> AbstainPolicy:
     Among the policies that refuse at most MAX_FALSE_REFUSAL of the answerable questions, take the one
     that abstains on the most unanswerable ones; ties go to the lowest threshold (fewest refusals).
     """
-    best, best_key = AbstainPolicy(1.0, 0.0, 0.0, 0.0, 0.0), (-1.0, -1.0, 0.0)
-    weights = [
-        (wd, wc, wf, round(1 - wd - wc - wf, 2))
-        for wd in GRID
-        for wc in GRID
-        for wf in GRID
-        if wd + wc + wf <= 1.0 + 1e-9
-    ]
-    for wd, wc, wf, wk in weights:
-        probe = AbstainPolicy(wd, wc, wf, wk, 0.0)
+    best, best_key = AbstainPolicy(1.0, 0.0, 0.0, 0.0), (-1.0, -1.0, 0.0)
+    weights = [(wd, wc, round(1 - wd - wc, 2)) for wd in GRID for wc in GRID if wd + wc <= 1.0 + 1e-9]
+    for wd, wc, wf in weights:
+        probe = AbstainPolicy(wd, wc, wf, 0.0)
         for t in sorted({round(ev.confidence(probe), 4) for ev, _ in rows}):
-            p = AbstainPolicy(wd, wc, wf, wk, t)
+            p = AbstainPolicy(wd, wc, wf, t)
             answered, abstained = _rates(rows, p)
             if 1 - answered > MAX_FALSE_REFUSAL:
                 break  # higher thresholds only refuse more
