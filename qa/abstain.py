@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.textnorm import DATA_DIR, Query, _jieba, bigram_tokens, unknown_english_names, word_tokens
+from qa.datafiles import DATA_DIR
+from qa.english import unknown_english_names
+from qa.textnorm import Query, _jieba, bigram_tokens, word_tokens
 from qa.types import Hit
 
 PROPER_NOUN_FLAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})  # jieba POS tags of names and places

@@ -20,7 +20,7 @@ from typing import Any
 
 from qa import evalreport, gate, metrics
 from qa.answer import QA, AbstainPolicy
-from qa.textnorm import DATA_DIR
+from qa.datafiles import DATA_DIR
 
 VARIANTS: dict[str, tuple[str, ...]] = {  # name -> the rankings QA.retrievers fuses
     "hybrid": ("dense", "words", "bigrams"),

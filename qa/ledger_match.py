@@ -11,8 +11,9 @@ import math
 import re
 from collections import Counter
 
+from qa.datafiles import read_pairs
 from qa.ledger import Row
-from qa.textnorm import normalize_query, read_pairs, word_tokens
+from qa.textnorm import normalize_query, word_tokens
 
 MATCH_THRESHOLD = 0.6  # cosine of IDF-weighted indicator words
 MUTUAL = 0.9  # a pair's score must be this close to the 2024 row's best score over 2025 rows

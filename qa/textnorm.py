@@ -1,20 +1,21 @@
-"""All Chinese (and English) text handling: sentences, normalisation, aliases, tokens.
+"""All Chinese text handling: sentences, normalisation, Cantonese, aliases, years, tokens.
 
-Curated word lists live in ``qa/data/`` as data files, not here.
+Curated word lists live in ``qa/data/`` as data files (read by :mod:`qa.datafiles`), not here;
+English questions are glossed into the report's words by :mod:`qa.english`.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+from qa.datafiles import DATA_DIR, read_pairs, stopwords
+from qa.english import gloss_english
+
 REPORT_YEAR = 2025
 
 SENTENCE_END = "。！？；!?;"
@@ -83,18 +84,6 @@ def is_english(text: str) -> bool:
     return latin >= 3 and latin > 2 * cjk
 
 
-def read_pairs(name: str) -> list[tuple[str, list[str]]]:
-    """Rows of a ``key<TAB>value|value`` data file; ``#`` starts a comment."""
-    rows = []
-    for raw in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].rstrip()
-        if not line.strip():
-            continue
-        key, _, values = line.partition("\t")
-        rows.append((key.strip(), [v.strip() for v in values.split("|") if v.strip()]))
-    return rows
-
-
 @functools.cache
 def cantonese_map() -> tuple[tuple[str, str], ...]:
     """Cantonese word -> Mandarin word, longest first (replaced in the query)."""
@@ -115,104 +104,6 @@ def intent_cues() -> dict[str, tuple[str, ...]]:
 
 
 _PART_YEAR = re.compile(rf"(?:{REPORT_YEAR}|{REPORT_YEAR - 1})年?")
-MAX_GLOSS_TARGETS = 12  # an English word glossing more report words than this is too vague to expand
-
-
-def lemma(word: str) -> str:
-    """A crude English singular: places -> place, cities -> city, boxes -> box."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("ses", "xes", "ches", "shes")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-@functools.cache
-def en_lexicon() -> dict[str, tuple[str, ...]]:
-    """English word -> report words, from CC-CEDICT (generated data file); vague words left out."""
-    return {k: v for k, v in _en_lexicon_all().items() if len(v) <= MAX_GLOSS_TARGETS}
-
-
-@functools.cache
-def _en_lexicon_all() -> dict[str, tuple[str, ...]]:
-    """Every row of the English lexicon."""
-    return {k: tuple(v) for k, v in read_pairs("en_zh_lexicon.tsv")}
-
-
-def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
-    """(word or phrase, report words) for the content of an English question (dictionary-based translation).
-
-    Two-word phrases the lexicon knows (green space -> 绿地) are taken before single words.
-    """
-    stop, lexicon = stopwords(), en_lexicon()
-    words = [lemma(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in stop and len(w) >= 3]
-    out: list[tuple[str, tuple[str, ...]]] = []
-    used: set[int] = set()
-    for i in range(len(words) - 1):
-        phrase = f"{words[i]} {words[i + 1]}"
-        if phrase in lexicon and not {i, i + 1} & used:
-            out.append((phrase, lexicon[phrase]))
-            used |= {i, i + 1}
-    for i, w in enumerate(words):
-        if i not in used and all(w != k for k, _ in out):
-            out.append((w, lexicon.get(w, ())))
-    return out
-
-
-@functools.cache
-def _pinyin() -> tuple[frozenset[str], frozenset[str]]:
-    """(valid pinyin syllables, every run of 2-4 syllables of the report joined: "shiweitang")."""
-    data = json.loads((DATA_DIR / "report_pinyin.json").read_text(encoding="utf-8"))
-    seq = data["report"].split()
-    runs = {"".join(seq[i : i + n]) for i in range(len(seq)) for n in (2, 3, 4) if "|" not in seq[i : i + n][:n]}
-    return frozenset(data["syllables"]), frozenset(runs)
-
-
-def _is_pinyin(word: str, syllables: frozenset[str]) -> bool:
-    """Whether a lower-case word splits into two or more pinyin syllables (tianhe = tian + he)."""
-    ok = [0] * (len(word) + 1)  # ok[i]: fewest syllables covering word[:i] (0: impossible, except at 0)
-    for i in range(1, len(word) + 1):
-        for j in range(max(0, i - 6), i):
-            if (j == 0 or ok[j]) and word[j:i] in syllables:
-                ok[i] = min(ok[i] or 99, (ok[j] if j else 0) + 1)
-    return ok[-1] >= 2
-
-
-@functools.cache
-def foreign_names() -> frozenset[str]:
-    """English names of places and people the report never names (generated from CC-CEDICT)."""
-    lines = (DATA_DIR / "en_foreign_names.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
-
-
-def unknown_english_names(raw: str) -> list[str]:
-    """Capitalised names in an English question that the report never mentions.
-
-    A name counts when CC-CEDICT knows it as a place or person the report does not name (Paris,
-    New York), or when it reads as pinyin (Tianhe) that is no run of the report's characters.
-    """
-    syllables, runs = _pinyin()
-    known, foreign = _en_lexicon_all(), foreign_names()
-    out: list[str] = []
-    for m in re.finditer(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z]{2,})(?: ([A-Z][a-z]{2,}))?\b", raw):
-        pair = f"{m.group(1)} {m.group(2)}" if m.group(2) else ""
-        for name in [pair, m.group(1)] if pair else [m.group(1)]:
-            low = name.lower()
-            if low in foreign or (
-                " " not in low
-                and len(low) >= 4
-                and low not in stopwords()
-                and low not in known
-                and _is_pinyin(low, syllables)
-                and low not in runs
-            ):
-                out.append(name)
-                break
-    return out
-
-
 _YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> offset
 _EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}
 
@@ -319,13 +210,6 @@ def _jieba() -> object:
     jieba.setLogLevel(logging.WARNING)
     jieba.load_userdict(str(DATA_DIR / "jieba_userdict.txt"))
     return jieba
-
-
-@functools.cache
-def stopwords() -> frozenset[str]:
-    """Words that carry no content for retrieval (data file)."""
-    words = (DATA_DIR / "stopwords.txt").read_text(encoding="utf-8").split()
-    return frozenset(w for w in words if not w.startswith("#"))
 
 
 TOKENIZER_FILES = ("jieba_userdict.txt", "stopwords.txt")  # data that changes the BM25 tokens stored in an index

@@ -15,7 +15,7 @@ import gradio as gr
 
 from qa.answer import QA
 from qa.corpus import Report
-from qa.textnorm import DATA_DIR
+from qa.datafiles import DATA_DIR
 from qa.ui_export import Turn
 from qa.ui_handlers import Asker, ChatHandlers, Message
 from qa.ui_ledger import build_ledger_tab
