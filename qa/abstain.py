@@ -1,8 +1,8 @@
-"""When to say "the report does not say": evidence features, the calibrated policy, and two plain rules.
+"""When to say "the report does not say": evidence features, the calibrated policy, and the rules' parts.
 
-The rules: a question that names a place or proper name the report never mentions (天河区),
-or a year whose sentences the top passages do not hold (2023年…), is not answered from
-whatever passage happens to be nearest.
+A question that names a place or proper name the report never mentions (天河区), or a year the
+report does not cover (2023年…), is not answered from whatever passage happens to be nearest;
+:meth:`qa.answer.QA._ruled_out` applies these rules (and the one for number questions).
 """
 
 from __future__ import annotations

@@ -89,15 +89,8 @@ class QA:
         t0 = time.perf_counter()
         if (refused := refuse(question)) is not None:
             return refused
-        raw = clean_input(question)
-        lang = "en" if is_english(raw) else "zh"
-        q = normalize_query(raw)
-        t1 = time.perf_counter()
-        qvec = self.retriever.embed(q)
-        t2 = time.perf_counter()
-        hits = self.retriever.search(q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers)
-        t3 = time.perf_counter()
-        ev, ranked = self._score_sentences(q, qvec, hits)
+        lang = "en" if is_english(clean_input(question)) else "zh"
+        q, hits, ev, ranked, timings = self._analyse(question)
         policy = self.policies[lang if lang in self.policies else "zh"]
         if (ruled := self._ruled_out(q, lang, ranked)) is not None:
             answer = self._abstain(question, q, lang, hits, ruled)
@@ -105,23 +98,27 @@ class QA:
             answer = self._abstain(question, q, lang, hits, MESSAGES[(lang, "abstain")])
         else:
             answer = self._compose(question, q, lang, hits, ranked)
-        t4 = time.perf_counter()
-        timings = {
-            "normalize": (t1 - t0) * 1e3,
-            "embed": (t2 - t1) * 1e3,
-            "retrieve": (t3 - t2) * 1e3,
-            "answer": (t4 - t3) * 1e3,
-            "total": (t4 - t0) * 1e3,
-        }
+        total = (time.perf_counter() - t0) * 1e3
+        timings = {**timings, "answer": total - sum(timings.values()), "total": total}
         return Answer(**{**answer.__dict__, "timings_ms": timings})
 
     def evidence(self, question: str) -> Evidence | None:
         """The abstention features for a question, or None when a plain rule decides it (for calibration)."""
-        q = normalize_query(question)
-        qvec = self.retriever.embed(q)
-        hits = self.retriever.search(q, k=N_PASSAGES, qvec=qvec, use=self.retrievers)
-        ev, ranked = self._score_sentences(q, qvec, hits)
+        q, _, ev, ranked, _ = self._analyse(question)
         return None if self._ruled_out(q, "zh", ranked) is not None else ev
+
+    def _analyse(self, question: str) -> tuple[Query, list[Hit], Evidence, list[tuple[float, int]], dict[str, float]]:
+        """Normalise, embed, retrieve and score the candidate sentences; with the time each step took (ms)."""
+        t0 = time.perf_counter()
+        q = normalize_query(question)
+        t1 = time.perf_counter()
+        qvec = self.retriever.embed(q)
+        t2 = time.perf_counter()
+        hits = self.retriever.search(q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers)
+        t3 = time.perf_counter()
+        ev, ranked = self._score_sentences(q, qvec, hits)
+        timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
+        return q, hits, ev, ranked, timings
 
     def _ruled_out(self, q: Query, lang: str, ranked: list[tuple[float, int]]) -> str | None:
         """Why a plain rule declines the question (its message), or None.
