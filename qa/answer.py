@@ -50,6 +50,8 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("en", "abstain"): "The report does not say.",
     ("zh", "abstain_year"): "报告中没有找到{years}年的相关内容(报告回顾2024年工作、部署2025年工作)。",
     ("en", "abstain_year"): "The report does not say anything about {years} (it reviews 2024 and plans 2025).",
+    ("zh", "abstain_day"): "报告中没有某一天的信息(这是年度工作报告,不涉及天气、当天的活动等)。",
+    ("en", "abstain_day"): "The report does not say anything about a particular day (it is an annual work report).",
     ("zh", "abstain_number"): "报告中没有找到这个问题所问的数字。",
     ("en", "abstain_number"): "The report gives no figure for this.",
     ("zh", "abstain_name"): "报告中没有提到「{names}」。",
@@ -123,11 +125,14 @@ class QA:
     def _ruled_out(self, q: Query, lang: str, ranked: list[tuple[float, int]]) -> str | None:
         """Why a plain rule declines the question (its message), or None.
 
-        The question names a place the report never mentions; or asks about a year no candidate
-        sentence mentions; or asks for a number ("多少", "how many") and the best sentence holds none.
+        The question names a place the report never mentions; or asks about one particular day (明天,
+        今晚); or about a year no candidate sentence mentions; or asks for a number ("多少", "how many")
+        and the best sentence holds none.
         """
         if names := unknown_names(q, self.index.report.text):
             return MESSAGES[(lang, "abstain_name")].format(names="、".join(names))
+        if q.asks_about_a_day:
+            return MESSAGES[(lang, "abstain_day")]
         if not ranked:
             years = "、".join(str(y) for y in other_years(q, REPORT_YEAR))
             return MESSAGES[(lang, "abstain_year")].format(years=years)

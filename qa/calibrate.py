@@ -29,7 +29,7 @@ def best_policy(rows: list[tuple[Evidence, bool]]) -> AbstainPolicy:
     that abstains on the most unanswerable ones; ties go to the lowest threshold (fewest refusals).
     """
     best, best_key = AbstainPolicy(1.0, 0.0, 0.0, 0.0), (-1.0, -1.0, 0.0)
-    weights = [(wd, wc, round(1 - wd - wc, 2)) for wd in GRID for wc in GRID if wd + wc <= 1.0 + 1e-9]
+    weights = [(wd, wc, max(0.0, round(1 - wd - wc, 2))) for wd in GRID for wc in GRID if wd + wc <= 1.0 + 1e-9]
     for wd, wc, wf in weights:
         probe = AbstainPolicy(wd, wc, wf, 0.0)
         for t in sorted({round(ev.confidence(probe), 4) for ev, _ in rows}):

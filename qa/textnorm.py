@@ -106,6 +106,10 @@ def intent_cues() -> dict[str, tuple[str, ...]]:
 _PART_YEAR = re.compile(rf"(?:{REPORT_YEAR}|{REPORT_YEAR - 1})年?")
 _YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> offset
 _EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}
+# A particular day: an annual work report has nothing to say about it (天气, 今晚的活动 ...).
+_DAY_WORDS = re.compile(
+    r"今天|明天|后天|昨天|今晚|明晚|今早|(?<![a-z])(?:tomorrow|tonight|yesterday)(?![a-z])", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,11 @@ class Query:
     def lexical(self) -> str:
         """Text for the lexical retrievers: the core question plus the alias expansions."""
         return " ".join((self.core, *self.expansions))
+
+    @property
+    def asks_about_a_day(self) -> bool:
+        """Whether the question is about one particular day (明天, 今晚, tomorrow)."""
+        return _DAY_WORDS.search(self.text) is not None
 
     @property
     def years(self) -> tuple[int, ...]:
