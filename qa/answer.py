@@ -80,7 +80,8 @@ class QA:
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")  # which rankings are fused (eval varies it)
         self.chunk_starts = [c.start for c in index.chunks]
         self.has_figure = [has_figure(s.text) for s in index.sentences]  # sentence index -> states a quantity
-        self.ledger_rows = [r for r in build_ledger(index.report) if r.is_figure]
+        self.ledger = build_ledger(index.report)  # every row; the chat tab's ledger reuses it
+        self.ledger_rows = [r for r in self.ledger if r.is_figure]
         self.ledger_pairs: dict[str, Row] = other_year(self.ledger_rows)  # row id -> the other year's row
         embedder.encode(["预热", "warm-up"])  # the model's first call is slow (~0.7 s): pay it at start-up
         word_tokens("预热")  # load jieba's dictionary now, not on the first question

@@ -45,10 +45,6 @@ class Report:
         """The section with this id."""
         return next(s for s in self.sections if s.id == section_id)
 
-    def paragraph(self, paragraph_id: str) -> Paragraph:
-        """The paragraph with this id."""
-        return next(p for p in self.paragraphs if p.id == paragraph_id)
-
 
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file's bytes."""

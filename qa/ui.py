@@ -18,7 +18,7 @@ from qa.corpus import Report
 from qa.datafiles import DATA_DIR
 from qa.ui_export import Turn
 from qa.ui_handlers import Asker, ChatHandlers, Message
-from qa.ui_ledger import build_ledger_tab
+from qa.ui_ledger import LedgerHandlers, build_ledger_tab
 
 CONCURRENCY_LIMIT = 4  # questions answered at once; the rest wait in the queue
 MAX_QUEUE = 64  # waiting requests beyond this are turned away with "queue full"
@@ -122,7 +122,7 @@ def build_app(qa: Asker, report: Report | None = None) -> gr.Blocks:
                     status = gr.Markdown("", elem_id="qa-feedback-status")
 
         with gr.Tab("承诺与成绩台账", id="qa-tab-ledger"):
-            build_ledger_tab(report)
+            build_ledger_tab(report, LedgerHandlers(report, rows=qa.ledger) if isinstance(qa, QA) else None)
 
         outs = [chat, turns, current, box, sources, pick, cite, notice]
 
