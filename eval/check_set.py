@@ -60,6 +60,42 @@ FIELDS: dict[str, type] = {
     "kind": str,
     "split": str,
 }
+OPTIONAL: dict[str, type] = {"unanswerable_kind": str, "expected_status": str}  # only on unanswerable rows
+UNANSWERABLE_KINDS: tuple[str, ...] = (
+    "other-place",
+    "other-year",
+    "never-given",
+    "near-miss",
+    "opinion",
+    "howto",
+    "detail-left-out",
+)
+STATUSES: tuple[str, ...] = ("answered", "partial", "declined")
+DEFAULT_TRAIN: Path = REPO_ROOT / "eval" / "train"
+TRAIN_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "question": str,
+    "lang": str,
+    "register": str,
+    "status": str,
+    "intent": str,
+    "slot": str,
+    "year": (int, type(None)),
+    "kind": (str, type(None)),
+    "missing": str,
+    "gold_quotes": list,
+    "paraphrase": bool,
+    "template": bool,
+    "line": int,
+}
+REGISTER_LANG: dict[str, str] = {"formal": "zh-Hans", "colloquial": "zh-Hans", "cantonese": "zh-Hant", "english": "en"}
+INTENTS: frozenset[str] = frozenset(
+    {"fact", "number", "list", "definition", "comparison", "opinion", "howto", "chitchat"}
+)
+SLOTS: frozenset[str] = frozenset(
+    {"quantity", "money", "rate", "rank", "names", "place", "date", "yesno", "description", "none"}
+)
+NEAR_DUPLICATE: float = 0.8  # character-bigram Jaccard at or above this is a near-duplicate
 ID_RE: re.Pattern[str] = re.compile(r"^q\d{3,}$")
 SEP: str = " › "
 
@@ -245,7 +281,7 @@ def check_record(lineno: int, rec: dict[str, Any], text: str, index: list[LineIn
             errs.append(f"{where}: missing field {name!r}")
         elif not isinstance(rec[name], typ):
             errs.append(f"{where}: field {name!r} must be {typ.__name__}")
-    extra = sorted(set(rec) - set(FIELDS))
+    extra = sorted(set(rec) - set(FIELDS) - set(OPTIONAL))
     if extra:
         errs.append(f"{where}: unexpected fields {extra}")
     if errs:
@@ -268,9 +304,15 @@ def check_record(lineno: int, rec: dict[str, Any], text: str, index: list[LineIn
     answerable = rec["answerable"]
     if (rec["kind"] == "unanswerable") == answerable:
         errs.append(f"{where}: kind 'unanswerable' must go with answerable=false and vice versa")
+    if answerable and (set(OPTIONAL) & set(rec)):
+        errs.append(f"{where}: unanswerable_kind / expected_status only go on unanswerable questions")
     if answerable and not 1 <= len(quotes) <= 3:
         errs.append(f"{where}: answerable question needs 1-3 gold_quotes, has {len(quotes)}")
     if not answerable:
+        if rec.get("unanswerable_kind") not in UNANSWERABLE_KINDS:
+            errs.append(f"{where}: unanswerable question needs unanswerable_kind in {list(UNANSWERABLE_KINDS)}")
+        if "expected_status" in rec and rec["expected_status"] not in ("partial", "declined"):
+            errs.append(f"{where}: expected_status must be 'partial' or 'declined'")
         if quotes:
             errs.append(f"{where}: unanswerable question must have no gold_quotes")
         if rec["section"] != "":
@@ -316,6 +358,66 @@ def check(path: str | Path = DEFAULT_SET) -> list[str]:
             else:
                 seen[rid] = lineno
     return sorted(errors, key=_error_line)
+
+
+def bigrams(text: str) -> set[str]:
+    """Character bigrams of a question, lower-cased, punctuation and spaces dropped."""
+    t = re.sub(r"[\W_]+", "", text.lower())
+    return {t[i : i + 2] for i in range(len(t) - 1)} or {t}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """|a & b| / |a | b|."""
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def check_train(folder: str | Path = DEFAULT_TRAIN, test_set: str | Path = DEFAULT_SET) -> list[str]:
+    """Validate the training set (``eval/train/*.jsonl``); return a list of errors (empty if valid).
+
+    Checks: fields and allowed values, unique ids, register and language agree, an unanswered question
+    has an unanswerable kind and a partial one says what is missing, gold quotes verbatim in the
+    corpus, and no training question is a near-duplicate (character-bigram Jaccard >= 0.8) of a
+    question in the test split of ``test_set``.
+    """
+    text = load_corpus()
+    errors: list[str] = []
+    tests = [(r["id"], bigrams(r["question"])) for _, r in _read_records(Path(test_set))[0] if r.get("split") == "test"]
+    seen: set[str] = set()
+    files = sorted(Path(folder).glob("*.jsonl"))
+    if not files:
+        return [f"{folder}: no training files"]
+    for f in files:
+        records, errs = _read_records(f)
+        errors.extend(f"{f.name}: {e}" for e in errs)
+        for lineno, rec in records:
+            where = f"{f.name} line {lineno}"
+            bad = [k for k, t in TRAIN_FIELDS.items() if k not in rec or not isinstance(rec[k], t)]
+            if bad or set(rec) - set(TRAIN_FIELDS):
+                errors.append(f"{where}: bad or missing fields {bad or sorted(set(rec) - set(TRAIN_FIELDS))}")
+                continue
+            if rec["id"] in seen:
+                errors.append(f"{where}: duplicate id {rec['id']!r}")
+            seen.add(rec["id"])
+            if REGISTER_LANG.get(rec["register"]) != rec["lang"]:
+                errors.append(f"{where}: register {rec['register']!r} does not go with lang {rec['lang']!r}")
+            if rec["status"] not in STATUSES or rec["intent"] not in INTENTS or rec["slot"] not in SLOTS:
+                errors.append(f"{where}: bad status, intent or slot")
+            if (rec["kind"] is None) != (rec["status"] == "answered") or (
+                rec["kind"] is not None and rec["kind"] not in UNANSWERABLE_KINDS
+            ):
+                errors.append(f"{where}: kind {rec['kind']!r} does not fit status {rec['status']!r}")
+            if rec["status"] == "answered" and not 1 <= len(rec["gold_quotes"]) <= 3:
+                errors.append(f"{where}: an answered question needs 1-3 gold quotes")
+            if rec["status"] == "partial" and not (rec["missing"] and rec["gold_quotes"]):
+                errors.append(f"{where}: a partial question needs 'missing' and the gold quotes of what is said")
+            for q in rec["gold_quotes"]:
+                if not isinstance(q, str) or not q or q not in text:
+                    errors.append(f"{where}: gold quote not verbatim in the corpus: {str(q)[:40]!r}")
+            grams = bigrams(rec["question"])
+            for tid, tg in tests:
+                if jaccard(grams, tg) >= NEAR_DUPLICATE:
+                    errors.append(f"{where}: near-duplicate of test question {tid}")
+    return errors
 
 
 def _error_line(error: str) -> int:
@@ -379,6 +481,11 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0]) if args else DEFAULT_SET
     errors = check(path)
+    if not args:
+        train_errors = check_train()
+        n = sum(1 for f in DEFAULT_TRAIN.glob("*.jsonl") for line in f.read_text(encoding="utf-8").splitlines() if line)
+        print(f"training set {DEFAULT_TRAIN}: {n} questions, {len(train_errors)} error(s)")
+        errors += train_errors
     if Path(path).exists():
         print(summarize(path))
     if errors:

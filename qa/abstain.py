@@ -1,4 +1,4 @@
-"""When to say "the report does not say": evidence features, the calibrated policy, and the rules' parts.
+"""The parts answerability is made of: the question's content units and where they occur, and the rules.
 
 A question that names a place or proper name the report never mentions (天河区), or a year the
 report does not cover (2023年…), is not answered from whatever passage happens to be nearest;
@@ -7,55 +7,24 @@ report does not cover (2023年…), is not answered from whatever passage happen
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
-from pathlib import Path
 
-from qa.datafiles import DATA_DIR
 from qa.english import unknown_english_names
-from qa.textnorm import Query, _jieba, bigram_tokens, word_tokens
+from qa.textnorm import Query, bigram_tokens, pos_tags, word_tokens
 from qa.types import Hit
 
-PROPER_NOUN_FLAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})  # jieba POS tags of names and places
+PLACE_FLAGS = frozenset({"ns"})  # jieba's tag for place names
+ADMIN_SUFFIX = ("区", "市", "省", "县", "镇", "州")  # a word ending so names a place whatever its tag
 Unit = str | tuple[str, ...]  # a bigram / Latin word, or the report words of one alias
 
 
-@dataclass(frozen=True)
-class AbstainPolicy:
-    """confidence = weighted sum of the evidence features; abstain below threshold."""
-
-    w_dense: float
-    w_coverage: float
-    w_focus: float
-    threshold: float
-
-    @staticmethod
-    def load(path: Path = DATA_DIR / "abstain.json") -> dict[str, AbstainPolicy]:
-        """Per-language policies ("zh", "en") from the calibration file."""
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {lang: AbstainPolicy(**d) for lang, d in data["policies"].items()}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the abstention decision looks at."""
-
-    dense: float  # best cosine between the question and a top chunk or sentence
-    coverage: float  # share of the question's content units found in the top 3 chunks
-    focus: float  # share of the question's content units found in the sentence that would be quoted first
-
-    def confidence(self, p: AbstainPolicy) -> float:
-        """The policy's weighted score."""
-        return p.w_dense * self.dense + p.w_coverage * self.coverage + p.w_focus * self.focus
-
-
-def content_units(q: Query) -> list[Unit]:
+def content_units(q: Query, text: str | None = None) -> list[Unit]:
     """The question's content: its words (stopwords dropped) cut into bigrams, Latin words whole.
 
     A word the alias file knows counts once, found when it or one of its report words occurs.
+    ``text`` replaces the question's core text (e.g. with its question words taken out).
     """
-    text = q.core.lower()
+    text = (q.core if text is None else text).lower()
     for key, _ in q.aliases:
         text = text.replace(key.lower(), " ")
     units: list[Unit] = []
@@ -84,30 +53,31 @@ def coverage(units: list[Unit], hits: list[Hit], top: int = 3) -> float:
 
 
 def _in_report(word: str, report: str) -> bool:
-    """Whether ``word`` occurs in the report, allowing one wrong character (typos like 荔弯)."""
+    """Whether ``word`` occurs in the report, allowing one wrong character in words of 3+ (typos like 荔弯区)."""
     if word in report:
         return True
+    if len(word) < 3:
+        return False
     return any(re.search(re.escape(word[:i]) + "." + re.escape(word[i + 1 :]), report) for i in range(len(word)))
 
 
 def unknown_names(q: Query, report: str) -> list[str]:
-    """Place and proper names in the question that the report never mentions.
+    """Place names in the question that the report never mentions.
 
-    Chinese: jieba's place/person/organisation tags. English: names CC-CEDICT knows that the report
+    Chinese: jieba's place tag, or a noun ending in 区/市/省/县/镇/州. English: names CC-CEDICT knows that the report
     does not use (Paris), and pinyin names (Tianhe).
     """
-    import jieba.posseg as pseg
-
     if q.english:
         return unknown_english_names(q.raw)
-    _jieba()  # the user dictionary is loaded
     text = q.core
     for key, _ in q.aliases:
         text = text.replace(key, " ")
     return [
-        w.word
-        for w in pseg.cut(text)
-        if w.flag in PROPER_NOUN_FLAGS and len(w.word) >= 2 and not _in_report(w.word, report)
+        word
+        for word, flag in pos_tags(text)
+        if (flag in PLACE_FLAGS or (flag.startswith("n") and word.endswith(ADMIN_SUFFIX)))
+        and len(word) >= 2
+        and not _in_report(word, report)
     ]
 
 

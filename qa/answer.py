@@ -6,28 +6,21 @@
 from __future__ import annotations
 
 import bisect
-import re
 import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.abstain import (
-    AbstainPolicy,
-    Evidence,
-    content_units,
-    coverage,
-    other_years,
-    share_found,
-    unknown_names,
-)
+from qa.abstain import Unit, content_units, coverage, found, other_years, share_found, unknown_names
+from qa.answerability import STATUSES, AnswerModel, feature_vector, idf_weights, question_shape
 from qa.embedding import Embedder
 from qa.index import Index
 from qa.ledger import Row, build_ledger
 from qa.ledger_match import other_year
-from qa.numbers import parse_numbers
 from qa.retrieve import Retriever
-from qa.textnorm import REPORT_YEAR, Query, clean_input, is_english, normalize_query, word_tokens
+from qa.textnorm import REPORT_YEAR, Query, bigram_tokens, clean_input, is_english, normalize_query, word_tokens
 from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
+from qa.understand import Frame, slot_match, topic_text, understand
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
 N_PASSAGES = 12  # ranked passages returned with every answer
@@ -35,11 +28,10 @@ N_CANDIDATE_CHUNKS = 5  # chunks whose sentences compete to be quoted
 MAX_QUOTES = 3
 KEEP_RATIO = 0.85  # further quotes must score at least this share of the best one
 SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence after it
-NUMBER_QUESTION = re.compile(
-    r"多少|几|幾|数量|比例|百分之|率是|how many|how much|what percentage|what share|number of", re.IGNORECASE
-)
-COMPARISON = re.compile(r"相比|对比|比较|比起|compare|compared|versus|vs\.?", re.IGNORECASE)
 PART_BONUS = 0.1  # a sentence in the part the question asks about gains this; one in the other year loses it
+SLOT_BONUS = 0.15  # a sentence that fits the asked slot (a count of the asked noun, an amount, a date) gains this
+PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
+KEY_BONUS = 0.3  # times the cosine of the nearest authored question that this sentence answers
 
 MESSAGES = {  # (lang, key) -> fixed string
     ("zh", "empty"): "请输入一个问题。",
@@ -52,10 +44,26 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("en", "abstain_year"): "The report does not say anything about {years} (it reviews 2024 and plans 2025).",
     ("zh", "abstain_day"): "报告中没有某一天的信息(这是年度工作报告,不涉及天气、当天的活动等)。",
     ("en", "abstain_day"): "The report does not say anything about a particular day (it is an annual work report).",
-    ("zh", "abstain_number"): "报告中没有找到这个问题所问的数字。",
-    ("en", "abstain_number"): "The report gives no figure for this.",
-    ("zh", "abstain_name"): "报告中没有提到「{names}」。",
-    ("en", "abstain_name"): "The report does not mention {names}.",
+    ("zh", "abstain_name"): "报告中没有提到「{names}」。这份报告只讲荔湾区的工作。",
+    ("en", "abstain_name"): "The report does not mention {names}; it covers Liwan District only.",
+    ("zh", "abstain_opinion"): "报告只陈述工作成绩和工作计划,不提供观点、评价、预测或建议,所以无法回答这个问题。",
+    ("en", "abstain_opinion"): (
+        "The report states results and plans; it gives no opinions, ratings, predictions or advice."
+    ),
+    ("zh", "abstain_howto"): (
+        "这份报告不是办事指南,没有办理流程、联系方式或开放时间。办事咨询可拨打12345政务服务热线(报告中提到的热线)。"
+    ),
+    ("en", "abstain_howto"): (
+        "The report is not a service guide: it has no procedures, contacts or opening hours. For services,"
+        " call the 12345 government service hotline (which the report names)."
+    ),
+    ("zh", "abstain_chitchat"): "我只回答关于《2025年荔湾区政府工作报告》内容的问题,请问报告里的具体内容。",
+    (
+        "en",
+        "abstain_chitchat",
+    ): "I only answer questions about what the 2025 Liwan District government work report says.",
+    ("zh", "partial"): "报告没有给出{missing}。报告提到:",
+    ("en", "partial"): "The report does not give {missing}. What it does say (quoted in Chinese):",
     ("zh", "nearest"): "最接近的章节:",
     ("en", "nearest"): "Nearest sections:",
     ("zh", "beside"): "对照({part}):",
@@ -63,12 +71,22 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("zh", "lead"): "报告原文:",
     ("en", "lead"): "The report says (quoted in Chinese):",
 }
+SLOT_WORDS = {  # slot -> (zh, en) words for what is missing in a partial answer
+    "quantity": ("具体数量", "the number"),
+    "money": ("具体金额", "the amount of money"),
+    "rate": ("具体比例或增速", "the rate or percentage"),
+    "rank": ("排名", "the ranking"),
+    "names": ("具体名称", "the names"),
+    "place": ("具体地点或地址", "the exact place or address"),
+    "date": ("具体时间", "the date or time"),
+}
 
 
 class QA:
     """Question -> Answer over one index."""
 
-    def __init__(self, index: Index, embedder: Embedder, policies: dict[str, AbstainPolicy] | None = None) -> None:
+    def __init__(self, index: Index, embedder: Embedder, model: AnswerModel | bool | None = True) -> None:
+        """``model``: the answerability model, True to load the shipped one, or None (training only)."""
         self.index = index
         self.retriever = Retriever(index, embedder)
         self.sentence_matrix = self.retriever.sentence_matrix
@@ -76,78 +94,95 @@ class QA:
         for si, s in enumerate(index.sentences):
             self.sentences_of.setdefault(s.chunk_index, []).append(si)
         self.chunk_pos = {c.id: i for i, c in enumerate(index.chunks)}
-        self.policies = policies or AbstainPolicy.load()
-        self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")  # which rankings are fused (eval varies it)
+        self.model = AnswerModel.load() if model is True else (model or None)
+        self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams", "keys")  # rankings fused (eval varies it)
         self.chunk_starts = [c.start for c in index.chunks]
-        self.has_figure = [has_figure(s.text) for s in index.sentences]  # sentence index -> states a quantity
+        self.report_bigrams = frozenset(bigram_tokens(index.report.text))
+        self.report_lower = index.report.text.lower()
+        self.idf = idf_weights([set(bigram_tokens(s.text)) | set(word_tokens(s.text)) for s in index.sentences])
         self.ledger = build_ledger(index.report)  # every row; the chat tab's ledger reuses it
         self.ledger_rows = [r for r in self.ledger if r.is_figure]
         self.ledger_pairs: dict[str, Row] = other_year(self.ledger_rows)  # row id -> the other year's row
         embedder.encode(["预热", "warm-up"])  # the model's first call is slow (~0.7 s): pay it at start-up
         word_tokens("预热")  # load jieba's dictionary now, not on the first question
-        unknown_names(normalize_query("荔湾"), "")  # and jieba's part-of-speech model
+        understand(normalize_query("荔湾有多少个长者饭堂"))  # and jieba's part-of-speech model
 
     def ask(self, question: str) -> Answer:
         """Answer one question (never raises on bad input: returns a message instead)."""
         t0 = time.perf_counter()
         if (refused := refuse(question)) is not None:
             return refused
-        lang = "en" if is_english(clean_input(question)) else "zh"
-        q, hits, ev, ranked, timings = self._analyse(question)
-        policy = self.policies[lang if lang in self.policies else "zh"]
-        if (ruled := self._ruled_out(q, lang, ranked)) is not None:
-            answer = self._abstain(question, q, lang, hits, ruled)
-        elif ev.confidence(policy) < policy.threshold:
-            answer = self._abstain(question, q, lang, hits, MESSAGES[(lang, "abstain")])
+        a = self._analyse(question)
+        if (ruled := self.ruled_out(a)) is not None:
+            answer = self._decline(a, MESSAGES[(a.lang, ruled[0])].format(**ruled[1]), ruled[0])
         else:
-            answer = self._compose(question, q, lang, hits, ranked)
+            if self.model is None:
+                raise RuntimeError("no answerability model loaded (run `qa train`)")
+            status, probs = self.model.decide(feature_vector(a.features, a.frame))
+            if status == "answered":
+                answer = self._compose(a)
+            elif (
+                status == "partial"
+                and a.frame.intent not in ("opinion", "howto", "chitchat")
+                and (si := self._partial_sentence(a)) is not None
+            ):
+                answer = self._partial(a, si)
+            else:
+                key = f"abstain_{a.frame.intent}" if a.frame.intent in ("opinion", "howto", "chitchat") else "abstain"
+                answer = self._decline(a, MESSAGES[(a.lang, key)], key)
+            answer = replace(answer, probabilities=probs)
+        answer = replace(answer, understanding=a.frame.to_json())
         total = (time.perf_counter() - t0) * 1e3
-        timings = {**timings, "answer": total - sum(timings.values()), "total": total}
-        return Answer(**{**answer.__dict__, "timings_ms": timings})
+        timings = {**a.timings, "answer": total - sum(a.timings.values()), "total": total}
+        return replace(answer, timings_ms=timings)
 
-    def evidence(self, question: str) -> Evidence | None:
-        """The abstention features for a question, or None when a plain rule decides it (for calibration)."""
-        q, _, ev, ranked, _ = self._analyse(question)
-        return None if self._ruled_out(q, "zh", ranked) is not None else ev
+    def analyse(self, question: str, exclude_key: str | None = None) -> Analysis:
+        """Everything the decision looks at, for training (``exclude_key``: leave that authored question out)."""
+        return self._analyse(question, exclude_key)
 
-    def _analyse(self, question: str) -> tuple[Query, list[Hit], Evidence, list[tuple[float, int]], dict[str, float]]:
-        """Normalise, embed, retrieve and score the candidate sentences; with the time each step took (ms)."""
+    def _analyse(self, question: str, exclude_key: str | None = None) -> Analysis:
+        """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms)."""
         t0 = time.perf_counter()
         q = normalize_query(question)
+        frame = understand(q)
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q)
         t2 = time.perf_counter()
-        hits = self.retriever.search(q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers)
+        key_sims = self.retriever.key_sentence_sims(qvec, exclude_key)
+        hits = self.retriever.search(
+            q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers, key_sims=key_sims
+        )
         t3 = time.perf_counter()
-        ev, ranked = self._score_sentences(q, qvec, hits)
+        ranked, dense_best, slot_best = self._score_sentences(q, frame, qvec, hits, key_sims)
+        lang = "en" if is_english(clean_input(question)) else "zh"
+        a = Analysis(question, q, frame, lang, hits, ranked, {}, {})
+        features = self._features(a, qvec, dense_best, slot_best)
         timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
-        return q, hits, ev, ranked, timings
+        return replace(a, features=features, timings=timings)
 
-    def _ruled_out(self, q: Query, lang: str, ranked: list[tuple[float, int]]) -> str | None:
-        """Why a plain rule declines the question (its message), or None.
+    def ruled_out(self, a: Analysis) -> tuple[str, dict[str, str]] | None:
+        """(message key, format fields) when a plain rule declines the question, else None.
 
         The question names a place the report never mentions; or asks about one particular day (明天,
-        今晚); or about a year no candidate sentence mentions; or asks for a number ("多少", "how many")
-        and the best sentence holds none.
+        今晚); or about a year no candidate sentence mentions.
         """
-        if names := unknown_names(q, self.index.report.text):
-            return MESSAGES[(lang, "abstain_name")].format(names="、".join(names))
-        if q.asks_about_a_day:
-            return MESSAGES[(lang, "abstain_day")]
-        if not ranked:
-            years = "、".join(str(y) for y in other_years(q, REPORT_YEAR))
-            return MESSAGES[(lang, "abstain_year")].format(years=years)
-        if NUMBER_QUESTION.search(q.text) and not self.has_figure[ranked[0][1]]:
-            return MESSAGES[(lang, "abstain_number")]
+        if names := unknown_names(a.q, self.index.report.text):
+            return "abstain_name", {"names": "、".join(names)}
+        if a.q.asks_about_a_day:
+            return "abstain_day", {}
+        if not a.ranked:
+            return "abstain_year", {"years": "、".join(str(y) for y in other_years(a.q, REPORT_YEAR))}
         return None
 
-    def _score_sentences(self, q: Query, qvec: np.ndarray, hits: list[Hit]) -> tuple[Evidence, list[tuple[float, int]]]:
-        """Evidence for abstention and (score, sentence index) best first among the top chunks' sentences."""
+    def _score_sentences(
+        self, q: Query, frame: Frame, qvec: np.ndarray, hits: list[Hit], key_sims: np.ndarray | None
+    ) -> tuple[list[tuple[float, int]], float, float]:
+        """(score, sentence index) best first among the top chunks' sentences; the best cosine and slot fit."""
         units = content_units(q)
-        wants_number = bool(NUMBER_QUESTION.search(q.text))
         years = [str(y) for y in other_years(q, REPORT_YEAR)]  # a question about 2023 quotes only 2023
         ranked: list[tuple[float, int]] = []
         best_dense = max((h.dense for h in hits[:N_CANDIDATE_CHUNKS]), default=0.0)
+        best_slot = 0.0
         for rank, h in enumerate(hits[:N_CANDIDATE_CHUNKS], start=1):
             for si in self.sentences_of[self.chunk_pos[h.chunk.id]]:
                 s = self.index.sentences[si]
@@ -155,17 +190,62 @@ class QA:
                     continue
                 dense = float(self.sentence_matrix[si] @ qvec)
                 best_dense = max(best_dense, dense)
-                score = 0.5 * dense + 0.5 * share_found(units, s.text) + 0.15 / rank
-                if wants_number and self.has_figure[si]:
-                    score += 0.1
+                fit = slot_match(frame, s.text)
+                best_slot = max(best_slot, fit)
+                score = 0.5 * dense + 0.5 * share_found(units, s.text) + 0.15 / rank + SLOT_BONUS * fit
+                if key_sims is not None:
+                    score += KEY_BONUS * max(float(key_sims[si]), 0.0)
                 if len(s.text) < SHORT_SENTENCE:
                     score -= 0.2
                 if q.part and h.chunk.part in ("review2024", "plan2025"):
                     score += PART_BONUS if h.chunk.part == q.part else -PART_BONUS
                 ranked.append((score, si))
         ranked.sort(key=lambda x: -x[0])
-        focus = share_found(units, self.index.sentences[ranked[0][1]].text) if ranked else 0.0
-        return Evidence(best_dense, coverage(units, hits), focus), ranked
+        return ranked, best_dense, best_slot
+
+    def _features(self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float) -> dict[str, float]:
+        """The answerability model's numeric features (see :data:`qa.answerability.NUMERIC_FEATURES`)."""
+        units = content_units(a.q, topic_text(a.q))
+        first = self.index.sentences[a.ranked[0][1]] if a.ranked else None
+        text = first.text.lower() if first else ""
+        weights = self._unit_weights(units)
+        total = sum(weights) or 1.0
+        missing = [w for u, w in zip(units, weights, strict=True) if not found(u, text)]
+        absent = [w for u, w in zip(units, weights, strict=True) if not found(u, self.report_lower)]
+        part = self.index.chunks[first.chunk_index].part if first else "other"
+        top = a.hits[0] if a.hits else None
+        lexical = bool(top and any(0 < top.ranks.get(n, 0) <= 3 for n in ("words", "bigrams")))
+        return {
+            "dense_best": dense_best,
+            "dense_first": float(self.sentence_matrix[a.ranked[0][1]] @ qvec) if a.ranked else 0.0,
+            "coverage": coverage(units, a.hits),
+            "focus": share_found(units, text),
+            "miss_weight": sum(missing) / total,
+            "absent_weight": sum(absent) / total,
+            "max_miss_idf": max(missing, default=0.0),
+            "slot_first": slot_match(a.frame, first.text) if first else 0.0,
+            "slot_best": slot_best,
+            "part_conflict": float(bool(a.q.part) and part in ("review2024", "plan2025") and part != a.q.part),
+            "lexical_agree": float(lexical),
+            "n_units": float(np.log1p(len(units))),
+            "english": float(a.q.english),
+            **self._shape_features(a.q),
+        }
+
+    def _unit_weights(self, units: list[Unit]) -> list[float]:
+        """How rare each content unit is in the report (0..1; an alias counts 0.5)."""
+        return [self.idf.get(u, 1.0) if isinstance(u, str) else 0.5 for u in units]
+
+    def _weighted_share(self, units: list[Unit], weights: list[float], text: str) -> float:
+        """Rarity-weighted share of the units found in ``text``."""
+        low = text.lower()
+        return sum(w for u, w in zip(units, weights, strict=True) if found(u, low)) / (sum(weights) or 1.0)
+
+    def _shape_features(self, q: Query) -> dict[str, float]:
+        """The question-shape model's log P(status), or zeros while there is none (training its first stage)."""
+        shape = self.model.shape if self.model is not None else None
+        lp = shape.log_proba(question_shape(q, self.report_bigrams)) if shape else np.zeros(3)
+        return {f"shape_{s}": float(v) for s, v in zip(STATUSES, lp, strict=True)}
 
     def _other_year_rows(self, citations: list[Citation]) -> list[Row]:
         """Ledger rows of the other year matching a figure in the cited sentences (2025 target <-> 2024 result)."""
@@ -197,10 +277,11 @@ class QA:
             return s.start, nxt.end
         return s.start, s.end
 
-    def _compose(self, question: str, q: Query, lang: str, hits: list[Hit], ranked: list[tuple[float, int]]) -> Answer:
+    def _compose(self, a: Analysis) -> Answer:
         """Quote the best sentences with numbered citations."""
+        ranked = a.ranked
         best = ranked[0][0]
-        if COMPARISON.search(q.raw) or {REPORT_YEAR - 1, REPORT_YEAR} <= set(q.years):
+        if a.frame.intent == "comparison" or {REPORT_YEAR - 1, REPORT_YEAR} <= set(a.q.years):
             # a comparison quotes the best sentence of each year first
             parts = ("review2024", "plan2025")
             firsts = [next((si for _, si in ranked if self._part(si) == part), None) for part in parts]
@@ -214,44 +295,109 @@ class QA:
             if any(start < e and s < end for s, e, _ in spans):
                 continue
             spans.append((start, end, self.index.sentences[si]))
+        citations, lines = self._cite(spans)
+        for row in self._other_year_rows(citations):
+            n = len(citations) + 1
+            chunk = self._chunk_at(row.start)
+            citations.append(Citation(n, chunk.id, chunk.breadcrumb, row.part, row.quote, row.start, row.end))
+            lines.append(MESSAGES[(a.lang, "beside")].format(part=PART_LABELS[row.part]) + f"「{row.quote}」[{n}]")
+        text = "\n".join([MESSAGES[(a.lang, "lead")], *lines])
+        return Answer(a.question, text, False, tuple(citations), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang)
+
+    def _cite(self, spans: list[tuple[int, int, Sentence]]) -> tuple[list[Citation], list[str]]:
+        """Numbered citations and their quoted lines for spans of the report."""
         citations: list[Citation] = []
-        lines = [MESSAGES[(lang, "lead")]]
+        lines: list[str] = []
         for n, (start, end, s) in enumerate(spans, start=1):
             chunk = self.index.chunks[s.chunk_index]
             quote = self.index.report.text[start:end]
             citations.append(Citation(n, chunk.id, chunk.breadcrumb, chunk.part, quote, start, end))
             lines.append(f"「{quote}」[{n}]({PART_LABELS[chunk.part]})")
-        for row in self._other_year_rows(citations):
-            n = len(citations) + 1
-            chunk = self._chunk_at(row.start)
-            citations.append(Citation(n, chunk.id, chunk.breadcrumb, row.part, row.quote, row.start, row.end))
-            lines.append(MESSAGES[(lang, "beside")].format(part=PART_LABELS[row.part]) + f"「{row.quote}」[{n}]")
-        return Answer(question, "\n".join(lines), False, tuple(citations), tuple(hits[:N_PASSAGES]), q.text, lang)
+        return citations, lines
 
-    def _abstain(self, question: str, q: Query, lang: str, hits: list[Hit], text: str) -> Answer:
-        """No quote: say so, with the nearest sections."""
+    def _partial_sentence(self, a: Analysis) -> int | None:
+        """The candidate sentence that says most of what the question is about, if it says at least half of it.
+
+        A partial answer quotes what the report does say about the thing; when no sentence speaks of most
+        of the question's (rarity-weighted) content, the report does not speak of the thing, and the
+        question is declined instead.
+        """
+        units = content_units(a.q, topic_text(a.q))
+        weights = self._unit_weights(units)
+        best = max(
+            (
+                (self._weighted_share(units, weights, self.index.sentences[si].text), -i, si)
+                for i, (_, si) in enumerate(a.ranked[:10])
+            ),
+            default=None,
+        )
+        return best[2] if best is not None and best[0] >= PARTIAL_MIN_SHARE else None
+
+    def _partial(self, a: Analysis, si: int) -> Answer:
+        """The report speaks of the thing but not what was asked: say what is missing, quote what it says."""
+        start, end = self._quote_span(si)
+        citations, lines = self._cite([(start, end, self.index.sentences[si])])
+        missing = self.missing(a, si)
+        text = "\n".join([MESSAGES[(a.lang, "partial")].format(missing=missing), *lines])
+        return Answer(
+            a.question, text, True, tuple(citations), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang,
+            status="partial", missing=missing, reason="partial",
+        )  # fmt: skip
+
+    def missing(self, a: Analysis, si: int) -> str:
+        """What the report does not give, in words: 「2025年的投资额的具体金额」, "the address of ..."."""
+        first = self.index.sentences[si].text
+        topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in (a.q.text.lower()) else ""
+        if not topic and not a.q.english:
+            words = [w for w in word_tokens(a.q.core) if len(w) >= 2 and w in first]
+            topic = max(words, key=len, default="")
+        part = self._part(si)
+        year = ""
+        if a.q.part and part in ("review2024", "plan2025") and part != a.q.part:
+            year = a.q.part[-4:]
+        zh, en = SLOT_WORDS.get(a.frame.slot, ("这个问题所问的具体内容", "what was asked"))
+        if a.lang == "en":
+            return f"{en}{' for ' + year if year else ''}{' of ' + topic if topic else ''}"
+        return f"{year + '年' if year else ''}{topic + '的' if topic else ''}{zh}"
+
+    def _decline(self, a: Analysis, text: str, reason: str) -> Answer:
+        """No quote: say why, with the nearest sections."""
         seen: list[str] = []
-        for h in hits:
+        for h in a.hits:
             if h.chunk.breadcrumb not in seen:
                 seen.append(h.chunk.breadcrumb)
             if len(seen) == 3:
                 break
-        body = "\n".join([text, MESSAGES[(lang, "nearest")], *(f"- {b}" for b in seen)])
-        return Answer(question, body, True, (), tuple(hits[:N_PASSAGES]), q.text, lang)
+        body = "\n".join([text, MESSAGES[(a.lang, "nearest")], *(f"- {b}" for b in seen)])
+        return Answer(
+            a.question, body, True, (), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang, status="declined", reason=reason
+        )
 
 
-def has_figure(text: str) -> bool:
-    """Whether a sentence states a quantity with a unit (not a year, date, ordinal, or a number inside a name)."""
-    return any(x.unit and not (x.quoted or x.ordinal or x.is_time) for x in parse_numbers(text))
+@dataclass(frozen=True)
+class Analysis:
+    """One question on its way through the pipeline: what the decision and the composer look at."""
+
+    question: str
+    q: Query
+    frame: Frame
+    lang: str
+    hits: list[Hit]
+    ranked: list[tuple[float, int]]  # (score, sentence index), best first
+    features: dict[str, float]
+    timings: dict[str, float]
 
 
-def load_qa(model: str | None = None, rebuild: bool = True) -> QA:
-    """The QA engine for ``model`` (default: $QA_MODEL or the built-in model), building the index if needed."""
+def load_qa(model: str | None = None, rebuild: bool = True, answer_model: bool = True) -> QA:
+    """The QA engine for ``model`` (default: $QA_MODEL or the built-in model), building the index if needed.
+
+    ``answer_model=False`` leaves the answerability model out (``qa train`` makes it).
+    """
     from qa.embedding import load_embedder
     from qa.index import open_index
 
     embedder = load_embedder(model)
-    return QA(open_index(embedder, rebuild=rebuild), embedder)
+    return QA(open_index(embedder, rebuild=rebuild), embedder, None if not answer_model else True)
 
 
 def refuse(question: str) -> Answer | None:
@@ -264,4 +410,4 @@ def refuse(question: str) -> Answer | None:
         message = MESSAGES[(lang, "too_long")]
     else:
         return None
-    return Answer(question, message, True, (), (), "", lang, {"total": 0.0}, message)
+    return Answer(question, message, True, (), (), "", lang, {"total": 0.0}, message, status="declined", reason="input")

@@ -1,4 +1,4 @@
-"""The one command line: ``qa build | ask | serve | eval | ledger``."""
+"""The one command line: ``qa build | ask | serve | eval | train | ledger``."""
 
 from __future__ import annotations
 
@@ -82,6 +82,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return main(args)
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Learn the answerability model and question keys from the authored training set."""
+    from qa.train import main
+
+    return main(args)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     p = argparse.ArgumentParser(prog="qa", description="Ask the 2025 Liwan government work report.")
@@ -108,11 +115,6 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--out", default=None, help="write one ask --json object per line here")
     e.add_argument("--split", default=None, help="only questions of this split (dev/test)")
     e.add_argument(
-        "--calibrate",
-        action="store_true",
-        help="calibrate the abstention threshold on the dev split and write qa/data/abstain.json",
-    )
-    e.add_argument(
         "--variants",
         default="hybrid,dense,bm25",
         help="retrieval variants to compare, comma-separated; the first is broken down (default: hybrid,dense,bm25)",
@@ -126,6 +128,12 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--expected", default=None, help="the pinned scores file (default: eval/expected.json)")
     _add_model(e)
     e.set_defaults(func=cmd_eval)
+
+    t = sub.add_parser("train", help="learn the answerability model from eval/train/ (never the test split)")
+    t.add_argument("--train-dir", default=None, help="folder of training JSON lines (default: eval/train)")
+    t.add_argument("--out", default=None, help="where the model goes (default: qa/data/answerability.json)")
+    t.add_argument("--model", default=None, help="embedding model name or folder (default: $QA_MODEL or use-m-v3)")
+    t.set_defaults(func=cmd_train)
 
     try:
         from qa.ledger import add_cli

@@ -12,6 +12,7 @@ import re
 
 from qa.datafiles import DATA_DIR, read_pairs, stopwords
 
+ADMIN_WORDS = re.compile(r"\s+(?:district|city|province|county|town|village)\b", re.IGNORECASE)
 MAX_GLOSS_TARGETS = 12  # an English word glossing more report words than this is too vague to expand
 
 
@@ -88,12 +89,14 @@ def unknown_english_names(raw: str) -> list[str]:
     """Capitalised names in an English question that the report never mentions.
 
     A name counts when CC-CEDICT knows it as a place or person the report does not name (Paris,
-    New York), or when it reads as pinyin (Tianhe) that is no run of the report's characters.
+    New York), or when it reads as pinyin that is no run of the report's characters and is followed
+    by an administrative word (Tianhe District, Shenzhen city).
     """
     syllables, runs = _pinyin()
     known, foreign = _en_lexicon_all(), foreign_names()
     out: list[str] = []
     for m in re.finditer(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z]{2,})(?: ([A-Z][a-z]{2,}))?\b", raw):
+        admin = ADMIN_WORDS.match(raw[m.end(1) :]) is not None
         pair = f"{m.group(1)} {m.group(2)}" if m.group(2) else ""
         for name in [pair, m.group(1)] if pair else [m.group(1)]:
             low = name.lower()
@@ -102,6 +105,7 @@ def unknown_english_names(raw: str) -> list[str]:
                 and len(low) >= 4
                 and low not in stopwords()
                 and low not in known
+                and admin
                 and _is_pinyin(low, syllables)
                 and low not in runs
             ):

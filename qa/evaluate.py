@@ -1,7 +1,7 @@
 """`qa eval`: run a question set through ``QA.ask`` once per retrieval variant, score it, report it.
 
 Scoring lives in :mod:`qa.metrics`, the report files in :mod:`qa.evalreport`, the pinned
-scores in :mod:`qa.gate`, abstention calibration in :mod:`qa.calibrate`.
+scores in :mod:`qa.gate`; the answerability model is trained by :mod:`qa.train`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from qa import evalreport, gate, metrics
-from qa.answer import QA, AbstainPolicy
-from qa.datafiles import DATA_DIR
+from qa.answer import QA
 
 VARIANTS: dict[str, tuple[str, ...]] = {  # name -> the rankings QA.retrievers fuses
-    "hybrid": ("dense", "words", "bigrams"),
+    "hybrid": ("dense", "words", "bigrams", "keys"),
     "dense": ("dense",),
     "bm25": ("words", "bigrams"),
 }
@@ -221,15 +220,6 @@ def main(args: argparse.Namespace) -> int:
             print(f"qa eval: no question has split {args.split!r}", file=sys.stderr)
             return 2
     qa = load_qa(args.model, rebuild=not args.no_rebuild)
-    if args.calibrate:
-        from qa.calibrate import calibrate
-
-        dev = [q for q in questions if q.get("split") == "dev" and "answerable" in q]
-        cal = calibrate(qa, dev)
-        cal["note"] = f"Written by `qa eval --calibrate` on {len(dev)} dev questions of {path.name}."
-        (DATA_DIR / "abstain.json").write_text(json.dumps(cal, ensure_ascii=False, indent=2) + "\n")
-        print(json.dumps(cal, ensure_ascii=False, indent=2))
-        qa.policies = AbstainPolicy.load()
     data = evaluate(qa, questions, names, progress=len(questions) >= PROGRESS_MIN)
     for w in data["warnings"]:
         print(f"qa eval: {w}", file=sys.stderr)

@@ -8,6 +8,8 @@ Layout (the index describes itself)::
     index/<build>/lexical.jsonl   the BM25 tokens of each chunk (words, bigrams)
     index/<build>/chunks.faiss    inner-product index of the chunk vectors
     index/<build>/sentences.faiss inner-product index of every sentence of every chunk
+    index/<build>/keys.jsonl      authored questions used as extra retrieval keys, with the sentences they hit
+    index/<build>/keys.faiss      inner-product index of those questions
 
 A build is written to a fresh folder and only then made live, so a crash mid-build
 leaves the previous index usable. No pickle anywhere.
@@ -15,6 +17,8 @@ leaves the previous index usable. No pickle anywhere.
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import json
 import os
 import shutil
@@ -35,7 +39,8 @@ from qa.embedding import Embedder
 from qa.textnorm import bigram_tokens, sentence_spans, tokenizer_fingerprint, word_tokens
 from qa.types import Chunk, Sentence
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
+KEYS_FILE = Path(__file__).resolve().parent / "data" / "question_keys.jsonl"  # written by `qa train`
 INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", Path(__file__).resolve().parent.parent / "index"))
 
 
@@ -70,6 +75,8 @@ class Manifest:
     build_seconds: float
     n_chunks: int
     n_sentences: int
+    keys_sha256: str = ""  # sha256 of the question keys file the keys were embedded from
+    n_keys: int = 0
 
     def mismatches(self, model: str, corpus_sha256: str) -> list[str]:
         """Why this index does not fit the current corpus/model/chunker ([] when it fits)."""
@@ -82,6 +89,8 @@ class Manifest:
             out.append(f"corpus sha256 {self.corpus_sha256[:12]}… != {corpus_sha256[:12]}…")
         if self.chunker_version != CHUNKER_VERSION:
             out.append(f"chunker {self.chunker_version!r} != {CHUNKER_VERSION!r}")
+        if self.keys_sha256 != keys_sha256():
+            out.append(f"question keys {self.keys_sha256[:12]}… != {keys_sha256()[:12]}…")
         if self.tokenizer != tokenizer_fingerprint():
             out.append(f"tokenizer data {self.tokenizer} != {tokenizer_fingerprint()}")
         return out
@@ -100,6 +109,36 @@ class Index:
     sentence_vectors: Any  # faiss.IndexFlatIP over sentences
     words: tuple[tuple[str, ...], ...]  # chunk index -> jieba word tokens
     bigrams: tuple[tuple[str, ...], ...]  # chunk index -> character bigram tokens
+    keys: tuple[Key, ...] = ()  # authored questions and the sentences they are answered by
+    key_vectors: Any = None  # faiss.IndexFlatIP over the keys' questions
+
+
+@dataclass(frozen=True)
+class Key:
+    """An authored question answered by some sentences of the report (a retrieval key)."""
+
+    question: str
+    sentences: tuple[int, ...]  # sentence indexes
+
+
+def keys_sha256(path: Path = KEYS_FILE) -> str:
+    """sha256 of the question keys file ("" when there is none)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+
+
+def read_keys(sentences: list[Sentence] | tuple[Sentence, ...], path: Path = KEYS_FILE) -> list[Key]:
+    """The question keys of the keys file, each mapped to the sentences its gold span overlaps."""
+    if not path.exists():
+        return []
+    starts = [s.start for s in sentences]
+    keys = []
+    for d in _read_jsonl(path):
+        lo = max(bisect.bisect_right(starts, d["start"]) - 1, 0)
+        hit = [i for i in range(lo, len(sentences)) if sentences[i].start < d["end"]]
+        hit = [i for i in hit if sentences[i].end > d["start"]]
+        if hit:
+            keys.append(Key(d["question"], tuple(hit)))
+    return keys
 
 
 def index_text(chunk: Chunk) -> str:
@@ -131,6 +170,8 @@ def build(embedder: Embedder, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS
     sentences = split_sentences(chunks)
     cvec = embedder.encode([index_text(c) for c in chunks])
     svec = embedder.encode([s.text for s in sentences])
+    keys = read_keys(sentences)
+    kvec = embedder.encode([k.question for k in keys]) if keys else np.zeros((0, svec.shape[1]), dtype=np.float32)
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
     try:
@@ -148,6 +189,10 @@ def build(embedder: Embedder, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS
                 )
         faiss.write_index(_flat_ip(cvec), str(tmp / "chunks.faiss"))
         faiss.write_index(_flat_ip(svec), str(tmp / "sentences.faiss"))
+        faiss.write_index(_flat_ip(kvec), str(tmp / "keys.faiss"))
+        with open(tmp / "keys.jsonl", "w", encoding="utf-8") as f:
+            for k in keys:
+                f.write(json.dumps({"question": k.question, "sentences": list(k.sentences)}, ensure_ascii=False) + "\n")
         manifest = Manifest(
             INDEX_FORMAT,
             embedder.name,
@@ -160,6 +205,8 @@ def build(embedder: Embedder, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS
             round(time.perf_counter() - t0, 3),
             len(chunks),
             len(sentences),
+            keys_sha256(),
+            len(keys),
         )
         (tmp / "manifest.json").write_text(json.dumps(manifest.__dict__, ensure_ascii=False, indent=2) + "\n")
         name = f"build-{report.sha256[:8]}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
@@ -209,6 +256,8 @@ def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE) ->
         lexical = _read_jsonl(path / "lexical.jsonl")
         cvec = faiss.read_index(str(path / "chunks.faiss"))
         svec = faiss.read_index(str(path / "sentences.faiss"))
+        keys = tuple(Key(d["question"], tuple(d["sentences"])) for d in _read_jsonl(path / "keys.jsonl"))
+        kvec = faiss.read_index(str(path / "keys.faiss"))
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as e:
         raise IndexBroken(f"cannot read index files in {path}: {e}") from e
     sentences = tuple(split_sentences(chunks))
@@ -219,6 +268,10 @@ def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE) ->
         )
     if svec.ntotal != len(sentences) or cvec.d != manifest.dim:
         problems.append(f"{svec.ntotal} sentence vectors for {len(sentences)} sentences")
+    if kvec.ntotal != len(keys) or len(keys) != manifest.n_keys or kvec.d != cvec.d:
+        problems.append(f"{kvec.ntotal} key vectors for {len(keys)} keys, manifest says {manifest.n_keys}")
+    if any(not k.sentences or max(k.sentences) >= len(sentences) for k in keys):
+        problems.append("a question key points past the last sentence")
     if any(report.text[c.start : c.end] != c.text for c in chunks):
         problems.append("a chunk's text differs from the corpus between its offsets")
     if problems:
@@ -233,6 +286,8 @@ def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE) ->
         svec,
         tuple(tuple(d["words"]) for d in lexical),
         tuple(tuple(d["bigrams"]) for d in lexical),
+        keys,
+        kvec,
     )
 
 

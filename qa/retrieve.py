@@ -26,6 +26,7 @@ class FusionWeights:
     dense: float = 1.0
     words: float = 1.0
     bigrams: float = 1.0
+    keys: float = 1.0  # the authored questions most like this one point at their sentences' chunks
     part_boost: float = 1.5  # multiplies the fused score of chunks in the asked-about part
     sentence_share: float = 0.3  # dense score = share * best sentence cosine + (1 - share) * chunk cosine
 
@@ -33,7 +34,8 @@ class FusionWeights:
 WEIGHTS_ZH = FusionWeights()
 # English questions: BM25 only sees the alias words, and the model matches single sentences
 # across languages better than whole windows (measured on the dev split).
-WEIGHTS_EN = FusionWeights(dense=1.0, words=0.4, bigrams=0.4, sentence_share=1.0)
+WEIGHTS_EN = FusionWeights(dense=1.0, words=0.4, bigrams=0.4, keys=1.0, sentence_share=1.0)
+KEY_FLOOR = 0.5  # a key less like the question than this (cosine) points nowhere
 
 
 class _BM25:
@@ -73,6 +75,24 @@ class Retriever:
         self.sentence_matrix = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
         self.chunk_of_sentence = np.array([s.chunk_index for s in index.sentences])
         self.parts = np.array([c.part for c in index.chunks])
+        n_keys = index.key_vectors.ntotal if index.key_vectors is not None else 0
+        self.key_matrix = index.key_vectors.reconstruct_n(0, n_keys) if n_keys else None
+        self.key_rows: dict[str, list[int]] = {}  # key question -> key indexes (to leave one out in training)
+        for i, k in enumerate(index.keys):
+            self.key_rows.setdefault(k.question, []).append(i)
+
+    def key_sentence_sims(self, qvec: np.ndarray, exclude: str | None = None) -> np.ndarray | None:
+        """Per sentence: the cosine of the most similar authored question it answers (-1: none); None: no keys."""
+        if self.key_matrix is None:
+            return None
+        sims = self.key_matrix @ qvec
+        if exclude is not None:
+            sims[self.key_rows.get(exclude, [])] = -1.0
+        out = np.full(len(self.index.sentences), -1.0, dtype=np.float32)
+        for i in np.flatnonzero(sims >= KEY_FLOOR):
+            for si in self.index.keys[i].sentences:
+                out[si] = max(out[si], sims[i])
+        return out
 
     def embed(self, q: Query) -> np.ndarray:
         """The query vector (unit length)."""
@@ -85,7 +105,8 @@ class Retriever:
         k: int = 20,
         qvec: np.ndarray | None = None,
         weights: FusionWeights | None = None,
-        use: tuple[str, ...] = ("dense", "words", "bigrams"),
+        use: tuple[str, ...] = ("dense", "words", "bigrams", "keys"),
+        key_sims: np.ndarray | None = None,
     ) -> list[Hit]:
         """The top ``k`` chunks for the query, best first."""
         w = weights or (WEIGHTS_EN if q.english else WEIGHTS_ZH)
@@ -94,14 +115,20 @@ class Retriever:
         np.maximum.at(best_sentence, self.chunk_of_sentence, self.sentence_matrix @ qvec)
         dense = w.sentence_share * best_sentence + (1 - w.sentence_share) * (self.chunk_matrix @ qvec)
         lexical = q.lexical
+        by_key = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
+        if key_sims is not None:
+            np.maximum.at(by_key, self.chunk_of_sentence, key_sims)
         per = {
             "dense": (dense + 1.0, w.dense),  # shifted so every chunk has a dense rank
             "words": (self.words.scores(word_tokens(lexical)), w.words),
             "bigrams": (self.bigrams.scores(bigram_tokens(lexical)), w.bigrams),
+            "keys": (np.where(by_key > 0, by_key, 0.0), w.keys),
         }
         fused = np.zeros(len(self.index.chunks), dtype=np.float64)
         all_ranks: dict[str, np.ndarray] = {}
         for name in use:
+            if name == "keys" and key_sims is None:
+                continue
             scores, weight = per[name]
             r = _ranks(scores)
             all_ranks[name] = r

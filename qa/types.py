@@ -133,13 +133,23 @@ class Answer:
     lang: str = "zh"  # "zh" or "en": the language of fixed strings in the answer
     timings_ms: dict[str, float] = field(default_factory=dict)
     message: str = ""  # set for rejected input (empty, too long); then answer == message
+    status: str = "answered"  # "answered", "partial" (what is missing is said, nearby text quoted) or "declined"
+    missing: str = ""  # for "partial": what the report does not give
+    reason: str = ""  # why it was not answered: "partial", "abstain_name", "abstain_opinion", ... or "input"
+    probabilities: dict[str, float] = field(default_factory=dict)  # the answerability model's P(status)
+    understanding: dict[str, Any] = field(default_factory=dict)  # the question's Frame (intent, slot, years, places)
 
     def to_json(self) -> dict[str, Any]:
         """The ``qa ask --json`` object."""
         return {
             "question": self.question,
             "answer": self.answer,
+            "status": self.status,
             "abstained": self.abstained,
+            "missing": self.missing,
+            "reason": self.reason,
+            "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
+            "understanding": self.understanding,
             "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {

@@ -1,0 +1,225 @@
+"""`qa train`: learn the answerability model and the question keys from the authored training set.
+
+The training set is ``eval/train/*.jsonl`` (see ``eval/train/README.md``); nothing from the test
+split of ``eval/qa.jsonl`` is read. Steps:
+
+1. the answered questions' gold spans become retrieval keys (``qa/data/question_keys.jsonl``), and
+   the index is rebuilt with them;
+2. every training question is run through the real pipeline, leaving its own key out, and the
+   answerability features are taken (questions a plain rule declines are left out: the model never
+   sees those);
+3. a multinomial logistic regression (scikit-learn) is cross-validated with folds grouped by report
+   line, the P(answered) threshold is chosen on the out-of-fold predictions so that at most
+   ``MAX_FALSE_REFUSAL`` of answerable questions are declined, and the model is refit on everything
+   and saved as JSON (``qa/data/answerability.json``) with the training set's sha256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.answerability import (
+    FEATURES,
+    MODEL_FILE,
+    STATUSES,
+    AnswerModel,
+    ShapeModel,
+    feature_vector,
+    question_shape,
+    shape_ngrams,
+)
+from qa.index import KEYS_FILE
+
+TRAIN_DIR = Path(__file__).resolve().parent.parent / "eval" / "train"
+MAX_FALSE_REFUSAL = 0.04  # out-of-fold share of answerable training questions the threshold may decline
+C = 1.0  # inverse regularisation strength of the final logistic regression
+SHAPE_C = 3.0  # and of the question-shape model
+N_FOLDS = 5
+
+
+def training_files(folder: Path = TRAIN_DIR) -> list[Path]:
+    """The training set's files, in a fixed order."""
+    return sorted(folder.glob("*.jsonl"))
+
+
+def training_sha256(files: list[Path]) -> str:
+    """sha256 over the training files' names and bytes."""
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def load_training(files: list[Path]) -> list[dict[str, Any]]:
+    """Every training question (JSON lines)."""
+    rows = []
+    for f in files:
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                rows.append(json.loads(line))
+    return rows
+
+
+def write_keys(rows: list[dict[str, Any]], report: str, path: Path = KEYS_FILE) -> int:
+    """The answered questions' first gold spans as retrieval keys; returns how many were written."""
+    out = []
+    for r in rows:
+        if r["status"] != "answered":
+            continue
+        for quote in r["gold_quotes"]:
+            start = report.find(quote)
+            if start >= 0:
+                out.append({"question": r["question"], "start": start, "end": start + len(quote)})
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in out), encoding="utf-8")
+    return len(out)
+
+
+def choose_threshold(p_answered: np.ndarray, answerable: np.ndarray, max_fr: float = MAX_FALSE_REFUSAL) -> float:
+    """The highest P(answered) threshold that declines at most ``max_fr`` of answerable questions."""
+    scores = np.sort(p_answered[answerable])
+    k = int(np.floor(max_fr * len(scores)))  # this many answerable questions may fall below the threshold
+    return float(scores[k]) if len(scores) else 0.5
+
+
+def _fit(x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+    """A scaler and a logistic regression fitted on (x, y)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
+    clf.fit(scaler.transform(x), y)
+    return scaler, clf
+
+
+def _fit_shape(shapes: list[str], y: np.ndarray) -> ShapeModel:
+    """The question-shape model: TF-IDF of shape n-grams (scikit-learn) and a logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(analyzer=shape_ngrams, min_df=2, sublinear_tf=True)
+    m = vec.fit_transform(shapes)
+    clf = LogisticRegression(C=SHAPE_C, max_iter=3000, class_weight="balanced").fit(m, y)
+    order = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+    vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
+    return ShapeModel(vocab, vec.idf_, clf.coef_[order], clf.intercept_[order])
+
+
+def _folds(y: np.ndarray, groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-validation folds grouped by report line (no line is in both halves)."""
+    from sklearn.model_selection import GroupKFold
+
+    return list(GroupKFold(n_splits=N_FOLDS).split(np.zeros(len(y)), y, groups))
+
+
+def shape_oof(shapes: list[str], y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Out-of-fold log P(status) of the shape model (the stacked features the final model is fitted on)."""
+    out = np.zeros((len(y), len(STATUSES)))
+    for train_idx, test_idx in folds:
+        m = _fit_shape([shapes[i] for i in train_idx], y[train_idx])
+        out[test_idx] = [m.log_proba(shapes[i]) for i in test_idx]
+    return out
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Out-of-fold class probabilities (columns in :data:`STATUSES` order)."""
+    oof = np.zeros((len(y), len(STATUSES)))
+    for train_idx, test_idx in folds:
+        scaler, clf = _fit(x[train_idx], y[train_idx])
+        p = clf.predict_proba(scaler.transform(x[test_idx]))
+        cols = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+        oof[test_idx] = p[:, cols]
+    return oof
+
+
+def summary(oof: np.ndarray, y: np.ndarray, threshold: float, kinds: list[str | None]) -> dict[str, Any]:
+    """Out-of-fold rates: answerable declined, unanswerable caught, status accuracy, per unanswerable kind."""
+    answered = oof[:, 0] >= threshold
+    pred = np.where(answered, 0, np.where(oof[:, 1] >= oof[:, 2], 1, 2))
+    ans = y == 0
+    per_kind: dict[str, float] = {}
+    for kind in sorted({k for k in kinds if k}):
+        idx = np.array([k == kind for k in kinds])
+        per_kind[kind] = round(float(np.mean(~answered[idx])), 4)
+    return {
+        "answerable_declined": round(float(np.mean(~answered[ans])), 4),
+        "unanswerable_caught": round(float(np.mean(~answered[~ans])), 4),
+        "status_accuracy": round(float(np.mean(pred == y)), 4),
+        "unanswerable_caught_by_kind": per_kind,
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    """Build keys, index, features; cross-validate; fit; save."""
+    from qa.answer import load_qa
+    from qa.corpus import CORPUS_FILE
+
+    t0 = time.perf_counter()
+    files = training_files(Path(args.train_dir) if getattr(args, "train_dir", None) else TRAIN_DIR)
+    if not files:
+        print("qa train: no training files (eval/train/*.jsonl)", file=sys.stderr)
+        return 2
+    rows = load_training(files)
+    n_keys = write_keys(rows, CORPUS_FILE.read_text(encoding="utf-8"))
+    qa = load_qa(args.model, rebuild=True, answer_model=False)
+    xs, ys, groups, kinds, shapes = [], [], [], [], []
+    ruled = 0
+    for r in rows:
+        a = qa.analyse(r["question"], exclude_key=r["question"])
+        if qa.ruled_out(a) is not None:
+            ruled += 1
+            continue
+        xs.append(feature_vector(a.features, a.frame))
+        ys.append(STATUSES.index(r["status"]))
+        groups.append(r.get("line", 0))
+        kinds.append(r.get("kind"))
+        shapes.append(question_shape(a.q, qa.report_bigrams))
+    x, y, g = np.vstack(xs), np.asarray(ys), np.asarray(groups)
+    folds = _folds(y, g)
+    shape_cols = [FEATURES.index(f"shape_{s}") for s in STATUSES]
+    x[:, shape_cols] = shape_oof(shapes, y, folds)  # stacked: each question scored by a model that never saw it
+    oof = cross_validate(x, y, folds)
+    threshold = choose_threshold(oof[:, 0], y == 0)
+    cv = summary(oof, y, threshold, kinds)
+    scaler, clf = _fit(x, y)
+    shape = _fit_shape(shapes, y)
+    order = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+    model = AnswerModel(
+        FEATURES,
+        STATUSES,
+        scaler.mean_,
+        np.where(scaler.scale_ > 0, scaler.scale_, 1.0),
+        clf.coef_[order],
+        clf.intercept_[order],
+        threshold,
+        shape,
+        {
+            "trained_on": [str(f.relative_to(f.parent.parent.parent)) for f in files],
+            "training_sha256": training_sha256(files),
+            "n_questions": len(rows),
+            "n_used": len(ys),
+            "n_ruled_out": ruled,
+            "status_counts": dict(Counter(STATUSES[i] for i in ys)),
+            "n_keys": n_keys,
+            "c": C,
+            "shape_c": SHAPE_C,
+            "shape_vocabulary": len(shape.vocabulary),
+            "max_false_refusal": MAX_FALSE_REFUSAL,
+            "cross_validation": cv,
+            "note": "Written by `qa train`; the test split of eval/qa.jsonl is never read.",
+        },
+    )
+    out = Path(args.out) if getattr(args, "out", None) else MODEL_FILE
+    model.save(out)
+    print(json.dumps(model.meta, ensure_ascii=False, indent=2))
+    print(f"qa train: wrote {out} and {KEYS_FILE} in {time.perf_counter() - t0:.1f} s")
+    return 0
