@@ -20,7 +20,7 @@ from qa.ledger_match import other_year
 from qa.retrieve import Retriever
 from qa.textnorm import REPORT_YEAR, Query, bigram_tokens, clean_input, is_english, normalize_query, word_tokens
 from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
-from qa.understand import Frame, slot_match, topic_text, understand
+from qa.understand import Frame, answer_spans, slot_match, topic_text, understand
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
 N_PASSAGES = 12  # ranked passages returned with every answer
@@ -31,7 +31,9 @@ SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence afte
 PART_BONUS = 0.1  # a sentence in the part the question asks about gains this; one in the other year loses it
 SLOT_BONUS = 0.15  # a sentence that fits the asked slot (a count of the asked noun, an amount, a date) gains this
 PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
-KEY_BONUS = 0.3  # times the cosine of the nearest authored question that this sentence answers
+KEY_BONUS = 0.3  # times the cosine of the nearest authored question this sentence answers
+NEAR_BEFORE = 24  # characters before a figure (a date, a name ...) that count as "next to it"
+NEAR_AFTER = 8  # and after it
 
 MESSAGES = {  # (lang, key) -> fixed string
     ("zh", "empty"): "请输入一个问题。",
@@ -136,17 +138,18 @@ class QA:
         timings = {**a.timings, "answer": total - sum(a.timings.values()), "total": total}
         return replace(answer, timings_ms=timings)
 
-    def analyse(self, question: str, exclude_key: str | None = None) -> Analysis:
-        """Everything the decision looks at, for training (``exclude_key``: leave that authored question out)."""
-        return self._analyse(question, exclude_key)
+    def analyse_many(self, questions: list[str], leave_out: bool = True) -> list[Analysis]:
+        """The analyses of many questions, embedded in one batch (training); each leaves its own key out."""
+        qvecs = self.retriever.embed_many([normalize_query(q) for q in questions])
+        return [self._analyse(q, q if leave_out else None, v) for q, v in zip(questions, qvecs, strict=True)]
 
-    def _analyse(self, question: str, exclude_key: str | None = None) -> Analysis:
+    def _analyse(self, question: str, exclude_key: str | None = None, qvec: np.ndarray | None = None) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms)."""
         t0 = time.perf_counter()
         q = normalize_query(question)
         frame = understand(q)
         t1 = time.perf_counter()
-        qvec = self.retriever.embed(q)
+        qvec = self.retriever.embed(q) if qvec is None else qvec
         t2 = time.perf_counter()
         key_sims = self.retriever.key_sentence_sims(qvec, exclude_key)
         hits = self.retriever.search(
@@ -224,6 +227,11 @@ class QA:
             "absent_weight": sum(absent) / total,
             "max_miss_idf": max(missing, default=0.0),
             "slot_first": slot_match(a.frame, first.text) if first else 0.0,
+            "topic_near_first": self._topic_near(a.frame, units, weights, first.text) if first else 0.0,
+            "topic_near_best": max(
+                (self._topic_near(a.frame, units, weights, self.index.sentences[si].text) for _, si in a.ranked[:10]),
+                default=0.0,
+            ),
             "slot_best": slot_best,
             "part_conflict": float(bool(a.q.part) and part in ("review2024", "plan2025") and part != a.q.part),
             "lexical_agree": float(lexical),
@@ -231,6 +239,23 @@ class QA:
             "english": float(a.q.english),
             **self._shape_features(a.q),
         }
+
+    def _topic_near(self, frame: Frame, units: list[Unit], weights: list[float], sentence: str) -> float:
+        """How much of the question's topic stands right by a thing of the asked kind (a figure, a date ...).
+
+        A number is an answer only when what the question is about is next to it: 「建成长者饭堂164个」
+        answers 长者饭堂有多少个, while 「固定资产投资535亿元」 does not answer a question about 招商引资.
+        """
+        spans = answer_spans(frame, sentence)
+        if spans is None:
+            return self._weighted_share(units, weights, sentence)
+        return max(
+            (
+                self._weighted_share(units, weights, sentence[max(0, s - NEAR_BEFORE) : e + NEAR_AFTER])
+                for s, e in spans
+            ),
+            default=0.0,
+        )
 
     def _unit_weights(self, units: list[Unit]) -> list[float]:
         """How rare each content unit is in the report (0..1; an alias counts 0.5)."""

@@ -39,6 +39,8 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "max_miss_idf",  # rarity of the rarest unit missing from the first sentence (0..1)
     "slot_first",  # how well the first sentence fits the asked slot (0..1)
     "slot_best",  # best slot fit among the candidate sentences
+    "topic_near_first",  # weighted share of the topic right by a thing of the asked kind, first sentence
+    "topic_near_best",  # the same, best among the top candidate sentences
     "part_conflict",  # the question asks one year's part and the first sentence is in the other
     "lexical_agree",  # the top chunk is also ranked in the top 3 by a lexical retriever
     "n_units",  # log(1 + number of content units)

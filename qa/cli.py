@@ -38,7 +38,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def format_answer(a: Answer) -> str:
     """The readable form of an answer: the quotes, then where each comes from."""
-    lines = [a.answer]
+    lines = [a.answer] if a.message else [f"[{a.status}]", a.answer]
     if a.citations:
         lines.append("")
         for c in a.citations:
@@ -122,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--report-dir", default=None, help="where <date>-<model>.md/.json/.png go (default: eval/reports)")
     e.add_argument("--no-report", action="store_true", help="print the table only, write no report files")
     e.add_argument("--pin", action="store_true", help="with --split test: write these scores to eval/expected.json")
+    e.add_argument("--reason", default=None, help="with --pin: why a floor may go down (recorded in the file)")
     e.add_argument(
         "--check-expected", action="store_true", help="with --split test: exit 1 if a metric fell past its tolerance"
     )

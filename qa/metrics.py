@@ -31,7 +31,7 @@ METRICS: tuple[str, ...] = (  # summary keys, in display order
 LOWER_IS_BETTER: frozenset[str] = frozenset({"false_refusal", "latency_p50_ms", "latency_p95_ms"})
 GOLD_METRICS: tuple[str, ...] = ("recall@1", "recall@5", "recall@10", "mrr", "answer_hit", "citation_precision")
 ABSTAIN_METRICS: tuple[str, ...] = ("abstention_accuracy", "false_refusal")
-BREAKDOWN_FIELDS: tuple[str, ...] = ("persona", "lang", "kind", "split")
+BREAKDOWN_FIELDS: tuple[str, ...] = ("persona", "lang", "kind", "intent", "unanswerable_kind", "split")
 
 
 def find_spans(text: str, quote: str) -> list[Span]:
@@ -178,7 +178,7 @@ def skipped(scores: Sequence[dict[str, Any]]) -> list[str]:
 def breakdown(
     questions: Sequence[dict[str, Any]], scores: Sequence[dict[str, Any]], fields: Sequence[str] = BREAKDOWN_FIELDS
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """Summaries per value of each field (persona, lang, kind, split) on which the questions differ."""
+    """Summaries per value of each field (persona, lang, kind, intent, unanswerable kind, split) that varies."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for f in fields:
         groups: dict[str, list[dict[str, Any]]] = {}

@@ -96,8 +96,11 @@ class Retriever:
 
     def embed(self, q: Query) -> np.ndarray:
         """The query vector (unit length)."""
-        text = q.raw if q.english else q.core
-        return self.embedder.encode([text])[0]
+        return self.embed_many([q])[0]
+
+    def embed_many(self, qs: list[Query]) -> np.ndarray:
+        """Query vectors for many questions in one batch (training)."""
+        return self.embedder.encode([q.raw if q.english else q.core for q in qs])
 
     def search(
         self,

@@ -232,12 +232,13 @@ def tokenizer_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def pos_tags(text: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=4096)
+def pos_tags(text: str) -> tuple[tuple[str, str], ...]:
     """(word, part-of-speech flag) pairs by jieba, with the project's user dictionary loaded."""
     _jieba()
     import jieba.posseg as pseg
 
-    return [(w.word, w.flag) for w in pseg.cut(text)]
+    return tuple((w.word, w.flag) for w in pseg.cut(text))
 
 
 def word_tokens(text: str) -> list[str]:

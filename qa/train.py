@@ -173,8 +173,7 @@ def main(args: argparse.Namespace) -> int:
     qa = load_qa(args.model, rebuild=True, answer_model=False)
     xs, ys, groups, kinds, shapes = [], [], [], [], []
     ruled = 0
-    for r in rows:
-        a = qa.analyse(r["question"], exclude_key=r["question"])
+    for r, a in zip(rows, qa.analyse_many([r["question"] for r in rows]), strict=True):
         if qa.ruled_out(a) is not None:
             ruled += 1
             continue

@@ -46,6 +46,7 @@ CSS = """
 #qa-sources .qa-glossary { background: #fffbea; padding: 6px 10px; margin-top: 10px; }
 #qa-sources .qa-glossary dt { font-weight: bold; }
 #qa-sources .qa-abstain { background: #fff4f4; padding: 6px 10px; border-left: 3px solid #c01c28; }
+#qa-sources .qa-partial { background: #fff8e6; padding: 6px 10px; border-left: 3px solid #9a6700; }
 .qa-examples button { white-space: normal !important; text-align: left; }
 @media (max-width: 640px) {
   .gradio-container { padding: 4px !important; }

@@ -36,6 +36,9 @@ LABELS: dict[str, dict[str, str]] = {
         "chars": "字符",
         "empty": "提问后,这里会显示每条引文在报告中的原文位置。",
         "refused": "这个问题没有被检索。",
+        "answered": "✅ 有答案",
+        "partial": "◐ 部分回答:报告提到了,但没有给出所问的内容",
+        "declined": "⛔ 报告无法回答",
     },
     "en": {
         "taken": "I read this question as:",
@@ -47,6 +50,9 @@ LABELS: dict[str, dict[str, str]] = {
         "chars": "chars",
         "empty": "After you ask, each quoted passage is shown here in its place in the report.",
         "refused": "This question was not searched.",
+        "answered": "✅ Answered",
+        "partial": "◐ Partly answered: the report speaks of it, but not what was asked",
+        "declined": "⛔ The report cannot answer this",
     },
 }
 
@@ -82,15 +88,17 @@ def chat_markdown(a: Answer, taken_as: str | None = None) -> str:
     lines: list[str] = []
     if taken_as:
         lines += [f"*{md_inert(lab['taken'])} {md_inert('「' + taken_as + '」')}*", ""]
-    if a.message or a.abstained:
+    if not a.message:
+        lines += [f"**{md_inert(lab[a.status])}**", ""]
+    if a.message or a.status == "declined":
         body = a.answer.split("\n")
         lines.append(f"**{md_inert(body[0])}**")
         lines += [
             f"- {md_inert(line.removeprefix('- '))}" if line.startswith("- ") else md_inert(line) for line in body[1:]
         ]
         return "\n".join(lines)
-    for line in a.answer.split("\n"):
-        lines.append(md_inert(line))
+    for i, line in enumerate(a.answer.split("\n")):
+        lines.append(f"**{md_inert(line)}**" if i == 0 and a.status == "partial" else md_inert(line))
     lines += ["", f"**{md_inert(lab['sources'])}**"]
     for c in a.citations:
         lines.append(f"{md_inert(f'[{c.n}]')} {md_inert(c.section)} · {md_inert(part_label(c.part))}")
@@ -231,6 +239,13 @@ def sources_html(report: Report, a: Answer | None, taken_as: str | None = None) 
     head = f'<p class="qa-taken">{esc(lab["taken"])} 「{esc(taken_as)}」</p>' if taken_as else ""
     if a.message:
         body = f'<div class="qa-abstain"><p><strong>{esc(a.message)}</strong></p><p>{esc(lab["refused"])}</p></div>'
+    elif a.status == "partial":
+        cites = "".join(citation_html(report, c, a.lang) for c in a.citations)
+        first = a.answer.split("\n")[0]
+        body = (
+            f'<div class="qa-partial"><p class="qa-partial-title"><strong>{esc(lab["partial"])}</strong></p>'
+            f"<p>{esc(first)}</p></div><h4>{esc(lab['sources'])}</h4>{cites}"
+        )
     elif a.abstained:
         body = nearest_html(report, a)
     else:

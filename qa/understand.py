@@ -220,6 +220,26 @@ def slot_match(frame: Frame, sentence: str) -> float:
     return 1.0
 
 
+def answer_spans(frame: Frame, sentence: str) -> list[tuple[int, int]] | None:
+    """Where a sentence holds things of the asked slot's kind (figures, ranks, names, places, dates).
+
+    None when the slot is answered in words (description, yes/no), so the whole sentence counts.
+    """
+    slot = frame.slot
+    if slot in ("description", "yesno", "none"):
+        return None
+    if slot in ("quantity", "money", "rate"):
+        figures = [x for x in parse_numbers(sentence) if not (x.quoted or x.ordinal)]
+        want = {
+            "quantity": lambda x: not x.is_time and x.base_unit not in ("%", "元"),
+            "money": lambda x: x.base_unit == "元",
+            "rate": lambda x: x.base_unit in ("%", "个百分点", "倍", "成"),
+        }[slot]
+        return [(x.start, x.end) for x in figures if want(x)]
+    pattern = {"rank": _RANK, "names": _NAMED, "place": _ADDRESS, "date": _DATE}[slot]
+    return [m.span() for m in pattern.finditer(sentence)]
+
+
 def _near(text: str, start: int, end: int, noun: str, window: int = 14) -> bool:
     """Whether ``noun`` (or its last two characters) occurs within ``window`` characters of a figure."""
     around = text[max(0, start - window) : end + window]

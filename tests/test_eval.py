@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import importlib.util
 import json
@@ -161,27 +162,61 @@ def test_question_set_passes_its_checker() -> None:
 # --- the gate --------------------------------------------------------------------------------------------------
 
 
-def test_gate_names_each_metric_that_dropped() -> None:
+def test_gate_names_each_metric_below_its_floor() -> None:
     expected = gate.pin(
         {"recall@5": 0.90, "false_refusal": 0.05, "verbatim": 1.0, "latency_p95_ms": 10.0},
         {"recall@5": 100, "false_refusal": 100, "verbatim": 100, "latency_p95_ms": 100},
         {"set_sha256": "abc", "model": "m", "split": "test"},
     )
-    assert expected["metrics"]["recall@5"]["tolerance"] == 0.02  # two questions of 100
+    assert expected["metrics"]["recall@5"]["tolerance"] == 0.01  # one question of 100
+    assert expected["metrics"]["recall@5"]["floor"] == 0.90  # below its 0.95 target: today's value
     assert expected["metrics"]["latency_p95_ms"]["tolerance"] == 40.0  # up to the 50 ms target
     assert gate.tolerance("latency_p95_ms", 40.0, 100) == 60.0  # twice the pinned value + 20 ms
     now = {"recall@5": 0.87, "false_refusal": 0.06, "verbatim": 0.99, "latency_p95_ms": 50.0}
     problems = gate.compare(expected, now, {"set_sha256": "abc", "model": "m", "split": "test"})
     assert len(problems) == 2
-    assert problems[0].startswith("recall@5: 0.87 vs pinned 0.9 (-0.03")
+    assert problems[0].startswith("recall@5: 0.87 is worse than its floor 0.9")
     assert problems[1].startswith("verbatim: 0.99")
     assert gate.compare(expected, {**now, "recall@5": 0.95, "verbatim": 1.0}) == []  # better is fine
     worse = gate.compare(expected, {**now, "recall@5": 0.9, "verbatim": 1.0, "false_refusal": 0.08})
-    assert worse and worse[0].startswith("false_refusal: 0.08 vs pinned 0.05 (+0.03")
+    assert worse and worse[0].startswith("false_refusal: 0.08 is worse than its floor 0.05")
     slow = gate.compare(expected, {**now, "recall@5": 0.9, "verbatim": 1.0, "latency_p95_ms": 50.5})
-    assert len(slow) == 1 and slow[0].startswith("latency_p95_ms: 50.5 vs pinned 10 (+40.5")
+    assert len(slow) == 1 and slow[0].startswith("latency_p95_ms: 50.5 is worse than its pinned value 10")
     moved = gate.compare(expected, {**now, "recall@5": 0.9, "verbatim": 1.0}, {"set_sha256": "new"})
     assert any(p.startswith("set_sha256 changed") for p in moved)
+
+
+def test_pinning_never_lowers_a_floor_without_a_reason() -> None:
+    meta = {"set_sha256": "abc", "model": "m", "split": "test"}
+    counts = {"abstention_accuracy": 60, "recall@5": 100}
+    first = gate.pin({"abstention_accuracy": 0.60, "recall@5": 0.97}, counts, meta)
+    assert first["metrics"]["recall@5"]["floor"] == 0.95  # past the target: the floor is the target
+    raised = gate.pin({"abstention_accuracy": 0.70, "recall@5": 0.96}, counts, meta, first)
+    assert raised["metrics"]["abstention_accuracy"]["floor"] == 0.70
+    same = gate.pin({"abstention_accuracy": 0.69, "recall@5": 0.96}, counts, meta, raised)
+    # a re-pin after a drop within the tolerance (one question) keeps the old floor
+    assert same["metrics"]["abstention_accuracy"]["floor"] == 0.70
+    with pytest.raises(gate.FloorLowered, match=r"abstention_accuracy: 0\.5 would lower the floor 0\.7"):
+        gate.pin({"abstention_accuracy": 0.50, "recall@5": 0.96}, counts, meta, raised)
+    lowered = gate.pin({"abstention_accuracy": 0.50, "recall@5": 0.96}, counts, meta, raised, reason="harder set")
+    assert lowered["metrics"]["abstention_accuracy"]["floor"] == 0.50
+    assert lowered["lowered"][-1] | {"date": "-"} == {
+        "date": "-",
+        "metric": "abstention_accuracy",
+        "from": 0.7,
+        "to": 0.5,
+        "reason": "harder set",
+    }
+
+
+def test_per_language_metrics_are_gated() -> None:
+    by_lang = {"en": {"answer_hit": 0.8, "recall@5": 0.9}, "zh-Hans": {"answer_hit": 0.95, "recall@5": 1.0}}
+    g = gate.gated({"answer_hit": 0.9, "n": 10.0}, by_lang)
+    assert g == {"answer_hit": 0.9, "answer_hit[en]": 0.8, "recall@5[en]": 0.9, "answer_hit[zh-Hans]": 0.95,
+                 "recall@5[zh-Hans]": 1.0}  # fmt: skip
+    expected = gate.pin(g, {"answer_hit[en]": 50}, {})
+    problems = gate.compare(expected, {**g, "answer_hit[en]": 0.7})
+    assert problems == ["answer_hit[en]: 0.7 is worse than its floor 0.8 (tolerance 0.02)"]
 
 
 # --- end to end without the model ------------------------------------------------------------------------------
@@ -247,12 +282,25 @@ def test_quality_gate(real_qa: Any) -> None:
     qs, errors = evaluate.load_questions(ROOT / "eval" / "qa.jsonl")
     assert errors == []
     qs = [q for q in qs if q.get("split") == "test"]
-    data = evaluate.evaluate(real_qa, qs, ("hybrid",))
     meta = {
         "set_sha256": evaluate.file_sha256(ROOT / "eval" / "qa.jsonl"),
         "model": real_qa.index.manifest.model,
         "split": "test",
     }
-    summary = {**data["variants"]["hybrid"]["summary"], **evaluate.best_latency(real_qa, qs)}
+    summary, _ = evaluate.gate_summary(real_qa, qs)
     problems = gate.compare(expected, summary, meta)
     assert not problems, "quality gate failed:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.model
+def test_gate_fails_when_the_answerability_model_is_switched_off(real_qa: Any) -> None:
+    """With the model switched off (every question answered), the gate must fail on abstention."""
+    qs = [q for q in evaluate.load_questions(ROOT / "eval" / "qa.jsonl")[0] if q.get("split") == "test"]
+    shipped = real_qa.model
+    real_qa.model = dataclasses.replace(shipped, answer_threshold=0.0)  # P(answered) >= 0 always: answer all
+    try:
+        summary, _ = evaluate.gate_summary(real_qa, qs)
+    finally:
+        real_qa.model = shipped
+    problems = gate.compare(gate.load_expected(), summary)
+    assert any(p.startswith("abstention_accuracy:") for p in problems), problems
