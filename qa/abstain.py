@@ -61,24 +61,25 @@ def _in_report(word: str, report: str) -> bool:
     return any(re.search(re.escape(word[:i]) + "." + re.escape(word[i + 1 :]), report) for i in range(len(word)))
 
 
+def _is_place(word: str, flag: str) -> bool:
+    """Jieba's place tag (2+ characters), or a noun of 3+ characters ending in 区/市/省/县/镇/州 (not 坐镇)."""
+    return (flag in PLACE_FLAGS and len(word) >= 2) or (
+        flag.startswith("n") and len(word) >= 3 and word.endswith(ADMIN_SUFFIX)
+    )
+
+
 def unknown_names(q: Query, report: str) -> list[str]:
     """Place names in the question that the report never mentions.
 
-    Chinese: jieba's place tag, or a noun ending in 区/市/省/县/镇/州. English: names CC-CEDICT knows that the report
-    does not use (Paris), and pinyin names (Tianhe).
+    Chinese: see :func:`_is_place`. English: names CC-CEDICT knows that the report does not use
+    (Paris), and pinyin names followed by District, City ... (Tianhe District).
     """
     if q.english:
         return unknown_english_names(q.raw)
     text = q.core
     for key, _ in q.aliases:
         text = text.replace(key, " ")
-    return [
-        word
-        for word, flag in pos_tags(text)
-        if (flag in PLACE_FLAGS or (flag.startswith("n") and word.endswith(ADMIN_SUFFIX)))
-        and len(word) >= 2
-        and not _in_report(word, report)
-    ]
+    return [word for word, flag in pos_tags(text) if _is_place(word, flag) and not _in_report(word, report)]
 
 
 def other_years(q: Query, report_year: int) -> list[int]:

@@ -20,7 +20,7 @@ from qa.ledger_match import other_year
 from qa.retrieve import Retriever
 from qa.textnorm import REPORT_YEAR, Query, bigram_tokens, clean_input, is_english, normalize_query, word_tokens
 from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
-from qa.understand import Frame, answer_spans, slot_match, topic_text, understand
+from qa.understand import Frame, answer_spans, own_place, place_table, slot_match, topic_text, understand
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
 N_PASSAGES = 12  # ranked passages returned with every answer
@@ -101,6 +101,8 @@ class QA:
         self.chunk_starts = [c.start for c in index.chunks]
         self.report_bigrams = frozenset(bigram_tokens(index.report.text))
         self.report_lower = index.report.text.lower()
+        self.own_place = own_place(index.report.text)  # 荔湾: a question about another place is not about this one
+        self.has_digit = [any(ch.isdigit() for ch in s.text) for s in index.sentences]  # sentence index -> bool
         self.idf = idf_weights([set(bigram_tokens(s.text)) | set(word_tokens(s.text)) for s in index.sentences])
         self.ledger = build_ledger(index.report)  # every row; the chat tab's ledger reuses it
         self.ledger_rows = [r for r in self.ledger if r.is_figure]
@@ -130,8 +132,8 @@ class QA:
             ):
                 answer = self._partial(a, si)
             else:
-                key = f"abstain_{a.frame.intent}" if a.frame.intent in ("opinion", "howto", "chitchat") else "abstain"
-                answer = self._decline(a, MESSAGES[(a.lang, key)], key)
+                key, fields = self._decline_reason(a)
+                answer = self._decline(a, MESSAGES[(a.lang, key)].format(**fields), key)
             answer = replace(answer, probabilities=probs)
         answer = replace(answer, understanding=a.frame.to_json())
         total = (time.perf_counter() - t0) * 1e3
@@ -198,8 +200,8 @@ class QA:
                 score = 0.5 * dense + 0.5 * share_found(units, s.text) + 0.15 / rank + SLOT_BONUS * fit
                 if key_sims is not None:
                     score += KEY_BONUS * max(float(key_sims[si]), 0.0)
-                if len(s.text) < SHORT_SENTENCE:
-                    score -= 0.2
+                if len(s.text) < SHORT_SENTENCE and not self.has_digit[si]:
+                    score -= 0.2  # a short lead phrase (经济运行持续向好。), not a short figure (新增就业1万人以上;)
                 if q.part and h.chunk.part in ("review2024", "plan2025"):
                     score += PART_BONUS if h.chunk.part == q.part else -PART_BONUS
                 ranked.append((score, si))
@@ -216,6 +218,9 @@ class QA:
         missing = [w for u, w in zip(units, weights, strict=True) if not found(u, text)]
         absent = [w for u, w in zip(units, weights, strict=True) if not found(u, self.report_lower)]
         part = self.index.chunks[first.chunk_index].part if first else "other"
+        near = {si: self._topic_near(a.frame, units, weights, self.index.sentences[si].text) for _, si in a.ranked[:15]}
+        # the part the question asks about (both years, glossary and the rest when it names none)
+        asked = {a.q.part, "glossary", "other"} if a.q.part else {"review2024", "plan2025", "glossary", "other"}
         top = a.hits[0] if a.hits else None
         lexical = bool(top and any(0 < top.ranks.get(n, 0) <= 3 for n in ("words", "bigrams")))
         return {
@@ -228,15 +233,16 @@ class QA:
             "max_miss_idf": max(missing, default=0.0),
             "slot_first": slot_match(a.frame, first.text) if first else 0.0,
             "topic_near_first": self._topic_near(a.frame, units, weights, first.text) if first else 0.0,
-            "topic_near_best": max(
-                (self._topic_near(a.frame, units, weights, self.index.sentences[si].text) for _, si in a.ranked[:10]),
-                default=0.0,
-            ),
+            "topic_near_best": max(near.values(), default=0.0),
+            "near_asked_part": max((v for si, v in near.items() if self._part(si) in asked), default=0.0),
+            "near_other_part": max((v for si, v in near.items() if self._part(si) not in asked), default=0.0),
             "slot_best": slot_best,
             "part_conflict": float(bool(a.q.part) and part in ("review2024", "plan2025") and part != a.q.part),
             "lexical_agree": float(lexical),
             "n_units": float(np.log1p(len(units))),
             "english": float(a.q.english),
+            "other_place": float(self._other_place(a.frame)),
+            "other_year": float(bool(other_years(a.q, REPORT_YEAR))),
             **self._shape_features(a.q),
         }
 
@@ -256,6 +262,24 @@ class QA:
             ),
             default=0.0,
         )
+
+    def _decline_reason(self, a: Analysis) -> tuple[str, dict[str, str]]:
+        """The message key (and its fields) that says why the model declined: opinion, how-to, place, year ..."""
+        if a.frame.intent in ("opinion", "howto", "chitchat"):
+            return f"abstain_{a.frame.intent}", {}
+        if a.features.get("other_place"):
+            own = self.own_place
+            names = [p for p in a.frame.places if p in place_table() and not (own and own in p)]
+            return "abstain_name", {"names": "、".join(names)}
+        if years := other_years(a.q, REPORT_YEAR):
+            return "abstain_year", {"years": "、".join(str(y) for y in years)}
+        return "abstain", {}
+
+    def _other_place(self, frame: Frame) -> bool:
+        """Whether the question names a known place other than the report's own, and not the report's own."""
+        own = self.own_place
+        named = [p for p in frame.places if p in place_table()]
+        return bool(named) and not any(own and (own in p or p in own) for p in frame.places)
 
     def _unit_weights(self, units: list[Unit]) -> list[float]:
         """How rare each content unit is in the report (0..1; an alias counts 0.5)."""
@@ -298,7 +322,12 @@ class QA:
         """Offsets of a sentence, extended over the next one when it is only a short lead phrase."""
         s = self.index.sentences[si]
         nxt = self.index.sentences[si + 1] if si + 1 < len(self.index.sentences) else None
-        if len(s.text) < SHORT_SENTENCE and nxt is not None and nxt.chunk_index == s.chunk_index:
+        if (
+            len(s.text) < SHORT_SENTENCE
+            and not self.has_digit[si]
+            and nxt is not None
+            and nxt.chunk_index == s.chunk_index
+        ):
             return s.start, nxt.end
         return s.start, s.end
 

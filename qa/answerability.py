@@ -41,10 +41,14 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "slot_best",  # best slot fit among the candidate sentences
     "topic_near_first",  # weighted share of the topic right by a thing of the asked kind, first sentence
     "topic_near_best",  # the same, best among the top candidate sentences
+    "near_asked_part",  # the same, best among candidates in the part (year) the question asks about
+    "near_other_part",  # and best among candidates in the other part: the thing is there, for the other year
     "part_conflict",  # the question asks one year's part and the first sentence is in the other
     "lexical_agree",  # the top chunk is also ranked in the top 3 by a lexical retriever
     "n_units",  # log(1 + number of content units)
     "english",
+    "other_place",  # names a place other than the report's own (天河, Shenzhen, 香港) and not its own
+    "other_year",  # names a year other than the report's two
     "shape_answered",  # log P(status) from the question's shape alone (ShapeModel), stacked
     "shape_partial",
     "shape_declined",

@@ -118,6 +118,30 @@ def _first(prefix: str, order: tuple[str, ...], text: str) -> str | None:
     return None
 
 
+@functools.cache
+def place_table() -> dict[str, tuple[str, ...]]:
+    """Chinese place name -> its English names (data file ``places.tsv``)."""
+    return {zh: tuple(en) for zh, en in read_pairs("places.tsv")}
+
+
+def table_places(q: Query) -> tuple[str, ...]:
+    """Places of the table that the question names (as their Chinese names): 天河, Shenzhen -> 深圳."""
+    if q.english:
+        low = q.text.lower()
+        return tuple(
+            zh
+            for zh, ens in place_table().items()
+            if any(re.search(rf"(?<![a-z]){re.escape(e)}(?![a-z])", low) for e in ens)
+        )
+    return tuple(zh for zh in place_table() if zh in q.text)
+
+
+def own_place(report_text: str) -> str:
+    """The report's own district or city, read from its title block (广州市荔湾区人民政府 -> 荔湾)."""
+    m = re.search(r"([\u4e00-\u9fff]{2})(?:区|市|县)人民政府", report_text[:600])
+    return m.group(1) if m else ""
+
+
 def topic_text(q: Query) -> str:
     """The question without its question words (在哪条路, 多少亿元, 什么时候, how many): what it is about."""
     text = q.core.lower() if q.english else q.core
@@ -180,7 +204,8 @@ def understand(q: Query) -> Frame:
         noun = m.group(1).strip()
     if intent == "fact" and slot in ("quantity", "money", "rate", "rank"):
         intent = "number"
-    places = () if q.english else tuple(w for w, flag in pos_tags(q.core) if flag in PLACE_FLAGS and len(w) >= 2)
+    tagged = () if q.english else tuple(w for w, flag in pos_tags(q.core) if flag in PLACE_FLAGS and len(w) >= 2)
+    places = tuple(dict.fromkeys((*table_places(q), *tagged)))
     return Frame(intent, slot, measure, noun, q.years, q.part, places)  # type: ignore[arg-type]
 
 
@@ -196,7 +221,8 @@ def slot_match(frame: Frame, sentence: str) -> float:
         return 1.0
     figures = [x for x in parse_numbers(sentence) if not (x.quoted or x.ordinal)]
     if slot == "quantity":
-        counts = [x for x in figures if not x.is_time and x.base_unit not in ("%", "元")]
+        # 多少台 asks for a count; a bare 多少 may be answered by an amount or a rate too
+        counts = [x for x in figures if not x.is_time and (not frame.measure or x.base_unit not in ("%", "元"))]
         if not counts:
             return 0.0
         noun = frame.noun if not frame.noun.isascii() else ""
@@ -231,7 +257,7 @@ def answer_spans(frame: Frame, sentence: str) -> list[tuple[int, int]] | None:
     if slot in ("quantity", "money", "rate"):
         figures = [x for x in parse_numbers(sentence) if not (x.quoted or x.ordinal)]
         want = {
-            "quantity": lambda x: not x.is_time and x.base_unit not in ("%", "元"),
+            "quantity": lambda x: not x.is_time and (not frame.measure or x.base_unit not in ("%", "元")),
             "money": lambda x: x.base_unit == "元",
             "rate": lambda x: x.base_unit in ("%", "个百分点", "倍", "成"),
         }[slot]
