@@ -218,7 +218,8 @@ class QA:
         missing = [w for u, w in zip(units, weights, strict=True) if not found(u, text)]
         absent = [w for u, w in zip(units, weights, strict=True) if not found(u, self.report_lower)]
         part = self.index.chunks[first.chunk_index].part if first else "other"
-        near = {si: self._topic_near(a.frame, units, weights, self.index.sentences[si].text) for _, si in a.ranked[:15]}
+        pool = [si for h in a.hits[:N_PASSAGES] for si in self.sentences_of[self.chunk_pos[h.chunk.id]]]
+        near = {si: self._topic_near(a.frame, units, weights, self.index.sentences[si].text) for si in pool}
         # the part the question asks about (both years, glossary and the rest when it names none)
         asked = {a.q.part, "glossary", "other"} if a.q.part else {"review2024", "plan2025", "glossary", "other"}
         top = a.hits[0] if a.hits else None

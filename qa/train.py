@@ -23,7 +23,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from qa.answerability import (
     shape_ngrams,
 )
 from qa.index import KEYS_FILE
+
+if TYPE_CHECKING:
+    from qa.answer import QA
 
 TRAIN_DIR = Path(__file__).resolve().parent.parent / "eval" / "train"
 MAX_FALSE_REFUSAL = 0.03  # out-of-fold share of answerable training questions the threshold may decline
@@ -158,19 +161,8 @@ def summary(oof: np.ndarray, y: np.ndarray, threshold: float, kinds: list[str | 
     }
 
 
-def main(args: argparse.Namespace) -> int:
-    """Build keys, index, features; cross-validate; fit; save."""
-    from qa.answer import load_qa
-    from qa.corpus import CORPUS_FILE
-
-    t0 = time.perf_counter()
-    files = training_files(Path(args.train_dir) if getattr(args, "train_dir", None) else TRAIN_DIR)
-    if not files:
-        print("qa train: no training files (eval/train/*.jsonl)", file=sys.stderr)
-        return 2
-    rows = load_training(files)
-    n_keys = write_keys(rows, CORPUS_FILE.read_text(encoding="utf-8"))
-    qa = load_qa(args.model, rebuild=True, answer_model=False)
+def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> AnswerModel:
+    """The answerability model for ``qa``'s index, learned from training rows (see the module docstring)."""
     xs, ys, groups, kinds, shapes = [], [], [], [], []
     ruled = 0
     for r, a in zip(rows, qa.analyse_many([r["question"] for r in rows]), strict=True):
@@ -188,11 +180,10 @@ def main(args: argparse.Namespace) -> int:
     x[:, shape_cols] = shape_oof(shapes, y, folds)  # stacked: each question scored by a model that never saw it
     oof = cross_validate(x, y, folds)
     threshold = choose_threshold(oof[:, 0], y == 0)
-    cv = summary(oof, y, threshold, kinds)
     scaler, clf = _fit(x, y)
     shape = _fit_shape(shapes, y)
     order = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
-    model = AnswerModel(
+    return AnswerModel(
         FEATURES,
         STATUSES,
         scaler.mean_,
@@ -202,21 +193,40 @@ def main(args: argparse.Namespace) -> int:
         threshold,
         shape,
         {
-            "trained_on": [str(f.relative_to(f.parent.parent.parent)) for f in files],
-            "training_sha256": training_sha256(files),
+            **(meta or {}),
             "n_questions": len(rows),
             "n_used": len(ys),
             "n_ruled_out": ruled,
             "status_counts": dict(Counter(STATUSES[i] for i in ys)),
-            "n_keys": n_keys,
             "c": C,
             "shape_c": SHAPE_C,
             "shape_vocabulary": len(shape.vocabulary),
             "max_false_refusal": MAX_FALSE_REFUSAL,
-            "cross_validation": cv,
+            "cross_validation": summary(oof, y, threshold, kinds),
             "note": "Written by `qa train`; the test split of eval/qa.jsonl is never read.",
         },
     )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Build keys and the index, learn the model, save it."""
+    from qa.answer import load_qa
+    from qa.corpus import CORPUS_FILE
+
+    t0 = time.perf_counter()
+    files = training_files(Path(args.train_dir) if getattr(args, "train_dir", None) else TRAIN_DIR)
+    if not files:
+        print("qa train: no training files (eval/train/*.jsonl)", file=sys.stderr)
+        return 2
+    rows = load_training(files)
+    n_keys = write_keys(rows, CORPUS_FILE.read_text(encoding="utf-8"))
+    qa = load_qa(args.model, rebuild=True, answer_model=False)
+    meta = {
+        "trained_on": [f"{f.parent.name}/{f.name}" for f in files],
+        "training_sha256": training_sha256(files),
+        "n_keys": n_keys,
+    }
+    model = fit(qa, rows, meta)
     out = Path(args.out) if getattr(args, "out", None) else MODEL_FILE
     model.save(out)
     print(json.dumps(model.meta, ensure_ascii=False, indent=2))

@@ -39,6 +39,7 @@ SLOTS: tuple[Slot, ...] = (
 _INTENT_ORDER: tuple[Intent, ...] = ("opinion", "howto", "chitchat", "comparison", "definition", "list", "number")
 _SLOT_ORDER: tuple[Slot, ...] = ("date", "place", "rank", "rate", "money", "names", "quantity", "yesno")
 PLACE_FLAGS = frozenset({"ns"})  # jieba's tag for place names
+PROPER_FLAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})  # jieba's tags of names
 # A measure word after 多少/几 (多少台电梯, 几个托位); the noun follows it.
 _COUNT = re.compile(
     r"(?:多少|几)(个|所|家|台|项|条|座|间|宗|名|位|次|场|批|张|套|辆|户|人次|人|处|支|件|片|对|倍|亩|公里|平方米|万)?"
@@ -55,8 +56,8 @@ _EN_COUNT = re.compile(
 _ADDRESS = re.compile(r"[\u4e00-\u9fff]{1,10}(?:路|街|大道|巷|号|涌|岛|码头|广场|公园|地块|片区|村|围|园)")
 _DATE = re.compile(r"\d{1,2}月|年底|年内|年初|上半年|下半年|\d{4}年(?:前|底|内)|春节|国庆|同期")
 _RANK = re.compile(r"第[一二三四五六七八九十\d]+|排名|首位|首个|前[一二三四五六七八九十\d]+|居全市|位居|位列|榜首|领先")
-_NAMED = re.compile(
-    r"“[^”]{2,30}”|《[^》]{2,40}》|[\u4e00-\u9fff]{2,12}(?:项目|公司|集团|中心|医院|学校|小学|中学|大学|街道|工程)"
+_NAMED = re.compile(  # quoted or titled names, or a list of two or more things
+    r"“[^”]{2,30}”|《[^》]{2,40}》|[\u4e00-\u9fff]{2,15}(?:、[\u4e00-\u9fff]{2,15})+"
 )
 
 
@@ -238,7 +239,8 @@ def slot_match(frame: Frame, sentence: str) -> float:
     if slot == "rank":
         return 1.0 if _RANK.search(sentence) else 0.0
     if slot == "names":
-        return 1.0 if _NAMED.search(sentence) or "、" in sentence else 0.3
+        proper = any(flag in PROPER_FLAGS for _, flag in pos_tags(sentence))
+        return 1.0 if _NAMED.search(sentence) else 0.6 if proper else 0.2
     if slot == "place":
         return 1.0 if _ADDRESS.search(sentence) else 0.0
     if slot == "date":
@@ -251,19 +253,24 @@ def answer_spans(frame: Frame, sentence: str) -> list[tuple[int, int]] | None:
 
     None when the slot is answered in words (description, yes/no), so the whole sentence counts.
     """
-    slot = frame.slot
-    if slot in ("description", "yesno", "none"):
+    if frame.slot in ("description", "yesno", "none"):
         return None
+    return list(_spans(frame.slot, frame.measure, sentence))
+
+
+@functools.lru_cache(maxsize=65536)
+def _spans(slot: str, measure: str, sentence: str) -> tuple[tuple[int, int], ...]:
+    """:func:`answer_spans`, cached (the report's sentences come back question after question)."""
     if slot in ("quantity", "money", "rate"):
         figures = [x for x in parse_numbers(sentence) if not (x.quoted or x.ordinal)]
         want = {
-            "quantity": lambda x: not x.is_time and (not frame.measure or x.base_unit not in ("%", "元")),
+            "quantity": lambda x: not x.is_time and (not measure or x.base_unit not in ("%", "元")),
             "money": lambda x: x.base_unit == "元",
             "rate": lambda x: x.base_unit in ("%", "个百分点", "倍", "成"),
         }[slot]
-        return [(x.start, x.end) for x in figures if want(x)]
+        return tuple((x.start, x.end) for x in figures if want(x))
     pattern = {"rank": _RANK, "names": _NAMED, "place": _ADDRESS, "date": _DATE}[slot]
-    return [m.span() for m in pattern.finditer(sentence)]
+    return tuple(m.span() for m in pattern.finditer(sentence))
 
 
 def _near(text: str, start: int, end: int, noun: str, window: int = 14) -> bool:

@@ -111,3 +111,47 @@ def test_the_other_years_ledger_figure_is_quoted_beside(real_qa, question: str, 
     assert len(other) == 1 and other[0].part != a.citations[0].part
     assert text[other[0].start : other[0].end] == other[0].quote
     assert f"「{other[0].quote}」[{other[0].n}]" in a.answer
+
+
+# --- three answer states (the examples of the answerability issue) ------------------------------------------
+
+
+def test_opinion_and_advice_are_declined_with_that_reason(real_qa) -> None:  # type: ignore[no-untyped-def]
+    for question in ["荔灣而家值唔值得買樓?", "你觉得荔湾区政府做得好不好?"]:
+        a = real_qa.ask(question)
+        assert a.status == "declined" and a.abstained and not a.citations, a.answer
+        assert a.reason == "abstain_opinion" and "不提供观点" in a.answer
+        assert "最接近的章节" in a.answer
+
+
+def test_howto_points_to_the_hotline_the_report_names(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask("How do I apply for a childcare place for my daughter?")
+    assert a.status == "declined" and a.reason == "abstain_howto" and "12345" in a.answer
+
+
+def test_a_detail_the_report_leaves_out_is_a_partial_answer(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask("区儿童医院在哪条路?")
+    assert a.status == "partial" and a.abstained
+    assert a.missing.endswith("地址") and a.answer.startswith(f"报告没有给出{a.missing}。")
+    text = real_qa.index.report.text
+    assert len(a.citations) == 1 and "区儿童医院" in a.citations[0].quote
+    assert text[a.citations[0].start : a.citations[0].end] == a.citations[0].quote
+
+
+def test_a_count_the_report_gives_is_answered(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask("长者饭堂有多少个?")
+    assert a.status == "answered" and not a.abstained
+    assert "建成长者饭堂164个" in a.citations[0].quote
+
+
+def test_a_figure_the_report_never_gives_is_declined(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask("荔湾区常住人口有多少?")
+    assert a.status == "declined" and a.abstained and not a.citations
+
+
+def test_json_has_status_understanding_and_probabilities(real_qa) -> None:  # type: ignore[no-untyped-def]
+    d = real_qa.ask("区儿童医院在哪条路?").to_json()
+    assert d["status"] == "partial" and d["abstained"] is True and d["missing"]
+    assert d["understanding"]["slot"] == "place" and set(d["probabilities"]) == {"answered", "partial", "declined"}
+    assert abs(sum(d["probabilities"].values()) - 1) < 1e-3
+    assert real_qa.ask("长者饭堂有多少个?").to_json()["status"] == "answered"

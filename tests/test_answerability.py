@@ -1,0 +1,75 @@
+"""The answerability model: question shapes, the JSON model, training on the authored set (fake embedder)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.answer import QA
+from qa.answerability import FEATURES, STATUSES, AnswerModel, question_shape, shape_ngrams
+from qa.index import open_index
+from qa.textnorm import bigram_tokens, normalize_query
+from qa.train import TRAIN_DIR, choose_threshold, fit, load_training, training_files, training_sha256
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shape_masks_the_reports_own_words() -> None:
+    report = frozenset(bigram_tokens("区儿童医院、荔湾中心医院花地湾院区投入运行"))
+    assert question_shape(normalize_query("区儿童医院在哪条路?"), report) == "XXXXX在哪条路?"
+    assert "在哪条" in shape_ngrams("XXXXX在哪条路?") and "X在" in shape_ngrams("XXXXX在哪条路?")
+
+
+def test_threshold_declines_at_most_the_allowed_share() -> None:
+    p = np.linspace(0.0, 1.0, 101)
+    t = choose_threshold(p, np.ones(101, dtype=bool), max_fr=0.05)
+    assert np.mean(p < t) <= 0.05 and np.mean(p < t) >= 0.04
+
+
+def test_the_shipped_model_is_data_and_fits_the_code() -> None:
+    model = AnswerModel.load()
+    raw = json.loads((ROOT / "qa" / "data" / "answerability.json").read_text(encoding="utf-8"))
+    assert raw["features"] == list(FEATURES) and raw["classes"] == list(STATUSES)
+    assert raw["meta"]["training_sha256"] == training_sha256(training_files())  # trained on the set as committed
+    assert model.shape is not None and 0.0 < model.answer_threshold < 1.0
+    p = model.proba(np.zeros(len(FEATURES)))
+    assert set(p) == set(STATUSES) and abs(sum(p.values()) - 1.0) < 1e-9
+
+
+def test_training_set_is_big_enough_valid_and_apart_from_the_test_split() -> None:
+    spec = importlib.util.spec_from_file_location("check_set", ROOT / "eval" / "check_set.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["check_set"] = mod
+    spec.loader.exec_module(mod)
+    assert mod.check_train() == []  # fields, verbatim gold quotes, no near-duplicate of a test question
+    rows = load_training(training_files())
+    unanswerable = [r for r in rows if r["status"] != "answered"]
+    assert len(rows) >= 3000 and len(unanswerable) >= 1200
+    assert sum(r["template"] for r in rows) <= len(rows) / 4
+    assert {r["kind"] for r in unanswerable} == set(mod.UNANSWERABLE_KINDS)
+    assert {r["register"] for r in rows} == {"formal", "colloquial", "cantonese", "english"}
+
+
+def test_fit_on_a_sample_gives_a_model_that_round_trips(tmp_path: Path, fake_embedder: Any) -> None:
+    rows = load_training(training_files(TRAIN_DIR))
+    random.Random(0).shuffle(rows)
+    sample = rows[:400]
+    qa = QA(open_index(fake_embedder, index_dir=tmp_path / "index"), fake_embedder, model=None)
+    model = fit(qa, sample, {"training_sha256": "x"})
+    assert model.meta["n_questions"] == 400 and model.meta["training_sha256"] == "x"
+    cv = model.meta["cross_validation"]
+    assert cv["answerable_declined"] <= model.meta["max_false_refusal"] + 0.02
+    model.save(tmp_path / "m.json")
+    again = AnswerModel.load(tmp_path / "m.json")
+    x = np.random.default_rng(0).normal(size=len(FEATURES))
+    assert abs(again.proba(x)["answered"] - model.proba(x)["answered"]) < 1e-6
+    qa.model = again
+    a = qa.ask("长者饭堂有多少个?")
+    assert a.status in STATUSES and set(a.probabilities) == set(STATUSES)

@@ -1,0 +1,73 @@
+"""Question understanding: intent, slot, count target, years, places, and the slot checks on sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.corpus import CORPUS_FILE
+from qa.textnorm import normalize_query
+from qa.understand import answer_spans, own_place, slot_match, table_places, topic_text, understand
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "slot"),
+    [
+        ("荔灣而家值唔值得買樓?", "opinion", "none"),  # Cantonese, mapped to Mandarin first
+        ("你觉得荔湾区政府做得好不好?", "opinion", "none"),
+        ("Is it worth buying a flat in Liwan now?", "opinion", "none"),
+        ("长者饭堂有多少个?", "number", "quantity"),
+        ("今年新增就業目標係幾多?", "number", "quantity"),
+        ("2025年荔湾计划招商引资协议投资额多少亿元?", "number", "money"),
+        ("去年GDP增速是多少?", "number", "rate"),
+        ("区儿童医院在哪条路?", "fact", "place"),
+        ("Where is the new children's hospital?", "fact", "place"),
+        ("荔湾有哪些历史文化街区?", "list", "names"),
+        ("What are the names of the three new schools?", "list", "names"),
+        ("怎么申请托育补贴?", "howto", "description"),
+        ("What is the phone number of the district office?", "howto", "description"),
+        ("五外联动是什么意思?", "definition", "description"),
+        ("你好", "chitchat", "none"),
+        ("区儿童医院什么时候开的?", "fact", "date"),
+    ],
+)
+def test_intent_and_slot(question: str, intent: str, slot: str) -> None:
+    f = understand(normalize_query(question))
+    assert (f.intent, f.slot) == (intent, slot)
+
+
+def test_count_target_measure_word_and_noun() -> None:
+    f = understand(normalize_query("今年要加装多少台电梯?"))
+    assert (f.measure, f.noun) == ("台", "电梯")
+    f = understand(normalize_query("长者饭堂有多少个?"))
+    assert (f.measure, f.noun) == ("个", "长者饭堂")
+    f = understand(normalize_query("今年新增就业目标是多少?"))
+    assert f.noun == "新增就业" and f.years == (2025,) and f.part == "plan2025"
+
+
+def test_topic_text_drops_the_question_words() -> None:
+    assert topic_text(normalize_query("区儿童医院在哪条路?")).strip(" ?") == "区儿童医院"
+
+
+def test_places_named_and_the_reports_own() -> None:
+    assert own_place(CORPUS_FILE.read_text(encoding="utf-8")) == "荔湾"
+    assert table_places(normalize_query("深圳今年GDP目标是多少?")) == ("深圳",)
+    assert table_places(normalize_query("What is Tianhe's GDP?")) == ("天河",)
+    assert "荔湾" in understand(normalize_query("荔湾区有几个长者饭堂?")).places
+
+
+def test_a_number_about_another_noun_does_not_fit_the_slot() -> None:
+    f = understand(normalize_query("长者饭堂有多少个?"))
+    assert slot_match(f, "建成长者饭堂164个,白鹤洞街综合养老服务中心获评市引领性综合服务中心。") == 1.0
+    assert slot_match(f, "全区党政机关和事业单位开展“我是公务员”活动。") == 0.0  # no figure at all
+    assert slot_match(f, "新增就业1.62万人。") < 1.0  # a figure, but not a count of 长者饭堂
+    names = understand(normalize_query("新开办的3所学校叫什么名字?"))
+    assert names.slot == "names"
+    assert slot_match(names, "新开办学校3所。") < slot_match(names, "新开办广雅实验学校、真光学校等3所学校。")
+
+
+def test_answer_spans_find_the_asked_kind() -> None:
+    money = understand(normalize_query("招商引资协议投资额多少亿元?"))
+    sentence = "招商引资协议投资额234.57亿元,新增市场主体2.1万户。"
+    spans = answer_spans(money, sentence)
+    assert spans is not None and [sentence[s:e] for s, e in spans] == ["234.57亿元"]
+    assert answer_spans(understand(normalize_query("五外联动是什么意思?")), sentence) is None
