@@ -142,13 +142,19 @@ class QA:
 
     def analyse_many(self, questions: list[str], leave_out: bool = True) -> list[Analysis]:
         """The analyses of many questions, embedded in one batch (training); each leaves its own key out."""
-        qvecs = self.retriever.embed_many([normalize_query(q) for q in questions])
-        return [self._analyse(q, q if leave_out else None, v) for q, v in zip(questions, qvecs, strict=True)]
+        queries = [normalize_query(q) for q in questions]
+        qvecs = self.retriever.embed_many(queries)
+        return [
+            self._analyse(q, q if leave_out else None, v, nq)
+            for q, v, nq in zip(questions, qvecs, queries, strict=True)
+        ]
 
-    def _analyse(self, question: str, exclude_key: str | None = None, qvec: np.ndarray | None = None) -> Analysis:
+    def _analyse(
+        self, question: str, exclude_key: str | None = None, qvec: np.ndarray | None = None, q: Query | None = None
+    ) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms)."""
         t0 = time.perf_counter()
-        q = normalize_query(question)
+        q = normalize_query(question) if q is None else q
         frame = understand(q)
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q) if qvec is None else qvec
@@ -163,7 +169,7 @@ class QA:
         a = Analysis(question, q, frame, lang, hits, ranked, {}, {})
         features = self._features(a, qvec, dense_best, slot_best)
         timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
-        return replace(a, features=features, timings=timings)
+        return replace(a, features=features, timings=timings, qvec=qvec)
 
     def ruled_out(self, a: Analysis) -> tuple[str, dict[str, str]] | None:
         """(message key, format fields) when a plain rule declines the question, else None.
@@ -245,6 +251,7 @@ class QA:
             "other_place": float(self._other_place(a.frame)),
             "other_year": float(bool(other_years(a.q, REPORT_YEAR))),
             **self._shape_features(a.q),
+            **self._embedding_features(qvec),
         }
 
     def _topic_near(self, frame: Frame, units: list[Unit], weights: list[float], sentence: str) -> float:
@@ -290,6 +297,13 @@ class QA:
         """Rarity-weighted share of the units found in ``text``."""
         low = text.lower()
         return sum(w for u, w in zip(units, weights, strict=True) if found(u, low)) / (sum(weights) or 1.0)
+
+    def _embedding_features(self, qvec: np.ndarray) -> dict[str, float]:
+        """The question-embedding head's log P(status); zeros without one, or for another embedding model."""
+        head = self.model.head if self.model is not None else None
+        fits = head is not None and head.model == self.index.manifest.model and head.coef.shape[1] == len(qvec)
+        lp = head.log_proba(qvec) if head is not None and fits else np.zeros(3)
+        return {f"embq_{s}": float(v) for s, v in zip(STATUSES, lp, strict=True)}
 
     def _shape_features(self, q: Query) -> dict[str, float]:
         """The question-shape model's log P(status), or zeros while there is none (training its first stage)."""
@@ -441,6 +455,7 @@ class Analysis:
     ranked: list[tuple[float, int]]  # (score, sentence index), best first
     features: dict[str, float]
     timings: dict[str, float]
+    qvec: np.ndarray | None = None  # the question's embedding
 
 
 def load_qa(model: str | None = None, rebuild: bool = True, answer_model: bool = True) -> QA:

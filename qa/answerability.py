@@ -52,6 +52,9 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "shape_answered",  # log P(status) from the question's shape alone (ShapeModel), stacked
     "shape_partial",
     "shape_declined",
+    "embq_answered",  # log P(status) from the question's embedding alone (EmbeddingHead), stacked
+    "embq_partial",
+    "embq_declined",
 )
 FEATURES: tuple[str, ...] = (
     *NUMERIC_FEATURES,
@@ -80,6 +83,7 @@ class AnswerModel:
     intercept: np.ndarray
     answer_threshold: float  # P(answered) at or above this answers
     shape: ShapeModel | None = None  # the question-shape model whose log-probabilities are stacked in
+    head: EmbeddingHead | None = None  # and the question-embedding model
     meta: dict[str, Any] = field(default_factory=dict)
 
     def proba(self, x: np.ndarray) -> dict[str, float]:
@@ -109,6 +113,7 @@ class AnswerModel:
             "answer_threshold": round(self.answer_threshold, 6),
             "meta": self.meta,
             "shape": self.shape.to_json() if self.shape else None,
+            "head": self.head.to_json() if self.head else None,
         }
 
     def save(self, path: Path = MODEL_FILE) -> None:
@@ -132,6 +137,7 @@ class AnswerModel:
             np.asarray(d["intercept"], dtype=np.float64),
             float(d["answer_threshold"]),
             ShapeModel.from_json(d["shape"]) if d.get("shape") else None,
+            EmbeddingHead.from_json(d["head"]) if d.get("head") else None,
             d.get("meta", {}),
         )
 
@@ -208,6 +214,40 @@ class ShapeModel:
             np.asarray(d["idf"], dtype=np.float64),
             np.asarray(d["coef"], dtype=np.float64),
             np.asarray(d["intercept"], dtype=np.float64),
+        )
+
+
+@dataclass(frozen=True)
+class EmbeddingHead:
+    """P(status) from the question's embedding: a logistic regression on the vector (data, not code).
+
+    It reads what kind of question it is across languages (值唔值得 and "is it worth" land close), and
+    is tied to the embedding model it was trained with (``model``).
+    """
+
+    model: str
+    coef: np.ndarray  # classes x dims
+    intercept: np.ndarray
+
+    def log_proba(self, qvec: np.ndarray) -> np.ndarray:
+        """Log P(status) in :data:`STATUSES` order."""
+        z = self.coef @ qvec + self.intercept
+        z = z - z.max()
+        return np.asarray(z - np.log(np.exp(z).sum()))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready content."""
+        return {
+            "model": self.model,
+            "coef": [[round(float(v), 6) for v in row] for row in self.coef],
+            "intercept": [round(float(v), 6) for v in self.intercept],
+        }
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> EmbeddingHead:
+        """Inverse of :meth:`to_json`."""
+        return EmbeddingHead(
+            str(d["model"]), np.asarray(d["coef"], dtype=np.float64), np.asarray(d["intercept"], dtype=np.float64)
         )
 
 

@@ -146,7 +146,13 @@ class Query:
 
 def _ascii_word(word: str, low: str) -> bool:
     """Whether an ASCII word occurs in lower-cased text, not inside a longer Latin word."""
-    return re.search(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])", low) is not None
+    return word.lower() in low and _word_pattern(word).search(low) is not None
+
+
+@functools.lru_cache(maxsize=8192)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    """The compiled whole-word pattern of an ASCII word."""
+    return re.compile(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])")
 
 
 def _cantonese(text: str) -> str:

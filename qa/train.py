@@ -32,6 +32,7 @@ from qa.answerability import (
     MODEL_FILE,
     STATUSES,
     AnswerModel,
+    EmbeddingHead,
     ShapeModel,
     feature_vector,
     question_shape,
@@ -46,7 +47,9 @@ TRAIN_DIR = Path(__file__).resolve().parent.parent / "eval" / "train"
 MAX_FALSE_REFUSAL = 0.03  # out-of-fold share of answerable training questions the threshold may decline
 C = 1.0  # inverse regularisation strength of the final logistic regression
 SHAPE_C = 3.0  # and of the question-shape model
+HEAD_C = 1.0  # and of the question-embedding head
 N_FOLDS = 5
+N_JOBS = 2  # folds fitted at once (the machines have two cores)
 
 
 def training_files(folder: Path = TRAIN_DIR) -> list[Path]:
@@ -117,6 +120,28 @@ def _fit_shape(shapes: list[str], y: np.ndarray) -> ShapeModel:
     return ShapeModel(vocab, vec.idf_, clf.coef_[order], clf.intercept_[order])
 
 
+def _fit_head(vectors: np.ndarray, y: np.ndarray, model: str) -> EmbeddingHead:
+    """The question-embedding head: a logistic regression on the question vectors."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=HEAD_C, max_iter=3000, class_weight="balanced").fit(vectors, y)
+    order = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+    return EmbeddingHead(model, clf.coef_[order], clf.intercept_[order])
+
+
+def head_oof(vectors: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], model: str) -> np.ndarray:
+    """Out-of-fold log P(status) of the embedding head."""
+
+    def one(train_idx: np.ndarray, test_idx: np.ndarray) -> list[np.ndarray]:
+        head = _fit_head(vectors[train_idx], y[train_idx], model)
+        return [head.log_proba(v) for v in vectors[test_idx]]
+
+    out = np.zeros((len(y), len(STATUSES)))
+    for (_, test_idx), rows in zip(folds, _parallel(one, folds), strict=True):
+        out[test_idx] = rows
+    return out
+
+
 def _folds(y: np.ndarray, groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Cross-validation folds grouped by report line (no line is in both halves)."""
     from sklearn.model_selection import GroupKFold
@@ -124,23 +149,37 @@ def _folds(y: np.ndarray, groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarr
     return list(GroupKFold(n_splits=N_FOLDS).split(np.zeros(len(y)), y, groups))
 
 
+def _parallel(fn: Any, folds: list[tuple[np.ndarray, np.ndarray]]) -> list[Any]:
+    """``fn(train_idx, test_idx)`` for every fold, on both cores."""
+    from joblib import Parallel, delayed
+
+    return list(Parallel(n_jobs=N_JOBS, prefer="threads")(delayed(fn)(tr, te) for tr, te in folds))
+
+
 def shape_oof(shapes: list[str], y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """Out-of-fold log P(status) of the shape model (the stacked features the final model is fitted on)."""
-    out = np.zeros((len(y), len(STATUSES)))
-    for train_idx, test_idx in folds:
+
+    def one(train_idx: np.ndarray, test_idx: np.ndarray) -> list[np.ndarray]:
         m = _fit_shape([shapes[i] for i in train_idx], y[train_idx])
-        out[test_idx] = [m.log_proba(shapes[i]) for i in test_idx]
+        return [m.log_proba(shapes[i]) for i in test_idx]
+
+    out = np.zeros((len(y), len(STATUSES)))
+    for (_, test_idx), rows in zip(folds, _parallel(one, folds), strict=True):
+        out[test_idx] = rows
     return out
 
 
 def cross_validate(x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """Out-of-fold class probabilities (columns in :data:`STATUSES` order)."""
-    oof = np.zeros((len(y), len(STATUSES)))
-    for train_idx, test_idx in folds:
+
+    def one(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
         scaler, clf = _fit(x[train_idx], y[train_idx])
-        p = clf.predict_proba(scaler.transform(x[test_idx]))
         cols = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
-        oof[test_idx] = p[:, cols]
+        return np.asarray(clf.predict_proba(scaler.transform(x[test_idx]))[:, cols])
+
+    oof = np.zeros((len(y), len(STATUSES)))
+    for (_, test_idx), p in zip(folds, _parallel(one, folds), strict=True):
+        oof[test_idx] = p
     return oof
 
 
@@ -163,7 +202,7 @@ def summary(oof: np.ndarray, y: np.ndarray, threshold: float, kinds: list[str | 
 
 def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> AnswerModel:
     """The answerability model for ``qa``'s index, learned from training rows (see the module docstring)."""
-    xs, ys, groups, kinds, shapes = [], [], [], [], []
+    xs, ys, groups, kinds, shapes, vecs = [], [], [], [], [], []
     ruled = 0
     for r, a in zip(rows, qa.analyse_many([r["question"] for r in rows]), strict=True):
         if qa.ruled_out(a) is not None:
@@ -174,14 +213,18 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
         groups.append(r.get("line", 0))
         kinds.append(r.get("kind"))
         shapes.append(question_shape(a.q, qa.report_bigrams))
-    x, y, g = np.vstack(xs), np.asarray(ys), np.asarray(groups)
+        vecs.append(a.qvec if a.qvec is not None else np.zeros(qa.index.manifest.dim))
+    t_analysed = time.perf_counter()
+    x, y, g, e = np.vstack(xs), np.asarray(ys), np.asarray(groups), np.vstack(vecs)
     folds = _folds(y, g)
-    shape_cols = [FEATURES.index(f"shape_{s}") for s in STATUSES]
-    x[:, shape_cols] = shape_oof(shapes, y, folds)  # stacked: each question scored by a model that never saw it
+    # stacked: each question is scored by first-stage models that never saw it
+    x[:, [FEATURES.index(f"shape_{s}") for s in STATUSES]] = shape_oof(shapes, y, folds)
+    x[:, [FEATURES.index(f"embq_{s}") for s in STATUSES]] = head_oof(e, y, folds, qa.index.manifest.model)
     oof = cross_validate(x, y, folds)
     threshold = choose_threshold(oof[:, 0], y == 0)
     scaler, clf = _fit(x, y)
     shape = _fit_shape(shapes, y)
+    head = _fit_head(e, y, qa.index.manifest.model)
     order = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
     return AnswerModel(
         FEATURES,
@@ -192,6 +235,7 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
         clf.intercept_[order],
         threshold,
         shape,
+        head,
         {
             **(meta or {}),
             "n_questions": len(rows),
@@ -201,8 +245,11 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
             "c": C,
             "shape_c": SHAPE_C,
             "shape_vocabulary": len(shape.vocabulary),
+            "head_c": HEAD_C,
+            "embedding_model": head.model,
             "max_false_refusal": MAX_FALSE_REFUSAL,
             "cross_validation": summary(oof, y, threshold, kinds),
+            "seconds_to_fit_after_analysis": round(time.perf_counter() - t_analysed, 1),
             "note": "Written by `qa train`; the test split of eval/qa.jsonl is never read.",
         },
     )
@@ -221,12 +268,14 @@ def main(args: argparse.Namespace) -> int:
     rows = load_training(files)
     n_keys = write_keys(rows, CORPUS_FILE.read_text(encoding="utf-8"))
     qa = load_qa(args.model, rebuild=True, answer_model=False)
+    t1 = time.perf_counter()
     meta = {
         "trained_on": [f"{f.parent.name}/{f.name}" for f in files],
         "training_sha256": training_sha256(files),
         "n_keys": n_keys,
     }
     model = fit(qa, rows, meta)
+    model.meta["seconds"] = {"load": round(t1 - t0, 1), "fit": round(time.perf_counter() - t1, 1)}
     out = Path(args.out) if getattr(args, "out", None) else MODEL_FILE
     model.save(out)
     print(json.dumps(model.meta, ensure_ascii=False, indent=2))

@@ -173,7 +173,12 @@ def _count_target(text: str) -> tuple[str, str]:
     after = _LEADING.sub("", _TRAILING.sub("", m.group(2) or ""))
     if len(after) >= 2:
         return measure, after
-    tags = pos_tags(text[: m.start()])
+    tags, end = [], 0
+    for w, flag in pos_tags(text):  # the question's own tags (cached), up to the count words
+        end += len(w)
+        if end > m.start():
+            break
+        tags.append((w, flag))
     content = [(i, w) for i, (w, flag) in enumerate(tags) if flag.startswith(("n", "v")) and len(w) >= 2]
     content = [(i, w) for i, w in content if w not in GENERIC_NOUNS]
     if not content:
@@ -205,7 +210,7 @@ def understand(q: Query) -> Frame:
         noun = m.group(1).strip()
     if intent == "fact" and slot in ("quantity", "money", "rate", "rank"):
         intent = "number"
-    tagged = () if q.english else tuple(w for w, flag in pos_tags(q.core) if flag in PLACE_FLAGS and len(w) >= 2)
+    tagged = () if q.english else tuple(w for w, flag in pos_tags(q.text) if flag in PLACE_FLAGS and len(w) >= 2)
     places = tuple(dict.fromkeys((*table_places(q), *tagged)))
     return Frame(intent, slot, measure, noun, q.years, q.part, places)  # type: ignore[arg-type]
 
