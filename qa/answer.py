@@ -216,7 +216,7 @@ class QA:
 
     def _features(self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float) -> dict[str, float]:
         """The answerability model's numeric features (see :data:`qa.answerability.NUMERIC_FEATURES`)."""
-        units = content_units(a.q, topic_text(a.q))
+        units = self._topic_units(a.q)
         first = self.index.sentences[a.ranked[0][1]] if a.ranked else None
         text = first.text.lower() if first else ""
         weights = self._unit_weights(units)
@@ -288,6 +288,17 @@ class QA:
         own = self.own_place
         named = [p for p in frame.places if p in place_table()]
         return bool(named) and not any(own and (own in p or p in own) for p in frame.places)
+
+    def _topic_units(self, q: Query) -> list[Unit]:
+        """The question's content without its question words; for English, only what can occur in the report.
+
+        An English word the lexicon does not gloss (open, places) can never be found in a Chinese report, so
+        counting it as missing would make every English question look unanswerable.
+        """
+        units = content_units(q, topic_text(q))
+        if q.english:
+            units = [u for u in units if not isinstance(u, str) or u in self.report_lower]
+        return units
 
     def _unit_weights(self, units: list[Unit]) -> list[float]:
         """How rare each content unit is in the report (0..1; an alias counts 0.5)."""
@@ -391,7 +402,7 @@ class QA:
         of the question's (rarity-weighted) content, the report does not speak of the thing, and the
         question is declined instead.
         """
-        units = content_units(a.q, topic_text(a.q))
+        units = self._topic_units(a.q)
         weights = self._unit_weights(units)
         best = max(
             (
