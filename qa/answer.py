@@ -20,7 +20,16 @@ from qa.ledger_match import other_year
 from qa.retrieve import Retriever
 from qa.textnorm import REPORT_YEAR, Query, bigram_tokens, clean_input, is_english, normalize_query, word_tokens
 from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
-from qa.understand import Frame, answer_spans, own_place, place_table, slot_match, topic_text, understand
+from qa.understand import (
+    Frame,
+    answer_spans,
+    own_place,
+    place_table,
+    slot_match,
+    topic_text,
+    understand,
+    warm_spans,
+)
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
 N_PASSAGES = 12  # ranked passages returned with every answer
@@ -110,6 +119,7 @@ class QA:
         embedder.encode(["预热", "warm-up"])  # the model's first call is slow (~0.7 s): pay it at start-up
         word_tokens("预热")  # load jieba's dictionary now, not on the first question
         understand(normalize_query("荔湾有多少个长者饭堂"))  # and jieba's part-of-speech model
+        warm_spans([s.text for s in index.sentences])  # each sentence's figures, dates, names: found once
 
     def ask(self, question: str) -> Answer:
         """Answer one question (never raises on bad input: returns a message instead)."""

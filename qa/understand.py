@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from qa.datafiles import read_pairs
-from qa.numbers import parse_numbers
+from qa.numbers import Quantity, parse_numbers
 from qa.textnorm import Query, pos_tags
 
 Intent = Literal["fact", "number", "list", "definition", "comparison", "opinion", "howto", "chitchat"]
@@ -39,7 +39,6 @@ SLOTS: tuple[Slot, ...] = (
 _INTENT_ORDER: tuple[Intent, ...] = ("opinion", "howto", "chitchat", "comparison", "definition", "list", "number")
 _SLOT_ORDER: tuple[Slot, ...] = ("date", "place", "rank", "rate", "money", "names", "quantity", "yesno")
 PLACE_FLAGS = frozenset({"ns"})  # jieba's tag for place names
-PROPER_FLAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})  # jieba's tags of names
 # A measure word after 多少/几 (多少台电梯, 几个托位); the noun follows it.
 _COUNT = re.compile(
     r"(?:多少|几)(个|所|家|台|项|条|座|间|宗|名|位|次|场|批|张|套|辆|户|人次|人|处|支|件|片|对|倍|亩|公里|平方米|万)?"
@@ -225,7 +224,7 @@ def slot_match(frame: Frame, sentence: str) -> float:
     slot = frame.slot
     if slot in ("description", "yesno", "none"):
         return 1.0
-    figures = [x for x in parse_numbers(sentence) if not (x.quoted or x.ordinal)]
+    figures = _figures(sentence)
     if slot == "quantity":
         # 多少台 asks for a count; a bare 多少 may be answered by an amount or a rate too
         counts = [x for x in figures if not x.is_time and (not frame.measure or x.base_unit not in ("%", "元"))]
@@ -244,13 +243,27 @@ def slot_match(frame: Frame, sentence: str) -> float:
     if slot == "rank":
         return 1.0 if _RANK.search(sentence) else 0.0
     if slot == "names":
-        proper = any(flag in PROPER_FLAGS for _, flag in pos_tags(sentence))
-        return 1.0 if _NAMED.search(sentence) else 0.6 if proper else 0.2
+        return 1.0 if _NAMED.search(sentence) else 0.2
     if slot == "place":
         return 1.0 if _ADDRESS.search(sentence) else 0.0
     if slot == "date":
         return 1.0 if _DATE.search(sentence) else 0.0
     return 1.0
+
+
+@functools.lru_cache(maxsize=16384)
+def _figures(sentence: str) -> tuple[Quantity, ...]:
+    """The quantities a sentence states (not those inside names or ordinals), cached per sentence."""
+    return tuple(x for x in parse_numbers(sentence) if not (x.quoted or x.ordinal))
+
+
+def warm_spans(sentences: list[str]) -> None:
+    """Find the figures, dates, names ... of every sentence once (at start-up), so no question pays for it."""
+    for text in sentences:
+        for slot in ("quantity", "money", "rate", "rank", "names", "place", "date"):
+            _spans(slot, "", text)
+            if slot == "quantity":
+                _spans(slot, "个", text)
 
 
 def answer_spans(frame: Frame, sentence: str) -> list[tuple[int, int]] | None:
@@ -267,7 +280,7 @@ def answer_spans(frame: Frame, sentence: str) -> list[tuple[int, int]] | None:
 def _spans(slot: str, measure: str, sentence: str) -> tuple[tuple[int, int], ...]:
     """:func:`answer_spans`, cached (the report's sentences come back question after question)."""
     if slot in ("quantity", "money", "rate"):
-        figures = [x for x in parse_numbers(sentence) if not (x.quoted or x.ordinal)]
+        figures = _figures(sentence)
         want = {
             "quantity": lambda x: not x.is_time and (not measure or x.base_unit not in ("%", "元")),
             "money": lambda x: x.base_unit == "元",
