@@ -2,7 +2,8 @@
 
 A question that names a place or proper name the report never mentions (天河区), or a year the
 report does not cover (2023年…), is not answered from whatever passage happens to be nearest;
-:meth:`qa.answer.QA._ruled_out` applies these rules (and the one for number questions).
+:meth:`qa.answer.QA.ruled_out` applies these rules; the content units also feed the answerability
+features (:mod:`qa.answerability`).
 """
 
 from __future__ import annotations

@@ -69,10 +69,9 @@ MESSAGES = {  # (lang, key) -> fixed string
         " call the 12345 government service hotline (which the report names)."
     ),
     ("zh", "abstain_chitchat"): "我只回答关于《2025年荔湾区政府工作报告》内容的问题,请问报告里的具体内容。",
-    (
-        "en",
-        "abstain_chitchat",
-    ): "I only answer questions about what the 2025 Liwan District government work report says.",
+    ("en", "abstain_chitchat"): (
+        "I only answer questions about what the 2025 Liwan District government work report says."
+    ),
     ("zh", "partial"): "报告没有给出{missing}。报告提到:",
     ("en", "partial"): "The report does not give {missing}. What it does say (quoted in Chinese):",
     ("zh", "nearest"): "最接近的章节:",
