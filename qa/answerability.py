@@ -71,6 +71,10 @@ def feature_vector(values: dict[str, float], frame: Frame) -> np.ndarray:
     return np.asarray(out, dtype=np.float64)
 
 
+class AnswerModelError(RuntimeError):
+    """The answerability model file is missing, unreadable, or was trained for other features."""
+
+
 @dataclass(frozen=True)
 class AnswerModel:
     """The trained answerability model (data, not code): scaler, coefficients, threshold."""
@@ -122,24 +126,36 @@ class AnswerModel:
 
     @staticmethod
     def load(path: Path = MODEL_FILE) -> AnswerModel:
-        """Read a saved model; raise ValueError when it does not fit this code's features."""
-        d = json.loads(path.read_text(encoding="utf-8"))
+        """Read a saved model; raise :class:`AnswerModelError` (saying to run `qa train`) when it cannot be used."""
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(d, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as e:
+            raise AnswerModelError(f"cannot read the answerability model {path}: {e}; run `qa train`") from e
         if d.get("format") != MODEL_FORMAT or tuple(d.get("features", ())) != FEATURES:
-            raise ValueError(f"{path} was trained for other features; run `qa train`")
-        if tuple(d["classes"]) != STATUSES:
-            raise ValueError(f"{path} has classes {d['classes']}, expected {list(STATUSES)}")
-        return AnswerModel(
-            FEATURES,
-            STATUSES,
-            np.asarray(d["mean"], dtype=np.float64),
-            np.asarray(d["scale"], dtype=np.float64),
-            np.asarray(d["coef"], dtype=np.float64),
-            np.asarray(d["intercept"], dtype=np.float64),
-            float(d["answer_threshold"]),
-            ShapeModel.from_json(d["shape"]) if d.get("shape") else None,
-            EmbeddingHead.from_json(d["head"]) if d.get("head") else None,
-            d.get("meta", {}),
-        )
+            raise AnswerModelError(f"{path} was trained for other features; run `qa train`")
+        if tuple(d.get("classes", ())) != STATUSES:
+            raise AnswerModelError(f"{path} has classes {d.get('classes')}, expected {list(STATUSES)}; run `qa train`")
+        try:
+            model = AnswerModel(
+                FEATURES,
+                STATUSES,
+                np.asarray(d["mean"], dtype=np.float64),
+                np.asarray(d["scale"], dtype=np.float64),
+                np.asarray(d["coef"], dtype=np.float64),
+                np.asarray(d["intercept"], dtype=np.float64),
+                float(d["answer_threshold"]),
+                ShapeModel.from_json(d["shape"]) if d.get("shape") else None,
+                EmbeddingHead.from_json(d["head"]) if d.get("head") else None,
+                d.get("meta", {}),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise AnswerModelError(f"{path} is incomplete ({e!r}); run `qa train`") from e
+        n = len(FEATURES)
+        if model.mean.shape != (n,) or model.scale.shape != (n,) or model.coef.shape != (len(STATUSES), n):
+            raise AnswerModelError(f"{path} has arrays of the wrong shape; run `qa train`")
+        return model
 
 
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")

@@ -153,10 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # a clear message, not a traceback, for index, model and file problems
+        from qa.answerability import AnswerModelError
         from qa.embedding import ModelLoadError
         from qa.index import IndexError_
 
-        if isinstance(e, IndexError_ | ModelLoadError):
+        if isinstance(e, IndexError_ | ModelLoadError | AnswerModelError):
             print(f"qa: {e}", file=sys.stderr)
             return 3
         if isinstance(e, OSError) and e.filename:

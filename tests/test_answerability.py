@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from qa.answer import QA
-from qa.answerability import FEATURES, STATUSES, AnswerModel, question_shape, shape_ngrams
+from qa.answerability import FEATURES, STATUSES, AnswerModel, AnswerModelError, question_shape, shape_ngrams
 from qa.index import open_index
 from qa.textnorm import bigram_tokens, normalize_query
 from qa.train import TRAIN_DIR, choose_threshold, fit, load_training, training_files, training_sha256
@@ -73,3 +74,21 @@ def test_fit_on_a_sample_gives_a_model_that_round_trips(tmp_path: Path, fake_emb
     qa.model = again
     a = qa.ask("长者饭堂有多少个?")
     assert a.status in STATUSES and set(a.probabilities) == set(STATUSES)
+
+
+def test_a_broken_model_file_says_to_run_qa_train(tmp_path: Path) -> None:
+    good = json.loads((ROOT / "qa" / "data" / "answerability.json").read_text(encoding="utf-8"))
+    cases = {
+        "missing.json": None,
+        "not-json.json": "{",
+        "null.json": "null",
+        "other-features.json": json.dumps({**good, "features": ["dense_best"]}),
+        "incomplete.json": json.dumps({k: v for k, v in good.items() if k != "coef"}),
+        "wrong-shape.json": json.dumps({**good, "coef": [row[:5] for row in good["coef"]]}),
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+        with pytest.raises(AnswerModelError, match="run `qa train`"):
+            AnswerModel.load(path)
