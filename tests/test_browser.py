@@ -116,6 +116,16 @@ def test_chat_in_a_real_browser(server: str, browser: Any, feedback_file: Path) 
     answer = ask(page, "火星移民计划什么时候开始?")
     assert "报告中没有找到" in answer and "最接近的章节" in answer
     page.wait_for_selector("#qa-sources .qa-abstain li .qa-crumb", timeout=WAIT_MS)
+    assert "报告无法回答" in answer
+
+    # a partial answer: its own state, what is missing, and the quote of what the report does say
+    answer = ask(page, "区儿童医院在哪条路?")
+    assert "部分回答" in answer and "报告没有给出" in answer and "区儿童医院" in answer and "[1]" in answer
+    page.wait_for_selector("#qa-sources .qa-partial", timeout=WAIT_MS)
+    assert "区儿童医院" in page.locator("#qa-sources .qa-para mark.qa-quote").first.inner_text()
+    artifacts = ROOT / "tests" / "artifacts"  # not committed: for a person to look at
+    artifacts.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(artifacts / "partial.png"), full_page=True)
 
     # hostile input comes back as text: no element made, no script run, no request for the image
     for payload in [*HOSTILE, "那<img>呢"]:
