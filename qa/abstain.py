@@ -13,8 +13,8 @@ import re
 from qa.english import unknown_english_names
 from qa.textnorm import Query, bigram_tokens, pos_tags, word_tokens
 from qa.types import Hit
+from qa.understand import PLACE_FLAGS
 
-PLACE_FLAGS = frozenset({"ns"})  # jieba's tag for place names
 ADMIN_SUFFIX = ("区", "市", "省", "县", "镇", "州")  # a word ending so names a place whatever its tag
 Unit = str | tuple[str, ...]  # a bigram / Latin word, or the report words of one alias
 

@@ -248,7 +248,7 @@ class QA:
             "absent_weight": sum(absent) / total,
             "max_miss_idf": max(missing, default=0.0),
             "slot_first": slot_match(a.frame, first.text) if first else 0.0,
-            "topic_near_first": self._topic_near(a.frame, units, weights, first.text) if first else 0.0,
+            "topic_near_first": near[a.ranked[0][1]] if a.ranked else 0.0,  # the first sentence is in the pool
             "topic_near_best": max(near.values(), default=0.0),
             "near_asked_part": max((v for si, v in near.items() if self._part(si) in asked), default=0.0),
             "near_other_part": max((v for si, v in near.items() if self._part(si) not in asked), default=0.0),
@@ -285,18 +285,23 @@ class QA:
         if a.frame.intent in ("opinion", "howto", "chitchat"):
             return f"abstain_{a.frame.intent}", {}
         if a.features.get("other_place"):
-            own = self.own_place
-            names = [p for p in a.frame.places if p in place_table() and not (own and own in p)]
-            return "abstain_name", {"names": "、".join(names)}
+            return "abstain_name", {"names": "、".join(self._other_places(a.frame))}
         if years := other_years(a.q, REPORT_YEAR):
             return "abstain_year", {"years": "、".join(str(y) for y in years)}
         return "abstain", {}
 
+    def _is_own(self, place: str) -> bool:
+        """Whether a named place is the report's own district (荔湾, 荔湾区)."""
+        return bool(self.own_place) and (self.own_place in place or place in self.own_place)
+
+    def _other_places(self, frame: Frame) -> list[str]:
+        """Places of the place table the question names, other than the report's own."""
+        return [p for p in frame.places if p in place_table() and not self._is_own(p)]
+
     def _other_place(self, frame: Frame) -> bool:
         """Whether the question names a known place other than the report's own, and not the report's own."""
-        own = self.own_place
         named = [p for p in frame.places if p in place_table()]
-        return bool(named) and not any(own and (own in p or p in own) for p in frame.places)
+        return bool(named) and not any(self._is_own(p) for p in frame.places)
 
     def _topic_units(self, q: Query) -> list[Unit]:
         """The question's content without its question words; for English, only what can occur in the report.

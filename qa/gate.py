@@ -96,7 +96,7 @@ def pin(
     metrics: dict[str, Any] = {}
     today = dt.date.today().isoformat()
     for m, value in summary.items():
-        n = counts.get(base(m), 0) if "[" not in m else counts.get(m, 0)
+        n = counts.get(m, 0)
         tol = tolerance(m, value, n)
         floor = _floor_for(m, value)
         prev = old.get(m, {}).get("floor", old.get(m, {}).get("value"))

@@ -144,7 +144,7 @@ class Query:
         return tuple(sorted({int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", self.text)}))
 
 
-def _ascii_word(word: str, low: str) -> bool:
+def has_ascii_word(word: str, low: str) -> bool:
     """Whether an ASCII word occurs in lower-cased text, not inside a longer Latin word."""
     return word.lower() in low and _word_pattern(word).search(low) is not None
 
@@ -182,7 +182,7 @@ def _part_of(text: str, years: list[int]) -> str | None:
         return None
     low = text.lower()
     votes = {
-        part: sum(_ascii_word(c, low) if c.isascii() else c in text for c in cues)
+        part: sum(has_ascii_word(c, low) if c.isascii() else c in text for c in cues)
         for part, cues in intent_cues().items()
     }
     best = max(votes.values(), default=0)
@@ -200,7 +200,7 @@ def normalize_query(question: str) -> Query:
     expansions: list[str] = []
     found: list[tuple[str, tuple[str, ...]]] = []
     for key, targets in alias_map():
-        hit = _ascii_word(key, low) if key.isascii() else key in text
+        hit = has_ascii_word(key, low) if key.isascii() else key in text
         if hit:
             found.append((key, targets))
             expansions.extend(t for t in targets if t not in text and t not in expansions)

@@ -96,6 +96,11 @@ def choose_threshold(p_answered: np.ndarray, answerable: np.ndarray, max_fr: flo
     return float(scores[k]) if len(scores) else 0.5
 
 
+def _status_order(clf: Any) -> list[int]:
+    """The columns of a fitted classifier's outputs, in :data:`STATUSES` order."""
+    return [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+
+
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
     """A scaler and a logistic regression fitted on (x, y)."""
     from sklearn.linear_model import LogisticRegression
@@ -115,7 +120,7 @@ def _fit_shape(shapes: list[str], y: np.ndarray) -> ShapeModel:
     vec = TfidfVectorizer(analyzer=shape_ngrams, min_df=2, sublinear_tf=True)
     m = vec.fit_transform(shapes)
     clf = LogisticRegression(C=SHAPE_C, max_iter=3000, class_weight="balanced").fit(m, y)
-    order = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+    order = _status_order(clf)
     vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
     return ShapeModel(vocab, vec.idf_, clf.coef_[order], clf.intercept_[order])
 
@@ -125,7 +130,7 @@ def _fit_head(vectors: np.ndarray, y: np.ndarray, model: str) -> EmbeddingHead:
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=HEAD_C, max_iter=3000, class_weight="balanced").fit(vectors, y)
-    order = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+    order = _status_order(clf)
     return EmbeddingHead(model, clf.coef_[order], clf.intercept_[order])
 
 
@@ -174,7 +179,7 @@ def cross_validate(x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, n
 
     def one(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
         scaler, clf = _fit(x[train_idx], y[train_idx])
-        cols = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+        cols = _status_order(clf)
         return np.asarray(clf.predict_proba(scaler.transform(x[test_idx]))[:, cols])
 
     oof = np.zeros((len(y), len(STATUSES)))
@@ -225,7 +230,7 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     scaler, clf = _fit(x, y)
     shape = _fit_shape(shapes, y)
     head = _fit_head(e, y, qa.index.manifest.model)
-    order = [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+    order = _status_order(clf)
     return AnswerModel(
         FEATURES,
         STATUSES,

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from qa.datafiles import read_pairs
 from qa.numbers import Quantity, parse_numbers
-from qa.textnorm import Query, pos_tags
+from qa.textnorm import Query, has_ascii_word, pos_tags
 
 Intent = Literal["fact", "number", "list", "definition", "comparison", "opinion", "howto", "chitchat"]
 Slot = Literal["quantity", "money", "rate", "rank", "names", "place", "date", "yesno", "description", "none"]
@@ -74,15 +75,7 @@ class Frame:
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (shown by ``ask --json``)."""
-        return {
-            "intent": self.intent,
-            "slot": self.slot,
-            "measure": self.measure,
-            "noun": self.noun,
-            "years": list(self.years),
-            "part": self.part,
-            "places": list(self.places),
-        }
+        return {**asdict(self), "years": list(self.years), "places": list(self.places)}
 
 
 @functools.cache
@@ -128,11 +121,7 @@ def table_places(q: Query) -> tuple[str, ...]:
     """Places of the table that the question names (as their Chinese names): 天河, Shenzhen -> 深圳."""
     if q.english:
         low = q.text.lower()
-        return tuple(
-            zh
-            for zh, ens in place_table().items()
-            if any(re.search(rf"(?<![a-z]){re.escape(e)}(?![a-z])", low) for e in ens)
-        )
+        return tuple(zh for zh, ens in place_table().items() if any(has_ascii_word(e, low) for e in ens))
     return tuple(zh for zh in place_table() if zh in q.text)
 
 
@@ -224,31 +213,18 @@ def slot_match(frame: Frame, sentence: str) -> float:
     slot = frame.slot
     if slot in ("description", "yesno", "none"):
         return 1.0
-    figures = _figures(sentence)
-    if slot == "quantity":
-        # 多少台 asks for a count; a bare 多少 may be answered by an amount or a rate too
-        counts = [x for x in figures if not x.is_time and (not frame.measure or x.base_unit not in ("%", "元"))]
-        if not counts:
-            return 0.0
-        noun = frame.noun if not frame.noun.isascii() else ""
-        if noun and any(_near(sentence, x.start, x.end, noun) for x in counts):
-            return 1.0
-        if frame.measure and any(x.unit.endswith(frame.measure) for x in counts):
-            return 0.7
-        return 0.4
-    if slot == "money":
-        return 1.0 if any(x.base_unit == "元" for x in figures) else 0.0
-    if slot == "rate":
-        return 1.0 if any(x.base_unit in ("%", "个百分点", "倍", "成") for x in figures) else 0.0
-    if slot == "rank":
-        return 1.0 if _RANK.search(sentence) else 0.0
-    if slot == "names":
-        return 1.0 if _NAMED.search(sentence) else 0.2
-    if slot == "place":
-        return 1.0 if _ADDRESS.search(sentence) else 0.0
-    if slot == "date":
-        return 1.0 if _DATE.search(sentence) else 0.0
-    return 1.0
+    if slot != "quantity":
+        return 1.0 if _spans(slot, False, sentence) else 0.2 if slot == "names" else 0.0
+    counted = bool(frame.measure)
+    counts = [x for x in _figures(sentence) if _WANT["quantity"](x, counted)]
+    if not counts:
+        return 0.0
+    noun = frame.noun if not frame.noun.isascii() else ""
+    if noun and any(_near(sentence, x.start, x.end, noun) for x in counts):
+        return 1.0
+    if frame.measure and any(x.unit.endswith(frame.measure) for x in counts):
+        return 0.7
+    return 0.4
 
 
 @functools.lru_cache(maxsize=16384)
@@ -261,9 +237,8 @@ def warm_spans(sentences: list[str]) -> None:
     """Find the figures, dates, names ... of every sentence once (at start-up), so no question pays for it."""
     for text in sentences:
         for slot in ("quantity", "money", "rate", "rank", "names", "place", "date"):
-            _spans(slot, "", text)
-            if slot == "quantity":
-                _spans(slot, "个", text)
+            for counted in (False, True) if slot == "quantity" else (False,):
+                _spans(slot, counted, text)
 
 
 def answer_spans(frame: Frame, sentence: str) -> list[tuple[int, int]] | None:
@@ -273,20 +248,23 @@ def answer_spans(frame: Frame, sentence: str) -> list[tuple[int, int]] | None:
     """
     if frame.slot in ("description", "yesno", "none"):
         return None
-    return list(_spans(frame.slot, frame.measure, sentence))
+    return list(_spans(frame.slot, bool(frame.measure), sentence))
+
+
+# Which figures answer a figure slot; ``counted``: the question names a measure word (多少台 asks for a
+# count, so amounts and rates do not answer it; a bare 多少 may be answered by either).
+_WANT: dict[str, Callable[[Quantity, bool], bool]] = {
+    "quantity": lambda x, counted: not x.is_time and (not counted or x.base_unit not in ("%", "元")),
+    "money": lambda x, counted: x.base_unit == "元",
+    "rate": lambda x, counted: x.base_unit in ("%", "个百分点", "倍", "成"),
+}
 
 
 @functools.lru_cache(maxsize=65536)
-def _spans(slot: str, measure: str, sentence: str) -> tuple[tuple[int, int], ...]:
+def _spans(slot: str, counted: bool, sentence: str) -> tuple[tuple[int, int], ...]:
     """:func:`answer_spans`, cached (the report's sentences come back question after question)."""
-    if slot in ("quantity", "money", "rate"):
-        figures = _figures(sentence)
-        want = {
-            "quantity": lambda x: not x.is_time and (not measure or x.base_unit not in ("%", "元")),
-            "money": lambda x: x.base_unit == "元",
-            "rate": lambda x: x.base_unit in ("%", "个百分点", "倍", "成"),
-        }[slot]
-        return tuple((x.start, x.end) for x in figures if want(x))
+    if slot in _WANT:
+        return tuple((x.start, x.end) for x in _figures(sentence) if _WANT[slot](x, counted))
     pattern = {"rank": _RANK, "names": _NAMED, "place": _ADDRESS, "date": _DATE}[slot]
     return tuple(m.span() for m in pattern.finditer(sentence))
 
