@@ -149,10 +149,15 @@ class QA:
         timings = {**a.timings, "answer": total - sum(a.timings.values()), "total": total}
         return replace(answer, timings_ms=timings)
 
-    def analyse_many(self, questions: list[str], leave_out: bool = True) -> list[Analysis]:
-        """The analyses of many questions, embedded in one batch (training); each leaves its own key out."""
+    def analyse_many(
+        self, questions: list[str], leave_out: bool = True, qvecs: np.ndarray | None = None
+    ) -> list[Analysis]:
+        """The analyses of many questions, embedded in one batch (training); each leaves its own key out.
+
+        ``qvecs``: the questions' vectors when they are already embedded (``embed_questions``).
+        """
         queries = [normalize_query(q) for q in questions]
-        qvecs = self.retriever.embed_many(queries)
+        qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
         return [
             self._analyse(q, q if leave_out else None, v, nq)
             for q, v, nq in zip(questions, qvecs, queries, strict=True)
@@ -168,7 +173,8 @@ class QA:
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q) if qvec is None else qvec
         t2 = time.perf_counter()
-        key_sims = self.retriever.key_sentence_sims(qvec, exclude_key)
+        sims = self.retriever.key_sims(qvec, exclude_key)
+        key_sims = self.retriever.key_sentence_sims(sims)
         hits = self.retriever.search(
             q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers, key_sims=key_sims
         )
@@ -176,7 +182,7 @@ class QA:
         ranked, dense_best, slot_best = self._score_sentences(q, frame, qvec, hits, key_sims)
         lang = "en" if is_english(clean_input(question)) else "zh"
         a = Analysis(question, q, frame, lang, hits, ranked, {}, {})
-        features = self._features(a, qvec, dense_best, slot_best)
+        features = {**self._features(a, qvec, dense_best, slot_best), **self.retriever.key_neighbours(sims)}
         timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
         return replace(a, features=features, timings=timings, qvec=qvec)
 

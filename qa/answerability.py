@@ -55,6 +55,9 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "embq_answered",  # log P(status) from the question's embedding alone (EmbeddingHead), stacked
     "embq_partial",
     "embq_declined",
+    "key_answered",  # best cosine with an authored question the report answers (question keys)
+    "key_unanswered",  # best cosine with an authored question it cannot answer
+    "key_vote",  # cosine-weighted share of unanswerable ones among the 10 nearest authored questions
 )
 FEATURES: tuple[str, ...] = (
     *NUMERIC_FEATURES,

@@ -42,10 +42,13 @@ def _en_lexicon_all() -> dict[str, tuple[str, ...]]:
 def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """(word or phrase, report words) for the content of an English question (dictionary-based translation).
 
-    Two-word phrases the lexicon knows (green space -> 绿地) are taken before single words.
+    Two-word phrases the lexicon knows (green space -> 绿地) are taken before single words. A word the
+    lexicon does not know that reads as the pinyin of a name in the report (Baietan -> 白鹅潭, Qiaoyin ->
+    侨银) is glossed with that name; so are two or three such words written apart (Shi Wei Tang).
     """
     stop, lexicon = stopwords(), en_lexicon()
-    words = [lemma(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in stop and len(w) >= 3]
+    raw = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in stop]
+    words = [lemma(w) for w in raw]
     out: list[tuple[str, tuple[str, ...]]] = []
     used: set[int] = set()
     for i in range(len(words) - 1):
@@ -53,19 +56,47 @@ def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
         if phrase in lexicon and not {i, i + 1} & used:
             out.append((phrase, lexicon[phrase]))
             used |= {i, i + 1}
+    for i, n in _pinyin_spans(raw, lexicon, used):
+        out.append((" ".join(raw[i : i + n]), pinyin_names()[1]["".join(raw[i : i + n])]))
+        used |= set(range(i, i + n))
     for i, w in enumerate(words):
-        if i not in used and all(w != k for k, _ in out):
+        if i not in used and len(w) >= 3 and all(w != k for k, _ in out):
             out.append((w, lexicon.get(w, ())))
     return out
 
 
+def _pinyin_spans(raw: list[str], lexicon: dict[str, tuple[str, ...]], used: set[int]) -> list[tuple[int, int]]:
+    """(start, length) of runs of 1-3 words, unknown to the lexicon, that spell a name of the report in pinyin."""
+    runs = pinyin_names()[1]
+    spans: list[tuple[int, int]] = []
+    taken = set(used)
+    for n in (3, 2, 1):
+        for i in range(len(raw) - n + 1):
+            part = raw[i : i + n]
+            joined = "".join(part)
+            if set(range(i, i + n)) & taken or len(joined) < 4 or any(lemma(w) in lexicon for w in part):
+                continue
+            if joined in runs:
+                spans.append((i, n))
+                taken |= set(range(i, i + n))
+    return spans
+
+
 @functools.cache
-def _pinyin() -> tuple[frozenset[str], frozenset[str]]:
-    """(valid pinyin syllables, every run of 2-4 syllables of the report joined: "shiweitang")."""
+def pinyin_names() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """(valid pinyin syllables, every run of 2-4 of the report's characters by its joined pinyin).
+
+    The runs map "shiweitang" -> ("石围塘",): how an English question spells the report's names.
+    """
     data = json.loads((DATA_DIR / "report_pinyin.json").read_text(encoding="utf-8"))
-    seq = data["report"].split()
-    runs = {"".join(seq[i : i + n]) for i in range(len(seq)) for n in (2, 3, 4) if "|" not in seq[i : i + n][:n]}
-    return frozenset(data["syllables"]), frozenset(runs)
+    seq, hanzi = data["report"].split(), data["hanzi"]
+    runs: dict[str, set[str]] = {}
+    for i in range(len(seq)):
+        for n in (2, 3, 4):
+            if "|" in seq[i : i + n] or i + n > len(seq):
+                continue
+            runs.setdefault("".join(seq[i : i + n]), set()).add(hanzi[i : i + n])
+    return frozenset(data["syllables"]), {k: tuple(sorted(v)) for k, v in runs.items()}
 
 
 def _is_pinyin(word: str, syllables: frozenset[str]) -> bool:
@@ -92,7 +123,7 @@ def unknown_english_names(raw: str) -> list[str]:
     New York), or when it reads as pinyin that is no run of the report's characters and is followed
     by an administrative word (Tianhe District, Shenzhen city).
     """
-    syllables, runs = _pinyin()
+    syllables, runs = pinyin_names()
     known, foreign = _en_lexicon_all(), foreign_names()
     out: list[str] = []
     for m in re.finditer(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z]{2,})(?: ([A-Z][a-z]{2,}))?\b", raw):

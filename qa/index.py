@@ -36,10 +36,10 @@ import numpy as np
 from qa.chunking import CHUNKER_VERSION, chunk_report
 from qa.corpus import CORPUS_FILE, Report, load_report
 from qa.embedding import Embedder
-from qa.textnorm import bigram_tokens, sentence_spans, tokenizer_fingerprint, word_tokens
+from qa.textnorm import bigram_tokens, normalize_query, sentence_spans, tokenizer_fingerprint, word_tokens
 from qa.types import Chunk, Sentence
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 KEYS_FILE = Path(__file__).resolve().parent / "data" / "question_keys.jsonl"  # written by `qa train`
 INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", Path(__file__).resolve().parent.parent / "index"))
 
@@ -115,10 +115,15 @@ class Index:
 
 @dataclass(frozen=True)
 class Key:
-    """An authored question answered by some sentences of the report (a retrieval key)."""
+    """An authored question and the sentences of the report that answer it (a retrieval key).
+
+    A question the report cannot answer (status ``partial`` or ``declined``) has no sentences: it
+    only tells the answerability model what nearby unanswerable questions look like.
+    """
 
     question: str
     sentences: tuple[int, ...]  # sentence indexes
+    status: str = "answered"
 
 
 def keys_sha256(path: Path = KEYS_FILE) -> str:
@@ -133,6 +138,9 @@ def read_keys(sentences: list[Sentence] | tuple[Sentence, ...], path: Path = KEY
     starts = [s.start for s in sentences]
     keys = []
     for d in _read_jsonl(path):
+        if d.get("status", "answered") != "answered":
+            keys.append(Key(d["question"], (), d["status"]))
+            continue
         lo = max(bisect.bisect_right(starts, d["start"]) - 1, 0)
         hit = [i for i in range(lo, len(sentences)) if sentences[i].start < d["end"]]
         hit = [i for i in hit if sentences[i].end > d["start"]]
@@ -171,7 +179,12 @@ def build(embedder: Embedder, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS
     cvec = embedder.encode([index_text(c) for c in chunks])
     svec = embedder.encode([s.text for s in sentences])
     keys = read_keys(sentences)
-    kvec = embedder.encode([k.question for k in keys]) if keys else np.zeros((0, svec.shape[1]), dtype=np.float32)
+    # keys are embedded as the questions they stand for are (normalised), so training reuses their vectors
+    kvec = (
+        embedder.encode([normalize_query(k.question).embed_text for k in keys])
+        if keys
+        else np.zeros((0, svec.shape[1]), dtype=np.float32)
+    )
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
     try:
@@ -192,7 +205,8 @@ def build(embedder: Embedder, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS
         faiss.write_index(_flat_ip(kvec), str(tmp / "keys.faiss"))
         with open(tmp / "keys.jsonl", "w", encoding="utf-8") as f:
             for k in keys:
-                f.write(json.dumps({"question": k.question, "sentences": list(k.sentences)}, ensure_ascii=False) + "\n")
+                row = {"question": k.question, "sentences": list(k.sentences), "status": k.status}
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
         manifest = Manifest(
             INDEX_FORMAT,
             embedder.name,
@@ -256,7 +270,10 @@ def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE) ->
         lexical = _read_jsonl(path / "lexical.jsonl")
         cvec = faiss.read_index(str(path / "chunks.faiss"))
         svec = faiss.read_index(str(path / "sentences.faiss"))
-        keys = tuple(Key(d["question"], tuple(d["sentences"])) for d in _read_jsonl(path / "keys.jsonl"))
+        keys = tuple(
+            Key(d["question"], tuple(d["sentences"]), d.get("status", "answered"))
+            for d in _read_jsonl(path / "keys.jsonl")
+        )
         kvec = faiss.read_index(str(path / "keys.faiss"))
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as e:
         raise IndexBroken(f"cannot read index files in {path}: {e}") from e
@@ -270,8 +287,10 @@ def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE) ->
         problems.append(f"{svec.ntotal} sentence vectors for {len(sentences)} sentences")
     if kvec.ntotal != len(keys) or len(keys) != manifest.n_keys or kvec.d != cvec.d:
         problems.append(f"{kvec.ntotal} key vectors for {len(keys)} keys, manifest says {manifest.n_keys}")
-    if any(not k.sentences or max(k.sentences) >= len(sentences) for k in keys):
-        problems.append("a question key points past the last sentence")
+    if any(
+        (k.status == "answered") != bool(k.sentences) or max(k.sentences, default=0) >= len(sentences) for k in keys
+    ):
+        problems.append("a question key's sentences do not fit its status, or point past the last sentence")
     if any(report.text[c.start : c.end] != c.text for c in chunks):
         problems.append("a chunk's text differs from the corpus between its offsets")
     if problems:

@@ -129,6 +129,11 @@ class Query:
         return _PART_YEAR.sub(" ", self.text)
 
     @property
+    def embed_text(self) -> str:
+        """What the embedding model reads: English as typed, Chinese normalised and without the years."""
+        return self.raw if self.english else self.core
+
+    @property
     def lexical(self) -> str:
         """Text for the lexical retrievers: the core question plus the alias expansions."""
         return " ".join((self.core, *self.expansions))

@@ -39,6 +39,7 @@ from qa.answerability import (
     shape_ngrams,
 )
 from qa.index import KEYS_FILE
+from qa.textnorm import normalize_query
 
 if TYPE_CHECKING:
     from qa.answer import QA
@@ -76,10 +77,16 @@ def load_training(files: list[Path]) -> list[dict[str, Any]]:
 
 
 def write_keys(rows: list[dict[str, Any]], report: str, path: Path = KEYS_FILE) -> int:
-    """The answered questions' first gold spans as retrieval keys; returns how many were written."""
-    out = []
+    """The question keys; returns how many were written.
+
+    An answered question gives one key per gold span (it points at the sentences the span overlaps);
+    a partial or declined one gives one key with its status and no span (a labelled neighbour for the
+    answerability model's key features).
+    """
+    out: list[dict[str, Any]] = []
     for r in rows:
         if r["status"] != "answered":
+            out.append({"question": r["question"], "status": r["status"]})
             continue
         for quote in r["gold_quotes"]:
             start = report.find(quote)
@@ -205,20 +212,76 @@ def summary(oof: np.ndarray, y: np.ndarray, threshold: float, kinds: list[str | 
     }
 
 
+def question_vectors(qa: QA, questions: list[str]) -> np.ndarray:
+    """The training questions' vectors, read from the index's question keys where they are keys.
+
+    Keys are embedded as questions are, so only questions that are no key are embedded here.
+    """
+    r = qa.retriever
+    rows = [r.key_rows.get(q, [-1])[0] for q in questions]
+    todo = [i for i, k in enumerate(rows) if k < 0 or r.key_matrix is None]
+    out = np.zeros((len(questions), qa.index.manifest.dim), dtype=np.float32)
+    if r.key_matrix is not None:
+        for i, k in enumerate(rows):
+            if k >= 0:
+                out[i] = r.key_matrix[k]
+    if todo:
+        out[todo] = r.embed_many([normalize_query(questions[i]) for i in todo])
+    return out
+
+
+_SHARED: list[Any] = []  # (qa, questions, vectors) for the forked workers of analyse_rows
+
+
+def _analyse_slice(bounds: tuple[int, int]) -> list[tuple[bool, np.ndarray, str]]:
+    """One worker's share of :func:`analyse_rows` (reads the QA inherited from the parent process)."""
+    qa, questions, qvecs = _SHARED
+    lo, hi = bounds
+    return [
+        (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), question_shape(a.q, qa.report_bigrams))
+        for a in qa.analyse_many(questions[lo:hi], qvecs=qvecs[lo:hi])
+    ]
+
+
+def analyse_rows(qa: QA, questions: list[str], qvecs: np.ndarray) -> list[tuple[bool, np.ndarray, str]]:
+    """Per question (each leaving its own key out): ruled out by a plain rule?, its features, its shape.
+
+    The questions are already embedded; the rest (retrieval, sentence scoring, features) is pure
+    Python and numpy, so it runs in ``N_JOBS`` forked processes that share the loaded index.
+    """
+    import multiprocessing
+
+    step = max(1, -(-len(questions) // (4 * N_JOBS)))
+    slices = [(lo, min(lo + step, len(questions))) for lo in range(0, len(questions), step)]
+    fork = N_JOBS > 1 and len(slices) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    _SHARED[:] = [qa, questions, qvecs]
+    try:
+        if fork:
+            with multiprocessing.get_context("fork").Pool(N_JOBS) as pool:
+                parts = pool.map(_analyse_slice, slices)
+        else:
+            parts = [_analyse_slice(b) for b in slices]
+        return [row for part in parts for row in part]
+    finally:
+        _SHARED.clear()
+
+
 def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> AnswerModel:
     """The answerability model for ``qa``'s index, learned from training rows (see the module docstring)."""
     xs, ys, groups, kinds, shapes, vecs = [], [], [], [], [], []
     ruled = 0
-    for r, a in zip(rows, qa.analyse_many([r["question"] for r in rows]), strict=True):
-        if qa.ruled_out(a) is not None:
+    questions = [r["question"] for r in rows]
+    qvecs = question_vectors(qa, questions)
+    for r, v, (is_ruled, xv, shape_text) in zip(rows, qvecs, analyse_rows(qa, questions, qvecs), strict=True):
+        if is_ruled:
             ruled += 1
             continue
-        xs.append(feature_vector(a.features, a.frame))
+        xs.append(xv)
         ys.append(STATUSES.index(r["status"]))
         groups.append(r.get("line", 0))
         kinds.append(r.get("kind"))
-        shapes.append(question_shape(a.q, qa.report_bigrams))
-        vecs.append(a.qvec if a.qvec is not None else np.zeros(qa.index.manifest.dim))
+        shapes.append(shape_text)
+        vecs.append(v)
     t_analysed = time.perf_counter()
     x, y, g, e = np.vstack(xs), np.asarray(ys), np.asarray(groups), np.vstack(vecs)
     folds = _folds(y, g)

@@ -5,8 +5,9 @@
   the report are kept, so BM25 can match them.
 - qa/data/en_foreign_names.txt: English names (Paris, New York) of places and people the report never names.
 - qa/data/report_pinyin.json: every valid pinyin syllable, and the report as toneless pinyin, one
-  syllable per character ("|" for anything else), so that an English question naming a place the
-  report never mentions (Tianhe, Haizhu) can be recognised without pypinyin at run time.
+  syllable per character ("|" for anything else) with the characters beside it, so that an English
+  question naming a place the report never mentions (Tianhe, Haizhu) is recognised, and one naming a
+  place or firm it does mention (Baietan, Qiaoyin) is glossed, without pypinyin at run time.
 
 
     .venv/bin/python scripts/make_en_lexicon.py
@@ -74,8 +75,10 @@ def main() -> None:
     )
     syllables = [x for x in syllables if x.isascii() and x.isalpha() and any(v in x for v in "aeiouv")]
     seq = [py if "\u4e00" <= ch <= "\u9fff" else "|" for ch, py in zip(report, _per_char(report), strict=True)]
+    hanzi = "".join(ch if py != "|" else "|" for ch, py in zip(report, seq, strict=True))
     PINYIN_OUT.write_text(
-        json.dumps({"syllables": syllables, "report": " ".join(seq)}, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps({"syllables": syllables, "report": " ".join(seq), "hanzi": hanzi}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
     )
     print(f"wrote {len(syllables)} syllables and {len(seq)} characters to {PINYIN_OUT.relative_to(ROOT)}")
 
