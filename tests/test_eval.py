@@ -57,6 +57,23 @@ def test_percentile_nearest_rank() -> None:
     assert metrics.percentile([7.0], 95) == 7.0
 
 
+def test_percentile_is_always_one_of_the_values_and_refuses_what_it_cannot_rank() -> None:
+    values = [5.0, 1.0, 3.0]
+    assert [metrics.percentile(values, q) for q in (1, 33, 34, 67, 100)] == [1.0, 1.0, 3.0, 5.0, 5.0]
+    for bad_values, q in (([], 50), (values, 0), (values, 101)):
+        with pytest.raises(ValueError):
+            metrics.percentile(bad_values, q)
+
+
+@pytest.mark.parametrize("script", ["bench.py", "load_test.py"])
+def test_the_scripts_use_the_one_percentile(script: str) -> None:
+    spec = importlib.util.spec_from_file_location(script[:-3], ROOT / "scripts" / script)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.percentile is metrics.percentile
+
+
 # --- per-question scores ---------------------------------------------------------------------------------------
 
 
