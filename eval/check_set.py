@@ -8,7 +8,10 @@ Usage::
 ``path`` defaults to ``eval/qa.jsonl`` relative to the repository root (the
 parent of this script's directory).  The corpus is read from
 ``corpus/liwan-2025-government-work-report.txt`` under the repository root,
-falling back to ``/work/shared/corpus/`` when the repo copy does not exist.
+falling back to ``/work/shared/corpus/`` when the repo copy does not exist. Where a quote sits
+in the report (the ``section`` a question must name) comes from the app's own parser of the
+report's structure, :func:`qa.corpus.parse`, so the set and the app's citations use the same
+breadcrumbs.
 
 The validation logic is exposed as :func:`check`, which returns a list of error
 strings (empty when the set is valid), so that tests can import it::
@@ -16,7 +19,7 @@ strings (empty when the set is valid), so that tests can import it::
     from eval.check_set import check   # or via importlib / sys.path
     assert check("eval/qa.jsonl") == []
 
-Standard library only.
+Standard library and the repository's ``qa`` package (no model, no jieba).
 """
 
 from __future__ import annotations
@@ -25,12 +28,17 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from qa.corpus import parse  # noqa: E402  (the one parser of the report's structure)
+from qa.types import Section  # noqa: E402
+
 CORPUS_NAME: str = "liwan-2025-government-work-report.txt"
 FALLBACK_CORPUS: Path = Path("/work/shared/corpus") / CORPUS_NAME
 DEFAULT_SET: Path = REPO_ROOT / "eval" / "qa.jsonl"
@@ -97,16 +105,12 @@ SLOTS: frozenset[str] = frozenset(
 )
 NEAR_DUPLICATE: float = 0.8  # character-bigram Jaccard at or above this is a near-duplicate
 ID_RE: re.Pattern[str] = re.compile(r"^q\d{3,}$")
-SEP: str = " › "
-
-PART_RE: re.Pattern[str] = re.compile(r"^[一二]、")
-SUBSECTION_RE: re.Pattern[str] = re.compile(r"^\(([一二三四五六七八九十]+)\)")
-GLOSSARY_TERM_RE: re.Pattern[str] = re.compile(r"^(\d+)\. ")
+SUBSECTION_KEY_RE: re.Pattern[str] = re.compile(r"^\((.+?)\)")
 
 # Coverage keys every complete set is expected to touch (reported, not enforced).
 EXPECTED_KEYS: tuple[str, ...] = (
     "开头",
-    "一·总体回顾",
+    "一·总述",
     *tuple(f"一({n})" for n in "一二三四五六七八"),
     "一·困难和挑战",
     "二·总体要求",
@@ -119,12 +123,12 @@ EXPECTED_KEYS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class LineInfo:
-    """Location metadata for one line of the corpus.
+    """Location metadata for one paragraph (or section) of the corpus.
 
     Attributes:
-        start: character offset of the line start in the corpus text.
-        end: character offset just past the line end (excluding the newline).
-        breadcrumb: expected ``section`` value for a quote located in this line.
+        start: character offset of its start in the corpus text.
+        end: character offset just past its end (excluding the newline).
+        breadcrumb: expected ``section`` value for a quote located here (as the app cites it).
         key: short coverage key (e.g. ``"一(三)"``, ``"附件"``).
         term: glossary term label (``"6. 五外联动"``) or ``""``.
 
@@ -148,96 +152,39 @@ def load_corpus(path: Path | None = None) -> str:
     return (path or resolve_corpus_path()).read_text(encoding="utf-8")
 
 
-def first_sentence(text: str) -> str:
-    """Return ``text`` up to and including its first ``。`` (whole text if none)."""
-    idx = text.find("。")
-    return text if idx < 0 else text[: idx + 1]
-
-
-def _iter_lines(text: str) -> Iterator[tuple[int, str]]:
-    """Yield ``(start_offset, line_text)`` for every line of ``text`` (newline stripped)."""
-    pos = 0
-    for raw in text.splitlines(keepends=True):
-        yield pos, raw.rstrip("\r\n")
-        pos += len(raw)
+def coverage_key(section: Section) -> str:
+    """Short coverage key of a section: ``开头``, ``一(三)``, ``二·主要预期目标``, ``结尾``, ``附件``."""
+    if section.part == "glossary":
+        return "附件"
+    if section.part == "other":
+        return "结尾" if section.path[0] == "结尾" else "开头"
+    number = section.path[0].split("、", 1)[0]
+    sub = SUBSECTION_KEY_RE.match(section.path[1])
+    return f"{number}({sub.group(1)})" if sub else f"{number}·{section.path[1]}"
 
 
 def build_line_index(text: str) -> list[LineInfo]:
-    """Map every corpus line to its breadcrumb and coverage key.
+    """Where each stretch of the report sits, as :func:`qa.corpus.parse` reads it.
 
-    Rules: text before part 一 is ``开头``; a part heading (``一、``/``二、``) starts a
-    part; a ``(N)`` line starts a subsection whose heading is the line's first
-    sentence; paragraphs inside a subsection are labelled with their first
-    sentence (quotes in the remainder of a part-二 heading line get ``导语``).
-    Paragraphs outside subsections get short labels (总体回顾, 困难和挑战,
-    总体要求, 主要预期目标, 结束语 ...).  Lines from ``附件`` on form the glossary.
+    One entry per paragraph, whose breadcrumb is the one the app cites (the section path and the
+    paragraph's lead phrase), then one per section for text in no paragraph (part headings, the
+    glossary title). Glossary entries carry their term (``6. 五外联动``).
     """
-    infos: list[LineInfo] = []
-    part = "开头"
-    part_num = ""  # "一" / "二" once inside a part
-    heading = ""
-    sub_num = ""
-    in_glossary = False
-    for start, line in _iter_lines(text):
-        end = start + len(line)
-        term = ""
-        if in_glossary or line.startswith("附件"):
-            in_glossary = True
-            m = GLOSSARY_TERM_RE.match(line)
-            if m:
-                term = line.split(":", 1)[0]
-                crumb = f"附件:名词解释{SEP}{term}"
-            else:
-                crumb = "附件:名词解释"
-            infos.append(LineInfo(start, end, crumb, "附件", term))
-            continue
-        if PART_RE.match(line):
-            part, part_num, heading, sub_num = line.strip(), line[0], "", ""
-            infos.append(LineInfo(start, end, part, f"{part_num}·标题", ""))
-            continue
-        sub = SUBSECTION_RE.match(line)
-        if sub and part_num:
-            heading, sub_num = first_sentence(line), sub.group(1)
-            key = f"{part_num}({sub_num})"
-            infos.append(LineInfo(start, end, f"{part}{SEP}{heading}{SEP}导语", key, ""))
-            continue
-        if not part_num:
-            label = "开场白" if line.startswith("各位代表") or line.startswith("现在") else "报告信息"
-            infos.append(LineInfo(start, end, f"开头{SEP}{label}", "开头", ""))
-            continue
-        if line.startswith("各位代表") and part_num == "二":
-            part, part_num, heading, sub_num = "结尾", "结尾", "", ""
-        if part_num == "结尾":
-            infos.append(LineInfo(start, end, f"结尾{SEP}结束语", "结尾", ""))
-            continue
-        if line.startswith("各位代表"):
-            # Closing words of part 一 (thanks) end the last subsection.
-            heading, sub_num = "", ""
-            infos.append(LineInfo(start, end, f"{part}{SEP}总结致谢", f"{part_num}·总结致谢", ""))
-            continue
-        if "困难和挑战" in first_sentence(line):
-            heading, sub_num = "", ""
-            infos.append(LineInfo(start, end, f"{part}{SEP}困难和挑战", f"{part_num}·困难和挑战", ""))
-            continue
-        if sub_num:
-            crumb = f"{part}{SEP}{heading}{SEP}{first_sentence(line)}"
-            infos.append(LineInfo(start, end, crumb, f"{part_num}({sub_num})", ""))
-            continue
-        if part_num == "一":
-            label = "总体回顾"
-        elif "主要预期目标" in line:
-            label = "主要预期目标"
-        else:
-            label = "总体要求"
-        infos.append(LineInfo(start, end, f"{part}{SEP}{label}", f"{part_num}·{label}", ""))
-    return infos
+    report = parse(text)
+    sections = {s.id: s for s in report.sections}
+
+    def info(start: int, end: int, breadcrumb: str, section: Section) -> LineInfo:
+        term = section.path[1] if section.part == "glossary" and len(section.path) > 1 else ""
+        return LineInfo(start, end, breadcrumb, coverage_key(section), term)
+
+    infos = [info(p.start, p.end, p.breadcrumb, sections[p.section_id]) for p in report.paragraphs]
+    return infos + [info(s.start, s.end, s.breadcrumb, s) for s in report.sections]
 
 
 def locate(text: str, index: list[LineInfo], quote: str) -> LineInfo | None:
     """Return the :class:`LineInfo` of the first occurrence of ``quote`` (None if absent).
 
-    For part-二 heading lines, a quote inside the heading sentence itself gets the
-    same line info; a quote that lies only in the remainder keeps ``导语``.
+    A paragraph's entry comes before its section's, so the paragraph's breadcrumb wins.
     """
     off = text.find(quote)
     if off < 0:

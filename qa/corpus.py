@@ -46,11 +46,6 @@ class Report:
         return next(s for s in self.sections if s.id == section_id)
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def load_report(path: Path = CORPUS_FILE) -> Report:
     """Read and parse the report file."""
     raw = path.read_bytes()

@@ -16,8 +16,33 @@ ADMIN_WORDS = re.compile(r"\s+(?:district|city|province|county|town|village)\b",
 MAX_GLOSS_TARGETS = 12  # an English word glossing more report words than this is too vague to expand
 
 
+# Words that end in -s but are not plurals (news is not the plural of new); besides these, no
+# word ending in -ss, -us or -is is taken for a plural (process, status, campus, various, basis, this).
+NOT_PLURAL = frozenset(
+    {
+        "news",
+        "series",
+        "species",
+        "gas",
+        "lens",
+        "atlas",
+        "canvas",
+        "alias",
+        "bias",
+        "means",
+        "chaos",
+        "whereas",
+        "always",
+        "perhaps",
+        "overseas",
+    }
+)
+
+
 def lemma(word: str) -> str:
-    """A crude English singular: places -> place, cities -> city, boxes -> box."""
+    """A crude English singular: places -> place, cities -> city, boxes -> box; news, status, basis stay."""
+    if word in NOT_PLURAL or word.endswith(("ss", "us", "is")):
+        return word
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith(("ses", "xes", "ches", "shes")):

@@ -36,7 +36,8 @@ import numpy as np
 from qa.chunking import CHUNKER_VERSION, chunk_report
 from qa.corpus import CORPUS_FILE, Report, load_report
 from qa.embedding import Embedder
-from qa.textnorm import bigram_tokens, normalize_query, sentence_spans, tokenizer_fingerprint, word_tokens
+from qa.textnorm import bigram_tokens, normalize_query, sentence_spans, word_tokens
+from qa.tokenizer import tokenizer_fingerprint
 from qa.types import Chunk, Sentence
 
 INDEX_FORMAT = 4

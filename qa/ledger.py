@@ -5,7 +5,7 @@ report; every row quotes the report verbatim with offsets (``report.text[start:e
 quote``). Part 二 (plan2025) gives figure rows and, for clauses without a figure, commitment
 rows with their verb and object; part 一 (review2024) gives figure rows only.
 I/O, the table and the ``qa ledger`` command live in :mod:`qa.ledger_io`; 2024↔2025
-matching and chat look-up in :mod:`qa.ledger_match`.
+matching in :mod:`qa.ledger_match`.
 """
 
 from __future__ import annotations
@@ -170,13 +170,6 @@ def filter_rows(
     return out
 
 
-def ledger_lookup(question: str, rows: list[Row]) -> list[tuple[Row, Row | None]]:
-    """Ledger rows that answer a chat question, each with the other year's matching row."""
-    from qa.ledger_match import lookup
-
-    return lookup(question, rows)
-
-
 # Re-exported so that callers need only ``qa.ledger``.
 from qa.ledger_io import add_cli, format_table, from_csv, run_cli, to_csv, to_json  # noqa: E402
 
@@ -188,7 +181,6 @@ __all__ = [
     "filter_rows",
     "format_table",
     "from_csv",
-    "ledger_lookup",
     "run_cli",
     "to_csv",
     "to_json",

@@ -1,4 +1,4 @@
-"""2025 targets beside 2024 results, and ledger look-up for chat questions.
+"""2025 targets beside 2024 results: which 2024 figure row each 2025 figure row continues.
 
 Matching compares indicator words (jieba, IDF-weighted) between a plan2025 figure and the
 review2024 figures with the same base unit; the best candidate above a threshold is its pair.
@@ -6,20 +6,16 @@ review2024 figures with the same base unit; the best candidate above a threshold
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
 
-from qa.datafiles import read_pairs
 from qa.ledger import Row
-from qa.textnorm import normalize_query, word_tokens
+from qa.textnorm import word_tokens
 
 MATCH_THRESHOLD = 0.6  # cosine of IDF-weighted indicator words
 MUTUAL = 0.9  # a pair's score must be this close to the 2024 row's best score over 2025 rows
-LOOKUP_MAX_ROWS = 5
-LOOKUP_KEEP = 0.8  # keep rows scoring at least this share of the best
-# Words that say what a question asks for, not what it asks about.
+# Words that say what is asked for or done, not what is measured (left out of indicator words).
 QUESTION_WORDS = frozenset(
     (
         "目标",
@@ -112,50 +108,6 @@ def match_pairs(rows: list[Row], threshold: float = MATCH_THRESHOLD) -> dict[str
         if score >= threshold and score >= MUTUAL * best_for_review[best.id]:
             out[p.id] = best
     return out
-
-
-@functools.cache
-def english_keywords() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """English word or phrase -> report words, from ``qa/data/ledger_en.tsv``."""
-    pairs = [(key.lower(), tuple(words)) for key, words in read_pairs("ledger_en.tsv")]
-    return tuple(sorted(pairs, key=lambda kv: -len(kv[0])))
-
-
-def _question_words(question: str) -> tuple[set[str], str | None]:
-    """Content words of a question (English mapped to report words) and the part it asks about."""
-    q = normalize_query(question)
-    text = q.text
-    if q.english:
-        low = text.lower()
-        text = " ".join(
-            w for key, words in english_keywords() if re.search(rf"\b{re.escape(key)}\b", low) for w in words
-        )
-    return set(_tokens(text)) | set(_tokens(" ".join(q.expansions))), q.part
-
-
-def lookup(question: str, rows: list[Row]) -> list[tuple[Row, Row | None]]:
-    """Rows answering a question (its part, else 2025 first), each with the other year's row."""
-    words, part = _question_words(question)
-    if not words:
-        return []
-    figs = [r for r in rows if r.is_figure]
-    idf = _idf(figs)
-    want = part or "plan2025"
-    scored = []
-    for r in rows:
-        if r.part != want:
-            continue
-        ind, quote = set(_tokens(r.indicator)), set(_tokens(r.quote))
-        score = sum(idf.get(t, 1.0) for t in words & ind) + 0.5 * sum(idf.get(t, 1.0) for t in words & (quote - ind))
-        if score > 0:
-            scored.append((score + (0.01 if r.is_figure else 0.0), r))
-    if not scored:
-        return []
-    scored.sort(key=lambda sr: (-sr[0], sr[1].start))
-    best = scored[0][0]
-    chosen = [r for s, r in scored if s >= LOOKUP_KEEP * best][:LOOKUP_MAX_ROWS]
-    other = other_year(rows)
-    return [(r, other.get(r.id)) for r in chosen]
 
 
 def other_year(rows: list[Row]) -> dict[str, Row]:

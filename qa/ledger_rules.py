@@ -6,12 +6,12 @@ Everything here works on one paragraph at a time and returns offsets into the re
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
 from qa.numbers import Quantity, parse_numbers
 from qa.textnorm import sentence_spans
+from qa.tokenizer import tokenizer
 
 CLAUSE_END = ",，:：;；。!！?？"
 # Qualifiers that govern everything after them in the sentence / only their own clause.
@@ -270,18 +270,6 @@ def describe(report: str, figs: list[Quantity], clause: Clause) -> list[FigureCo
     return out
 
 
-@functools.cache
-def _posseg() -> object:
-    """The jieba part-of-speech tagger (imported once, quietly)."""
-    import logging
-
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.posseg
-
-
 def commitment_phrase(text: str, limit: int = 24) -> str:
     """A commitment clause without its opening adverbs, cut to ``limit`` characters."""
     return _strip(text, LEADING_FILLER + ADVERBS)[:limit]
@@ -296,7 +284,7 @@ def verb_object(text: str) -> tuple[str, str]:
     body = _strip(text, LEADING_FILLER + ADVERBS)
     verb = next((v for v in VERBS if body.startswith(v)), "")
     if not verb and body:
-        tagged = [(w, f) for w, f in _posseg().cut(body)]  # type: ignore[attr-defined]
+        tagged = tokenizer().pos_tags(body)
         first, flag = tagged[0]
         if len(first) == 1 and len(tagged) > 1 and len(tagged[1][0]) == 1:
             first, flag = first + tagged[1][0], "v"  # 用好, 办好, 抓好

@@ -90,6 +90,7 @@ _CN_DIGITS = {
 }
 _CN_SMALL = {"十": 10, "百": 100, "千": 1000}
 _CN_CHARS = "零〇一二两三四五六七八九十百千"
+_ONE_PLACE_BELOW = {"百": 10, "千": 100, "万": 1000, "亿": 10_000_000}  # 三千五: the 五 counts hundreds
 
 _UNIT_RE = "|".join(re.escape(u) for u in UNITS)
 _MULT_RE = "万亿|亿|万"
@@ -99,9 +100,10 @@ _ARABIC_Q = re.compile(
     rf"(?P<a>{_ARABIC})(?:\s*[-—~～至到]\s*(?P<b>{_ARABIC}))?"
     rf"(?P<approx>余|多)?(?P<mult>{_MULT_RE})?(?P<unit>{_UNIT_RE})?"
 )
-# A Chinese numeral counts only with a unit after it (十件, 五批, 八成), never 千/百 alone.
+# A Chinese numeral counts only with a unit after it (十件, 五批, 八成), never 千/百 alone;
+# 万/亿 inside the numeral belong to it (三亿五千万元); a last one is its multiplier.
 _CHINESE_Q = re.compile(
-    rf"(?P<a>[一二两三四五六七八九十][{_CN_CHARS}]*)(?P<approx>余|多)?"
+    rf"(?P<a>[一二两三四五六七八九十][{_CN_CHARS}]*(?:(?:{_MULT_RE})[{_CN_CHARS}]+)*)(?P<approx>余|多)?"
     rf"(?P<mult>{_MULT_RE})?(?P<unit>{_UNIT_RE})"
 )
 _OPEN_CLOSE = {"“": "”", "《": "》", "‘": "’", "「": "」"}
@@ -132,20 +134,34 @@ class Quantity:
 
 
 def chinese_to_int(numeral: str) -> int:
-    """Value of a Chinese numeral string: 十 -> 10, 十三 -> 13, 二十 -> 20, 一百零五 -> 105."""
+    """Value of a Chinese numeral: 十 -> 10, 一百零五 -> 105, 两万 -> 20000, 三亿五千万 -> 350000000.
+
+    万 multiplies what stands before it back to the last 亿 and 亿 everything before it back to
+    the previous 亿 (五万亿 -> 5e12); three or more digits alone read place by place (二〇二四 ->
+    2024), and a last digit right after 百/千/万/亿 is one place below it (三千五 -> 3500, 一万五 ->
+    15000). Two digits alone count as the last one: in running text the first belongs to the word
+    before it (上下九一天 is 上下九 + 一天).
+    """
     if not numeral or any(ch not in _CN_CHARS and ch not in "万亿" for ch in numeral):
         raise ValueError(f"not a Chinese numeral: {numeral!r}")
-    total, section, digit = 0, 0, 0
+    if len(numeral) > 2 and all(ch in _CN_DIGITS for ch in numeral):
+        return int("".join(str(_CN_DIGITS[ch]) for ch in numeral))
+    total, wan, section, digit = 0, 0, 0, 0  # above 亿 / 万s below 亿 / below 万 / the pending digit
     for ch in numeral:
         if ch in _CN_DIGITS:
             digit = _CN_DIGITS[ch]
         elif ch in _CN_SMALL:
             section += (digit or 1) * _CN_SMALL[ch]
             digit = 0
-        else:  # 万 / 亿
-            total += (section + digit) * int(MULTIPLIERS[ch])
+        elif ch == "万":
+            wan += (section + digit) * 10_000
             section, digit = 0, 0
-    return total + section + digit
+        else:  # 亿
+            total += (wan + section + digit) * 100_000_000
+            wan, section, digit = 0, 0, 0
+    if len(numeral) > 1 and numeral[-1] in _CN_DIGITS and numeral[-2] in _ONE_PLACE_BELOW:
+        digit *= _ONE_PLACE_BELOW[numeral[-2]]
+    return total + wan + section + digit
 
 
 def _quote_mask(text: str) -> list[bool]:
@@ -173,6 +189,18 @@ def _normalise(value: float, mult: str, unit: str) -> tuple[float, str]:
     return value * factor, unit
 
 
+def _chinese_with_multipliers(numeral: str, unit: str) -> tuple[float, str, float, str]:
+    """(value, multiplier, base value, base unit) of a numeral with 万/亿 inside: 三亿五千万 -> 3.5 亿.
+
+    The largest multiplier it names is the one written with the unit; the base value comes from
+    the whole integer, so no rounding creeps in.
+    """
+    whole = chinese_to_int(numeral)
+    mult = next(m for m in MULTIPLIERS if m in numeral)
+    base, base_unit = _normalise(float(whole), "", unit)
+    return whole / MULTIPLIERS[mult], mult, base, base_unit
+
+
 def _round(x: float) -> float:
     """Drop binary noise from multiplications (1.62 * 1e4 -> 16200.0)."""
     return float(round(x, 6))
@@ -198,9 +226,12 @@ def parse_numbers(text: str, offset: int = 0) -> list[Quantity]:
             mult, unit = m.group("mult") or "", m.group("unit") or ""
             if kind == "arabic" and b is not None and not unit and not mult:
                 continue  # 2021-2035 without a unit: a span of years or a code
-            value = float(a) if kind == "arabic" else float(chinese_to_int(a))
             vmax = float(b) if b is not None else None
-            base, base_unit = _normalise(value, mult, unit)
+            if kind == "chinese" and any(m in a for m in MULTIPLIERS):
+                value, mult, base, base_unit = _chinese_with_multipliers(a + mult, unit)
+            else:
+                value = float(a) if kind == "arabic" else float(chinese_to_int(a))
+                base, base_unit = _normalise(value, mult, unit)
             base_max = _normalise(vmax, mult, unit)[0] if vmax is not None else None
             found.append(
                 Quantity(

@@ -1,20 +1,20 @@
 """All Chinese text handling: sentences, normalisation, Cantonese, aliases, years, tokens.
 
 Curated word lists live in ``qa/data/`` as data files (read by :mod:`qa.datafiles`), not here;
-English questions are glossed into the report's words by :mod:`qa.english`.
+English questions are glossed into the report's words by :mod:`qa.english`; jieba (words and
+part-of-speech tags) is owned by the one :class:`~qa.tokenizer.Tokenizer`.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 
-from qa.datafiles import DATA_DIR, read_pairs, stopwords
+from qa.datafiles import read_pairs
 from qa.english import gloss_english
+from qa.tokenizer import PUNCT, tokenizer
 
 REPORT_YEAR = 2025
 
@@ -219,51 +219,22 @@ def normalize_query(question: str) -> Query:
 
 # --- tokens for BM25 -----------------------------------------------------------------
 
-_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-@functools.cache
-def _jieba() -> object:
-    """Jieba with the project's user dictionary (loaded once, quietly)."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.load_userdict(str(DATA_DIR / "jieba_userdict.txt"))
-    return jieba
-
-
-TOKENIZER_FILES = ("jieba_userdict.txt", "stopwords.txt")  # data that changes the BM25 tokens stored in an index
-
-
-def tokenizer_fingerprint() -> str:
-    """sha256 (first 16 hex digits) of the data files that shape the lexical tokens."""
-    h = hashlib.sha256()
-    for name in TOKENIZER_FILES:
-        h.update((DATA_DIR / name).read_bytes())
-    return h.hexdigest()[:16]
-
 
 @functools.lru_cache(maxsize=4096)
 def pos_tags(text: str) -> tuple[tuple[str, str], ...]:
-    """(word, part-of-speech flag) pairs by jieba, with the project's user dictionary loaded."""
-    _jieba()
-    import jieba.posseg as pseg
-
-    return tuple((w.word, w.flag) for w in pseg.cut(text))
+    """(word, part-of-speech flag) pairs by the project's one :class:`~qa.tokenizer.Tokenizer`."""
+    return tokenizer().pos_tags(text)
 
 
 def word_tokens(text: str) -> list[str]:
-    """Jieba words (search mode), lower-cased, without punctuation and stopwords."""
-    jb = _jieba()
-    stop = stopwords()
-    toks = (t.strip().lower() for t in jb.cut_for_search(text))  # type: ignore[attr-defined]
-    return [t for t in toks if t and not _PUNCT.fullmatch(t) and t not in stop]
+    """Jieba words (search mode), lower-cased, without punctuation and stopwords (the BM25 tokens)."""
+    return tokenizer().search_words(text)
 
 
 def bigram_tokens(text: str) -> list[str]:
     """Overlapping character bigrams of each CJK/alphanumeric run (single chars kept)."""
     out: list[str] = []
-    for run in _PUNCT.split(text.lower()):
+    for run in PUNCT.split(text.lower()):
         if len(run) == 1:
             out.append(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))

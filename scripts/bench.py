@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,12 +18,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))]
+from qa.metrics import percentile  # noqa: E402
 
 
 def main() -> None:
@@ -74,7 +71,7 @@ def main() -> None:
         ("  of which: model load", f"{model_load:.2f} s", ""),
         ("index build (chunk + embed + write)", f"{build_s:.2f} s", "< 20 s"),
         ("index load", f"{load_s * 1e3:.0f} ms", ""),
-        (f"query latency p50 ({len(lat)} asks)", f"{statistics.median(lat):.1f} ms", ""),
+        (f"query latency p50 ({len(lat)} asks)", f"{percentile(lat, 50):.1f} ms", ""),
         ("query latency p95", f"{percentile(lat, 95):.1f} ms", "< 20 ms"),
         ("query latency max", f"{max(lat):.1f} ms", ""),
         ("peak resident memory", f"{rss_mb:.0f} MB", ""),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import socket
-import statistics
 import sys
 import threading
 import time
@@ -22,6 +21,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from qa.metrics import percentile  # noqa: E402  (standard library only)
+
 QUESTIONS = ROOT / "eval" / "qa.jsonl"
 FALLBACK = ["今年新增就业目标是多少?", "火星移民计划什么时候开始?", "How many school places will be added?"]
 
@@ -39,12 +43,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) by nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
 def baseline(url: str, qs: list[str]) -> dict[str, str]:
@@ -106,8 +104,8 @@ def run(url: str, clients: int, per_client: int, verify: bool = True) -> dict[st
         "errors": len(errors),
         "verified_against_baseline": verify,
         "first_errors": errors[:5],
-        "p50_ms": round(statistics.median(latencies), 1) if ok else None,
-        "p95_ms": round(percentile(latencies, 0.95), 1) if ok else None,
+        "p50_ms": round(percentile(latencies, 50), 1) if ok else None,
+        "p95_ms": round(percentile(latencies, 95), 1) if ok else None,
         "max_ms": round(max(latencies), 1) if ok else None,
         "wall_s": round(wall, 1),
         "throughput_per_s": round(ok / wall, 1) if wall else None,
@@ -126,7 +124,6 @@ def main(argv: list[str] | None = None) -> int:
     demo = None
     url = args.url
     if url is None:
-        sys.path.insert(0, str(ROOT))
         from qa.answer import load_qa
         from qa.ui import CONCURRENCY_LIMIT, start
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from qa.answer import MAX_QUESTION_CHARS, refuse
@@ -91,9 +93,14 @@ def test_bad_input_gets_a_message_not_a_crash(real_qa, bad: str) -> None:  # typ
 
 
 def test_hostile_and_nonsense_input_is_answered_safely(real_qa) -> None:  # type: ignore[no-untyped-def]
+    text = real_qa.index.report.text
     for q in ["<script>alert(1)</script>", "asdkjh qwe zzz", "。。。???", "1" * 200]:
         a = real_qa.ask(q)
-        assert isinstance(a.answer, str) and a.to_json()["question"] == q
+        assert json.loads(json.dumps(a.to_json(), ensure_ascii=False))["question"] == q  # kept as typed
+        assert q not in a.answer and "<script" not in a.answer  # the input is never echoed into the answer
+        assert a.status in ("answered", "partial", "declined") and (a.citations or a.abstained)
+        for c in a.citations:  # whatever it quotes is the report, verbatim, and shown in the answer
+            assert text[c.start : c.end] == c.quote and c.quote in a.answer
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,19 @@ def test_chunks_are_sentence_windows_and_ids_are_stable() -> None:
     assert max(len(c.text) for c in chunks if c.part != "glossary") < 450
     again = chunk_report(parse(REPORT.text, REPORT.sha256))
     assert [c.id for c in again] == [c.id for c in chunks]
-    assert CHUNKER_VERSION
+
+
+# The chunks of the report as this CHUNKER_VERSION cuts them (ids hash path, start and text).
+CHUNKS_PINNED = ("sentwin-2", "5786bce4018e58de")
+
+
+def test_chunker_version_changes_whenever_the_chunks_do() -> None:
+    chunks = chunk_report(REPORT)
+    digest = hashlib.sha256("\n".join(f"{c.id}\t{c.header}" for c in chunks).encode()).hexdigest()[:16]
+    assert (CHUNKER_VERSION, digest) == CHUNKS_PINNED, (
+        "chunk boundaries or headers changed: bump CHUNKER_VERSION (so built indexes count as stale) "
+        "and pin the new digest with it"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,53 @@
-"""English questions: glossing into the report's words, pinyin names, and BM25 over glossed alternatives."""
+"""English questions: the singular (lemma), glossing into the report's words, pinyin names, BM25 over glosses."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from qa.english import gloss_english, unknown_english_names
+from qa.datafiles import read_pairs
+from qa.english import gloss_english, lemma, unknown_english_names
 from qa.index import Index
 from qa.retrieve import _BM25
 from qa.textnorm import normalize_query, word_tokens
+
+
+@pytest.mark.parametrize(
+    ("word", "singular"),
+    [
+        ("places", "place"),
+        ("cities", "city"),
+        ("boxes", "box"),
+        ("churches", "church"),
+        ("schools", "school"),
+        ("buses", "bus"),
+        ("statuses", "status"),
+        ("processes", "process"),
+        ("gases", "gas"),
+    ],
+)
+def test_plurals_become_singular(word: str, singular: str) -> None:
+    assert lemma(word) == singular
+
+
+@pytest.mark.parametrize(
+    "word",
+    "news status bus campus bonus census series species process analysis basis crisis gas various this".split(),
+)
+def test_words_that_only_look_plural_stay_as_they_are(word: str) -> None:
+    assert lemma(word) == word
+
+
+def test_the_lexicon_is_generated_with_this_lemma() -> None:
+    lexicon = dict(read_pairs("en_zh_lexicon.tsv"))  # every key, vague ones too
+    assert {"status", "census", "series", "basis", "news"} <= set(lexicon)
+    assert not {"statu", "censu", "sery", "basi"} & set(lexicon)  # what the old lemma made of them
+    assert lexicon["news"] == ["信息"] and "信息" not in lexicon["new"]  # news is not the plural of new
+
+
+def test_english_questions_gloss_the_words_they_use() -> None:
+    glossed = dict(gloss_english("what is the status of the census and the news"))
+    assert glossed == {"status": ("地位", "门户"), "census": ("普查",), "news": ("信息",)}
 
 
 def test_a_name_spelled_in_pinyin_is_glossed_with_the_reports_characters() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from qa import evalreport, evaluate, gate, metrics
+from qa.corpus import load_report
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "0123456789abcdefghijklmnopqrstuvwxyz"  # a toy "report": offsets are easy to read
@@ -55,6 +56,23 @@ def test_percentile_nearest_rank() -> None:
     assert metrics.percentile(values, 50) == 10.0
     assert metrics.percentile(values, 95) == 19.0
     assert metrics.percentile([7.0], 95) == 7.0
+
+
+def test_percentile_is_always_one_of_the_values_and_refuses_what_it_cannot_rank() -> None:
+    values = [5.0, 1.0, 3.0]
+    assert [metrics.percentile(values, q) for q in (1, 33, 34, 67, 100)] == [1.0, 1.0, 3.0, 5.0, 5.0]
+    for bad_values, q in (([], 50), (values, 0), (values, 101)):
+        with pytest.raises(ValueError):
+            metrics.percentile(bad_values, q)
+
+
+@pytest.mark.parametrize("script", ["bench.py", "load_test.py"])
+def test_the_scripts_use_the_one_percentile(script: str) -> None:
+    spec = importlib.util.spec_from_file_location(script[:-3], ROOT / "scripts" / script)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.percentile is metrics.percentile
 
 
 # --- per-question scores ---------------------------------------------------------------------------------------
@@ -150,13 +168,42 @@ def test_missing_gold_quote_is_a_warning_not_a_zero() -> None:
     assert golds == [None] and answerable == [None] and "x: gold quote not in the report" in warnings[0]
 
 
-def test_question_set_passes_its_checker() -> None:
+def check_set_module() -> Any:
     spec = importlib.util.spec_from_file_location("check_set", ROOT / "eval" / "check_set.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules["check_set"] = mod  # dataclasses look their module up here
     spec.loader.exec_module(mod)
-    assert mod.check(ROOT / "eval" / "qa.jsonl") == []
+    return mod
+
+
+def test_question_set_passes_its_checker() -> None:
+    assert check_set_module().check(ROOT / "eval" / "qa.jsonl") == []
+
+
+def test_the_checker_places_quotes_where_the_app_cites_them() -> None:
+    mod = check_set_module()
+    report = load_report()
+    index = mod.build_line_index(report.text)
+    for p in report.paragraphs:  # one parser: the checker's breadcrumb is the app's
+        assert mod.locate(report.text, index, p.text).breadcrumb == p.breadcrumb
+    closing = "梦虽遥,追则能达;愿虽艰,持则可圆。"
+    info = mod.locate(report.text, index, closing)
+    assert (info.breadcrumb, info.key) == ("结尾", "结尾")
+    rec = {
+        "id": "q999",
+        "question": "?",
+        "persona": "resident",
+        "lang": "zh-Hans",
+        "answerable": True,
+        "gold_quotes": [closing],
+        "gold_answer": "a",
+        "section": "结尾 › 结束语",  # the label of the checker's own parser, before it used the app's
+        "kind": "fact",
+        "split": "dev",
+    }
+    assert "does not match any gold quote location" in mod.check_record(1, rec, report.text, index)[0]
+    assert mod.check_record(1, {**rec, "section": "结尾"}, report.text, index) == []
 
 
 # --- the gate --------------------------------------------------------------------------------------------------

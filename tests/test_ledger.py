@@ -19,10 +19,10 @@ from qa.ledger import (
     filter_rows,
     format_table,
     from_csv,
-    ledger_lookup,
     to_csv,
     to_json,
 )
+from qa.ledger_match import other_year
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -198,16 +198,12 @@ def test_pair_matching_precision(rows: list[Row], metrics: ModuleType) -> None:
     assert m["recall"] >= 0.5
 
 
-def test_lookup(rows: list[Row]) -> None:
-    hits = ledger_lookup("今年新增就业的目标是多少", rows)
-    row, other = hits[0]
-    assert (row.part, row.value, row.unit) == ("plan2025", 1.0, "万人")
-    assert other is not None and (other.value, other.unit) == (1.62, "万人")
-    row, other = ledger_lookup("去年新增就业完成了多少", rows)[0]
-    assert (row.part, row.value) == ("review2024", 1.62)
-    assert other is not None and other.value == 1.0
-    row, other = ledger_lookup("今年固定资产投资的目标是多少", rows)[0]
-    assert (row.value, row.unit) == (535.0, "亿元") and other is not None and other.value == 501.29
-    row, _ = ledger_lookup("What was promised about jobs?", rows)[0]
-    assert (row.part, row.value) == ("plan2025", 1.0)
-    assert ledger_lookup("明年天气如何", rows) == []
+def test_other_year_pairs_each_2025_target_with_its_2024_result_both_ways(rows: list[Row]) -> None:
+    other = other_year(rows)
+    by_key = {(r.part, r.indicator, r.value, r.unit): r for r in rows}
+    jobs_2025, jobs_2024 = by_key["plan2025", "新增就业", 1.0, "万人"], by_key["review2024", "新增就业", 1.62, "万人"]
+    assert other[jobs_2025.id] == jobs_2024 and other[jobs_2024.id] == jobs_2025
+    invest_2025 = by_key["plan2025", "固定资产投资", 535.0, "亿元"]
+    assert (other[invest_2025.id].part, other[invest_2025.id].value) == ("review2024", 501.29)
+    parts = {r.id: r.part for r in rows}
+    assert other and all(parts[i] != o.part for i, o in other.items())  # always the other year

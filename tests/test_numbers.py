@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import cn2an
 import pytest
 
 from qa.numbers import chinese_to_int, format_value, parse_numbers
@@ -95,3 +98,45 @@ def test_format_value() -> None:
     assert format_value(1.62) == "1.62"
     assert format_value(1.0, 2.0) == "1-2"
     assert format_value(None) == ""
+
+
+# --- against cn2an, a reference Chinese-numeral converter (test-only dependency) ---------------------
+
+
+def reference_numerals() -> list[str]:
+    """A few hundred numerals: random integers of every size as cn2an writes them, and the spoken forms."""
+    rng = random.Random(2025)
+    sizes = [(1, 99), (100, 9_999), (10_000, 99_999_999), (100_000_000, 10**13)]
+    written = [cn2an.an2cn(rng.randint(lo, hi)) for lo, hi in sizes for _ in range(75)]
+    spoken = [n.replace("二", "两", 1) for n in written if n.startswith("二") and n[1:2] in "百千万亿"]
+    fixed = ["三亿五千万", "一千零五", "十二", "两万", "二十万零五", "十万零一十", "五万亿", "两千两百", "一千万零一"]
+    abbreviated = ["三千五", "一万五", "两百五", "十万五", "二〇二四", "一九九八"]  # cn2an reads these in "normal" mode
+    return written + spoken + fixed + abbreviated
+
+
+NUMERALS = reference_numerals()
+
+
+def test_the_reference_set_is_a_few_hundred_numerals_of_every_size() -> None:
+    assert len(set(NUMERALS)) >= 300
+    assert any("亿" in n and "万" in n for n in NUMERALS) and any(n.startswith("两") for n in NUMERALS)
+
+
+@pytest.mark.parametrize("numeral", NUMERALS)
+def test_chinese_numerals_agree_with_cn2an(numeral: str) -> None:
+    expected = cn2an.cn2an(numeral, "normal")
+    assert chinese_to_int(numeral) == expected
+    q = one(f"投入{numeral}元")  # the parser finds the whole numeral, not a tail of it
+    assert (q.text, q.base_value, q.base_unit) == (f"{numeral}元", expected, "元")
+
+
+def test_two_digits_side_by_side_count_as_the_last_one() -> None:
+    q = one("上下九一天多少人逛")  # 上下九 is a street; cn2an would read 九一 as 91
+    assert (q.value, q.unit) == (1.0, "天")
+
+
+def test_a_numeral_with_yi_and_wan_keeps_its_largest_multiplier() -> None:
+    q = one("总投资三亿五千万元")  # parsed as 五千万元 (5000万) before
+    assert (q.value, q.unit, q.base_value) == (3.5, "亿元", 350_000_000.0)
+    q = one("覆盖十万零一十人")
+    assert (q.value, q.unit, q.base_value, q.base_unit) == (10.001, "万人", 100_010.0, "人")

@@ -81,7 +81,9 @@ def test_every_word_of_the_search_must_match_and_full_width_is_read_as_half_widt
     both = h.query("就业  技能", ALL, ALL, False, "ledger")
     assert both and all(any("技能" in s for s in (r.indicator, r.quote, r.object, r.section)) for r in both)
     assert set(ids(both)) < set(ids(h.query("就业", ALL, ALL, False, "ledger")))
-    assert ids(h.query("PM2.5", ALL, ALL, False, "ledger")) == ids(h.query("PM2.5", ALL, ALL, False, "ledger")) != []
+    pm25 = h.query("PM2.5", ALL, ALL, False, "ledger")
+    assert pm25 and all("PM2.5" in r.quote for r in pm25)
+    assert ids(h.query("ＰＭ２．５", ALL, ALL, False, "ledger")) == ids(pm25)  # typed with full-width forms
     assert h.query("火星移民", ALL, ALL, False, "ledger") == []
 
 
