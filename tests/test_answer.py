@@ -162,3 +162,14 @@ def test_json_has_status_understanding_and_probabilities(real_qa) -> None:  # ty
     assert d["understanding"]["slot"] == "place" and set(d["probabilities"]) == {"answered", "partial", "declined"}
     assert abs(sum(d["probabilities"].values()) - 1) < 1e-3
     assert real_qa.ask("长者饭堂有多少个?").to_json()["status"] == "answered"
+
+
+@pytest.mark.parametrize("question", ["asdkjh qwe zzz", "啊啊啊啊啊", "lorem ipsum dolor sit amet", "???", "的的的"])
+def test_nonsense_is_declined_as_not_understood(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(question)
+    assert (a.status, a.reason, len(a.citations)) == ("declined", "abstain_unclear", 0)
+
+
+@pytest.mark.parametrize("question", ["这份文件是什么报告?", "12345"])
+def test_a_question_without_report_words_but_like_an_authored_one_is_not_nonsense(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert real_qa.ask(question).reason != "abstain_unclear"
