@@ -18,7 +18,16 @@ from qa.index import Index
 from qa.ledger import Row, build_ledger
 from qa.ledger_match import other_year
 from qa.retrieve import Retriever
-from qa.textnorm import REPORT_YEAR, Query, bigram_tokens, clean_input, is_english, normalize_query, word_tokens
+from qa.textnorm import (
+    REPORT_YEAR,
+    Query,
+    bigram_tokens,
+    clean_input,
+    is_english,
+    normalize_query,
+    without_surrogates,
+    word_tokens,
+)
 from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
 from qa.understand import (
     Frame,
@@ -134,6 +143,7 @@ class QA:
     def ask(self, question: str) -> Answer:
         """Answer one question (never raises on bad input: returns a message instead)."""
         t0 = time.perf_counter()
+        question = without_surrogates(question)  # the answer echoes the question: it must encode as UTF-8
         if (refused := refuse(question)) is not None:
             return refused
         a = self._analyse(question)

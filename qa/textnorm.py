@@ -23,7 +23,10 @@ _SENTENCE = re.compile(rf"[^{SENTENCE_END}]*(?:[{SENTENCE_END}]+[”’」』)]*
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _WS = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # become spaces
+# zero-width and direction marks, soft hyphen, BOM, and lone surrogates (invalid UTF-8 read with
+# surrogateescape): dropped, so that 今\u200b年 still reads 今年 and nothing un-encodable goes further
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
 LEAD_MAX_CHARS = 25  # a paragraph's opening sentence up to this length is its lead phrase
 
 
@@ -46,9 +49,17 @@ def lead_phrase(paragraph: str) -> str:
     return first if first.endswith("。") and len(first) <= LEAD_MAX_CHARS and e < len(paragraph) else ""
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """The text without lone surrogates (invalid UTF-8 read with surrogateescape), so it encodes as UTF-8."""
+    return _SURROGATE.sub("", text)
+
+
 def clean_input(text: str) -> str:
     """Remove control and zero-width characters and collapse whitespace (what a user typed)."""
-    return _WS.sub(" ", _CONTROL.sub(" ", text)).strip()
+    return _WS.sub(" ", _CONTROL.sub(" ", _INVISIBLE.sub("", text))).strip()
 
 
 def to_halfwidth(text: str) -> str:

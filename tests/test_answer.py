@@ -7,6 +7,7 @@ import json
 import pytest
 
 from qa.answer import MAX_QUESTION_CHARS, refuse
+from qa.textnorm import normalize_query
 
 pytestmark = pytest.mark.model
 
@@ -173,3 +174,11 @@ def test_nonsense_is_declined_as_not_understood(real_qa, question: str) -> None:
 @pytest.mark.parametrize("question", ["这份文件是什么报告?", "12345"])
 def test_a_question_without_report_words_but_like_an_authored_one_is_not_nonsense(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
     assert real_qa.ask(question).reason != "abstain_unclear"
+
+
+def test_zero_width_characters_and_lone_surrogates_are_dropped_not_spaced(real_qa) -> None:  # type: ignore[no-untyped-def]
+    assert normalize_query("今\u200b年新增就业目标是多少?").part == "plan2025"  # still 今年 = 2025
+    a = real_qa.ask("\ud800今年新增就业\udcff目标是多少?")  # invalid UTF-8 read with surrogateescape
+    assert a.status == "answered" and a.to_json()["error"] is None
+    assert "新增就业1万人以上" in "".join(c.quote for c in a.citations)
+    json.dumps(a.to_json(), ensure_ascii=False).encode("utf-8")  # nothing un-encodable is echoed back
