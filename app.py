@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 
 from qa.answer import load_qa
+from qa.cli import port
 from qa.ui import launch
 
 if __name__ == "__main__":
-    launch(load_qa(), host=os.environ.get("QA_HOST", "127.0.0.1"), port=int(os.environ.get("QA_PORT", "7860")))
+    try:
+        listen = port(os.environ.get("QA_PORT", "7860"))
+    except argparse.ArgumentTypeError as e:
+        sys.exit(f"app.py: {e}")
+    launch(load_qa(), host=os.environ.get("QA_HOST", "127.0.0.1"), port=listen)

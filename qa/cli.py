@@ -106,7 +106,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="start the web chat")
     s.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="default: $QA_HOST or 127.0.0.1")
-    s.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")), help="default: $QA_PORT or 7860")
+    s.add_argument("--port", type=port, default=os.environ.get("QA_PORT", "7860"), help="default: $QA_PORT or 7860")
     _add_model(s)
     s.set_defaults(func=cmd_serve)
 
@@ -143,6 +143,17 @@ def parser() -> argparse.ArgumentParser:
     else:
         add_cli(sub)
     return p
+
+
+def port(text: str) -> int:
+    """A TCP port number, for ``--port`` and ``$QA_PORT`` (argparse reports anything else cleanly)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535; from --port or $QA_PORT)")
+    return n
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,20 +30,40 @@ REPORT_DIR = Path(__file__).resolve().parent.parent / "eval" / "reports"
 PROGRESS_MIN = 20  # show a progress bar from this many questions on
 
 
+def _decode_lines(path: Path) -> tuple[str, list[str]]:
+    """The file's text, line by line: a line that is not valid UTF-8 is left out and named in an error."""
+    errors: list[str] = []
+    lines = path.read_bytes().removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    out = []
+    for n, raw in enumerate(lines, start=1):
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            errors.append(
+                f"{path}:{n}: not valid UTF-8 (byte {raw[e.start]:#04x} at column {e.start + 1}); line skipped"
+            )
+            out.append("")
+    return "\n".join(out), errors
+
+
 def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Questions from JSON lines (``id``, ``question``, optional gold fields) or CSV (``question``[, ``answer``]).
 
     Returns the good rows and one error message per malformed line (named by its line number).
     """
-    text = path.read_text(encoding="utf-8-sig")
+    text, errors = _decode_lines(path)
     rows: list[dict[str, Any]] = []
-    errors: list[str] = []
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "question" not in reader.fieldnames:
-            return [], [f"{path}: CSV needs a 'question' column"]
-        for row in reader:
-            n = reader.line_num
+        csv_rows: list[tuple[int, dict[str, str]]] = []
+        try:
+            if not reader.fieldnames or "question" not in reader.fieldnames:
+                return [], [*errors, f"{path}: CSV needs a 'question' column"]
+            for row in reader:
+                csv_rows.append((reader.line_num, row))
+        except csv.Error as e:  # e.g. a field longer than the csv module's limit
+            errors.append(f"{path}:{reader.line_num + 1}: {e}; the rows from there on were not read")
+        for n, row in csv_rows:
             if None in row:
                 errors.append(f"{path}:{n}: more fields than the header has")
                 continue
@@ -229,7 +249,11 @@ def main(args: argparse.Namespace) -> int:
 
     pin = getattr(args, "pin", False)
     check = getattr(args, "check_expected", False)
-    names = parse_variants(getattr(args, "variants", "hybrid,dense,bm25"))
+    try:
+        names = parse_variants(getattr(args, "variants", "hybrid,dense,bm25"))
+    except ValueError as bad:
+        print(f"qa eval: {bad}", file=sys.stderr)
+        return 2
     if (pin or check) and (args.split != "test" or names[0] != "hybrid"):
         print("qa eval: --pin and --check-expected need --split test with hybrid as the first variant", file=sys.stderr)
         return 2

@@ -70,6 +70,14 @@ def test_missing_question_file_is_a_clear_error() -> None:
     assert "Traceback" not in r.stderr
 
 
+def test_unknown_variant_and_bad_port_are_usage_errors() -> None:
+    r = qa("eval", "--variants", "nope", "--no-report")
+    assert r.returncode == 2 and "unknown variant(s) ['nope']" in r.stderr and "Traceback" not in r.stderr
+    for env, args in (({"QA_PORT": "abc"}, ()), ({}, ("--port", "99999"))):
+        r = qa("serve", *args, env=env)
+        assert r.returncode == 2 and "is not a port number" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_unloadable_model_is_a_clear_error() -> None:
     r = qa("ask", "--model", "/nonexistent/model-folder", "你好", env={"HF_HUB_OFFLINE": "1"})
     assert r.returncode == 3 and "cannot load the embedding model" in r.stderr

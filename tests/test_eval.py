@@ -152,6 +152,19 @@ def test_jsonl_errors_name_lines_and_the_rest_still_load(tmp_path: Path) -> None
     assert len(errors) == 2 and ":2:" in errors[0] and ":4:" in errors[1]
 
 
+def test_invalid_utf8_and_over_long_csv_fields_are_named_not_raised(tmp_path: Path) -> None:
+    f = tmp_path / "mine.jsonl"
+    f.write_bytes('{"id": "a", "question": "一"}\n'.encode() + b'{"id": "x", "question": "\xff\xfe"}\n')
+    rows, errors = evaluate.load_questions(f)
+    assert [r["id"] for r in rows] == ["a"]
+    assert errors == [f"{f}:2: not valid UTF-8 (byte 0xff at column 26); line skipped"]
+    c = tmp_path / "big.csv"
+    c.write_text("question\n今年目标\n" + "长" * 140_000 + "\n", encoding="utf-8")
+    rows, errors = evaluate.load_questions(c)
+    assert [r["question"] for r in rows] == ["今年目标"]
+    assert len(errors) == 1 and errors[0].startswith(f"{c}:3: field larger than field limit")
+
+
 def test_csv_with_optional_answer(tmp_path: Path) -> None:
     f = tmp_path / "mine.csv"
     f.write_text('question,answer\n"Q one","abcd"\n,\n"Q two",\n', encoding="utf-8")
