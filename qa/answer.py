@@ -175,7 +175,7 @@ class QA:
     ) -> list[Analysis]:
         """The analyses of many questions, embedded in one batch (training); each leaves its own key out.
 
-        ``qvecs``: the questions' vectors when they are already embedded (``embed_questions``).
+        ``qvecs``: the questions' vectors when they are already embedded (``qa.train.question_vectors``).
         """
         queries = [normalize_query(q) for q in questions]
         qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
