@@ -24,9 +24,8 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # become spaces
-# zero-width and direction marks, soft hyphen, BOM, and lone surrogates (invalid UTF-8 read with
-# surrogateescape): dropped, so that 今\u200b年 still reads 今年 and nothing un-encodable goes further
-_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
+# zero-width and direction marks, soft hyphen, BOM: dropped, not spaced, so that 今\u200b年 still reads 今年
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 LEAD_MAX_CHARS = 25  # a paragraph's opening sentence up to this length is its lead phrase
 
 
@@ -58,8 +57,8 @@ def without_surrogates(text: str) -> str:
 
 
 def clean_input(text: str) -> str:
-    """Remove control and zero-width characters and collapse whitespace (what a user typed)."""
-    return _WS.sub(" ", _CONTROL.sub(" ", _INVISIBLE.sub("", text))).strip()
+    """Remove control and zero-width characters and lone surrogates, and collapse whitespace (what a user typed)."""
+    return _WS.sub(" ", _CONTROL.sub(" ", _INVISIBLE.sub("", without_surrogates(text)))).strip()
 
 
 def to_halfwidth(text: str) -> str:
