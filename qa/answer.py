@@ -31,8 +31,10 @@ from qa.textnorm import (
 from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
 from qa.understand import (
     Frame,
+    Marks,
     answer_spans,
     own_place,
+    parent_places,
     place_table,
     slot_match,
     topic_text,
@@ -48,6 +50,7 @@ KEEP_RATIO = 0.85  # further quotes must score at least this share of the best o
 SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence after it
 PART_BONUS = 0.1  # a sentence in the part the question asks about gains this; one in the other year loses it
 SLOT_BONUS = 0.15  # a sentence that fits the asked slot (a count of the asked noun, an amount, a date) gains this
+REPORT_YEARS = frozenset({REPORT_YEAR - 1, REPORT_YEAR})  # the years the report speaks of (results, plans)
 PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
 KEY_BONUS = 0.3  # times the cosine of the nearest authored question this sentence answers
 # A question none of whose words occur in the report, and that is less like every authored question
@@ -130,6 +133,12 @@ class QA:
         self.report_bigrams = frozenset(bigram_tokens(index.report.text))
         self.report_lower = index.report.text.lower()
         self.own_place = own_place(index.report.text)  # 荔湾: a question about another place is not about this one
+        self.parent_places = parent_places(index.report.text)  # 广州: the city the district belongs to
+        marked: dict[Marks, list[int]] = {}  # authored questions that name a place or year, by what they name
+        for i, k in enumerate(index.keys):
+            if k.places or k.years:
+                marked.setdefault(Marks(frozenset(k.places), frozenset(k.years)), []).append(i)
+        self.marked_keys = [(m, np.asarray(rows)) for m, rows in marked.items()]
         self.has_digit = [any(ch.isdigit() for ch in s.text) for s in index.sentences]  # sentence index -> bool
         self.idf = idf_weights([set(bigram_tokens(s.text)) | set(word_tokens(s.text)) for s in index.sentences])
         self.ledger = build_ledger(index.report)  # every row; the chat tab's ledger reuses it
@@ -171,21 +180,20 @@ class QA:
         return replace(answer, timings_ms=timings)
 
     def analyse_many(
-        self, questions: list[str], leave_out: bool = True, qvecs: np.ndarray | None = None
+        self, questions: list[str], leave_out: list[tuple[str, ...]] | None = None, qvecs: np.ndarray | None = None
     ) -> list[Analysis]:
-        """The analyses of many questions, embedded in one batch (training); each leaves its own key out.
+        """The analyses of many questions, embedded in one batch (training).
 
-        ``qvecs``: the questions' vectors when they are already embedded (``qa.train.question_vectors``).
+        ``leave_out``: per question, the authored questions whose keys it may not see (default: its own
+        key). ``qvecs``: the questions' vectors when they are already embedded (``qa.train.question_vectors``).
         """
         queries = [normalize_query(q) for q in questions]
         qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
-        return [
-            self._analyse(q, q if leave_out else None, v, nq)
-            for q, v, nq in zip(questions, qvecs, queries, strict=True)
-        ]
+        hidden = [(q,) for q in questions] if leave_out is None else leave_out
+        return [self._analyse(q, out, v, nq) for q, out, v, nq in zip(questions, hidden, qvecs, queries, strict=True)]
 
     def _analyse(
-        self, question: str, exclude_key: str | None = None, qvec: np.ndarray | None = None, q: Query | None = None
+        self, question: str, exclude_keys: tuple[str, ...] = (), qvec: np.ndarray | None = None, q: Query | None = None
     ) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms)."""
         t0 = time.perf_counter()
@@ -194,7 +202,7 @@ class QA:
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q) if qvec is None else qvec
         t2 = time.perf_counter()
-        sims = self.retriever.key_sims(qvec, exclude_key)
+        sims = self.retriever.key_sims(qvec, exclude_keys)
         key_sims = self.retriever.key_sentence_sims(sims)
         hits = self.retriever.search(
             q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers, key_sims=key_sims
@@ -203,9 +211,21 @@ class QA:
         ranked, dense_best, slot_best = self._score_sentences(q, frame, qvec, hits, key_sims)
         lang = "en" if is_english(clean_input(question)) else "zh"
         a = Analysis(question, q, frame, lang, hits, ranked, {}, {})
-        features = {**self._features(a, qvec, dense_best, slot_best), **self.retriever.key_neighbours(sims)}
+        neighbours = self.retriever.key_neighbours(sims, self._comparable_keys(q))
+        features = {**self._features(a, qvec, dense_best, slot_best), **neighbours}
         timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
         return replace(a, features=features, timings=timings, qvec=qvec)
+
+    def _comparable_keys(self, q: Query) -> np.ndarray | None:
+        """Per key: whether its label may count for this question (it names no place or year the question does not)."""
+        if not self.marked_keys:
+            return None
+        marks = Marks.of(q, self.index.report.text)
+        allowed = np.ones(len(self.index.keys), dtype=bool)
+        for m, rows in self.marked_keys:
+            if marks.conflicts(m, REPORT_YEARS):
+                allowed[rows] = False
+        return allowed
 
     def ruled_out(self, a: Analysis) -> tuple[str, dict[str, str]] | None:
         """(message key, format fields) when a plain rule declines the question, else None.
@@ -290,6 +310,7 @@ class QA:
             "n_units": float(np.log1p(len(units))),
             "english": float(a.q.english),
             "other_place": float(self._other_place(a.frame)),
+            "parent_place": float(any(p in self.parent_places for p in a.frame.places)),
             "other_year": float(bool(other_years(a.q, REPORT_YEAR))),
             **self._shape_features(a.q),
             **self._embedding_features(qvec),
@@ -327,12 +348,12 @@ class QA:
         return bool(self.own_place) and (self.own_place in place or place in self.own_place)
 
     def _other_places(self, frame: Frame) -> list[str]:
-        """Places of the place table the question names, other than the report's own."""
-        return [p for p in frame.places if p in place_table() and not self._is_own(p)]
+        """Places of the place table the question names, other than the report's own and the city it is in."""
+        return [p for p in frame.places if p in place_table() and not self._is_own(p) and p not in self.parent_places]
 
     def _other_place(self, frame: Frame) -> bool:
-        """Whether the question names a known place other than the report's own, and not the report's own."""
-        named = [p for p in frame.places if p in place_table()]
+        """Whether the question names a known place other than its own (or the city it is in), and not its own."""
+        named = [p for p in frame.places if p in place_table() and p not in self.parent_places]
         return bool(named) and not any(self._is_own(p) for p in frame.places)
 
     def _topic_units(self, q: Query) -> list[Unit]:

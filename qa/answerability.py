@@ -48,6 +48,7 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "n_units",  # log(1 + number of content units)
     "english",
     "other_place",  # names a place other than the report's own (天河, Shenzhen, 香港) and not its own
+    "parent_place",  # names the city or province the report's district is in (广州 for 荔湾区)
     "other_year",  # names a year other than the report's two
     "shape_answered",  # log P(status) from the question's shape alone (ShapeModel), stacked
     "shape_partial",

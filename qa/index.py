@@ -40,7 +40,7 @@ from qa.textnorm import bigram_tokens, normalize_query, sentence_spans, word_tok
 from qa.tokenizer import tokenizer_fingerprint
 from qa.types import Chunk, Sentence
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 KEYS_FILE = Path(__file__).resolve().parent / "data" / "question_keys.jsonl"  # written by `qa train`
 INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", Path(__file__).resolve().parent.parent / "index"))
 
@@ -125,6 +125,8 @@ class Key:
     question: str
     sentences: tuple[int, ...]  # sentence indexes
     status: str = "answered"
+    places: tuple[str, ...] = ()  # places its question names, besides the report's own and its city's
+    years: tuple[int, ...] = ()  # years its question names
 
 
 def keys_sha256(path: Path = KEYS_FILE) -> str:
@@ -139,14 +141,15 @@ def read_keys(sentences: list[Sentence] | tuple[Sentence, ...], path: Path = KEY
     starts = [s.start for s in sentences]
     keys = []
     for d in _read_jsonl(path):
+        places, years = tuple(d.get("places", ())), tuple(d.get("years", ()))
         if d.get("status", "answered") != "answered":
-            keys.append(Key(d["question"], (), d["status"]))
+            keys.append(Key(d["question"], (), d["status"], places, years))
             continue
         lo = max(bisect.bisect_right(starts, d["start"]) - 1, 0)
         hit = [i for i in range(lo, len(sentences)) if sentences[i].start < d["end"]]
         hit = [i for i in hit if sentences[i].end > d["start"]]
         if hit:
-            keys.append(Key(d["question"], tuple(hit)))
+            keys.append(Key(d["question"], tuple(hit), places=places, years=years))
     return keys
 
 
@@ -207,6 +210,7 @@ def build(embedder: Embedder, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS
         with open(tmp / "keys.jsonl", "w", encoding="utf-8") as f:
             for k in keys:
                 row = {"question": k.question, "sentences": list(k.sentences), "status": k.status}
+                row |= {"places": list(k.places), "years": list(k.years)} if k.places or k.years else {}
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
         manifest = Manifest(
             INDEX_FORMAT,
@@ -272,7 +276,13 @@ def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE) ->
         cvec = faiss.read_index(str(path / "chunks.faiss"))
         svec = faiss.read_index(str(path / "sentences.faiss"))
         keys = tuple(
-            Key(d["question"], tuple(d["sentences"]), d.get("status", "answered"))
+            Key(
+                d["question"],
+                tuple(d["sentences"]),
+                d.get("status", "answered"),
+                tuple(d.get("places", ())),
+                tuple(d.get("years", ())),
+            )
             for d in _read_jsonl(path / "keys.jsonl")
         )
         kvec = faiss.read_index(str(path / "keys.faiss"))

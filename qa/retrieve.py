@@ -6,7 +6,7 @@ plans (or 2024 results) lifts the chunks of that part of the report.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import bm25s
@@ -99,13 +99,17 @@ class Retriever:
             self.key_rows.setdefault(k.question, []).append(i)
         self.key_unanswered = np.array([k.status != "answered" for k in index.keys], dtype=bool)
 
-    def key_sims(self, qvec: np.ndarray, exclude: str | None = None) -> np.ndarray | None:
-        """The cosine of the question and every authored question (``exclude``'s own rows -1); None: no keys."""
+    def key_sims(self, qvec: np.ndarray, exclude: Sequence[str] = ()) -> np.ndarray | None:
+        """The cosine of the question and every authored question (the rows of ``exclude``'s questions -1).
+
+        None: no keys.
+        """
         if self.key_matrix is None:
             return None
         sims = self.key_matrix @ qvec
-        if exclude is not None:
-            sims[self.key_rows.get(exclude, [])] = -1.0
+        rows = [r for question in exclude for r in self.key_rows.get(question, [])]
+        if rows:
+            sims[rows] = -1.0
         return sims
 
     def key_sentence_sims(self, sims: np.ndarray | None) -> np.ndarray | None:
@@ -118,15 +122,18 @@ class Retriever:
                 out[si] = max(out[si], sims[i])
         return out
 
-    def key_neighbours(self, sims: np.ndarray | None) -> dict[str, float]:
+    def key_neighbours(self, sims: np.ndarray | None, allowed: np.ndarray | None = None) -> dict[str, float]:
         """How the nearest authored questions were labelled: the answerability model's key features.
 
         ``key_answered`` / ``key_unanswered``: the best cosine with an authored question the report
         answers / cannot answer; ``key_vote``: the cosine-weighted share of unanswerable questions among
-        the ``N_NEIGHBOURS`` nearest. All 0 without keys.
+        the ``N_NEIGHBOURS`` nearest. ``allowed``: which keys may count (a boolean per key; the answer
+        stage passes over those that name another place or year). All 0 without keys.
         """
         if sims is None or not len(sims):
             return {"key_answered": 0.0, "key_unanswered": 0.0, "key_vote": 0.0}
+        if allowed is not None:
+            sims = np.where(allowed, sims, -1.0)
         unans = self.key_unanswered
         best_a = float(sims[~unans].max(initial=-1.0))
         best_u = float(sims[unans].max(initial=-1.0))

@@ -5,8 +5,9 @@ split of ``eval/qa.jsonl`` is read. Steps:
 
 1. the answered questions' gold spans become retrieval keys (``qa/data/question_keys.jsonl``), and
    the index is rebuilt with them;
-2. every training question is run through the real pipeline, leaving its own key out, and the
-   answerability features are taken (questions a plain rule declines are left out: the model never
+2. every training question is run through the real pipeline, leaving out the keys of the questions its
+   author wrote about the same report line (:func:`siblings`), and the answerability features are taken
+   (questions a plain rule declines are left out: the model never
    sees those);
 3. a multinomial logistic regression (scikit-learn) is cross-validated with folds grouped by report
    line, the P(answered) threshold is chosen on the out-of-fold predictions so that at most
@@ -40,6 +41,7 @@ from qa.answerability import (
 )
 from qa.index import KEYS_FILE
 from qa.textnorm import normalize_query
+from qa.understand import Marks
 
 if TYPE_CHECKING:
     from qa.answer import QA
@@ -81,17 +83,20 @@ def write_keys(rows: list[dict[str, Any]], report: str, path: Path = KEYS_FILE) 
 
     An answered question gives one key per gold span (it points at the sentences the span overlaps);
     a partial or declined one gives one key with its status and no span (a labelled neighbour for the
-    answerability model's key features).
+    answerability model's key features). Each key records the places and years its question names
+    (:class:`qa.understand.Marks`), so that its label is not counted for a question that differs in them.
     """
     out: list[dict[str, Any]] = []
     for r in rows:
+        m = Marks.of(normalize_query(r["question"]), report)
+        marks = {"places": sorted(m.places), "years": sorted(m.years)} if m.places or m.years else {}
         if r["status"] != "answered":
-            out.append({"question": r["question"], "status": r["status"]})
+            out.append({"question": r["question"], "status": r["status"], **marks})
             continue
         for quote in r["gold_quotes"]:
             start = report.find(quote)
             if start >= 0:
-                out.append({"question": r["question"], "start": start, "end": start + len(quote)})
+                out.append({"question": r["question"], "start": start, "end": start + len(quote), **marks})
     path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in out), encoding="utf-8")
     return len(out)
 
@@ -230,16 +235,29 @@ def question_vectors(qa: QA, questions: list[str]) -> np.ndarray:
     return out
 
 
-_SHARED: list[Any] = []  # (qa, questions, vectors) for the forked workers of analyse_rows
+def siblings(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Per training question, the questions its author wrote about the same report line (itself included).
+
+    A training question may not see these as keys. An author writes an answered question and its
+    near-miss twin side by side, in the same words; a real user's question meets only questions that
+    other people wrote, so a feature that saw the twin would be more telling in training than in use.
+    """
+    groups: dict[tuple[str, object], list[str]] = {}
+    for r in rows:
+        groups.setdefault((str(r.get("id", "")).split("-")[0], r.get("line")), []).append(r["question"])
+    return [tuple(groups[(str(r.get("id", "")).split("-")[0], r.get("line"))]) for r in rows]
+
+
+_SHARED: list[Any] = []  # (qa, questions, vectors, leave_out) for the forked workers of analyse_rows
 
 
 def _analyse_slice(bounds: tuple[int, int]) -> list[tuple[bool, np.ndarray, str]]:
     """One worker's share of :func:`analyse_rows` (reads the QA inherited from the parent process)."""
-    qa, questions, qvecs = _SHARED
+    qa, questions, qvecs, leave_out = _SHARED
     lo, hi = bounds
     return [
         (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), question_shape(a.q, qa.report_bigrams))
-        for a in qa.analyse_many(questions[lo:hi], qvecs=qvecs[lo:hi])
+        for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi])
     ]
 
 
@@ -250,8 +268,10 @@ def _one_blas_thread() -> None:
     threadpool_limits(1)
 
 
-def analyse_rows(qa: QA, questions: list[str], qvecs: np.ndarray) -> list[tuple[bool, np.ndarray, str]]:
-    """Per question (each leaving its own key out): ruled out by a plain rule?, its features, its shape.
+def analyse_rows(
+    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
+) -> list[tuple[bool, np.ndarray, str]]:
+    """Per question (leaving out the keys ``leave_out`` names): ruled out by a plain rule?, features, shape.
 
     The questions are already embedded; the rest (retrieval, sentence scoring, features) is pure
     Python and numpy, so it runs in ``N_JOBS`` forked processes that share the loaded index (about
@@ -262,7 +282,7 @@ def analyse_rows(qa: QA, questions: list[str], qvecs: np.ndarray) -> list[tuple[
     step = max(1, -(-len(questions) // (4 * N_JOBS)))
     slices = [(lo, min(lo + step, len(questions))) for lo in range(0, len(questions), step)]
     fork = N_JOBS > 1 and len(slices) > 1 and "fork" in multiprocessing.get_all_start_methods()
-    _SHARED[:] = [qa, questions, qvecs]
+    _SHARED[:] = [qa, questions, qvecs, leave_out]
     try:
         if fork:
             with multiprocessing.get_context("fork").Pool(N_JOBS, initializer=_one_blas_thread) as pool:
@@ -280,7 +300,9 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     ruled = 0
     questions = [r["question"] for r in rows]
     qvecs = question_vectors(qa, questions)
-    for r, v, (is_ruled, xv, shape_text) in zip(rows, qvecs, analyse_rows(qa, questions, qvecs), strict=True):
+    for r, v, (is_ruled, xv, shape_text) in zip(
+        rows, qvecs, analyse_rows(qa, questions, qvecs, siblings(rows)), strict=True
+    ):
         if is_ruled:
             ruled += 1
             continue

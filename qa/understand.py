@@ -125,10 +125,51 @@ def table_places(q: Query) -> tuple[str, ...]:
     return tuple(zh for zh in place_table() if zh in q.text)
 
 
+@functools.lru_cache(maxsize=8)
 def own_place(report_text: str) -> str:
     """The report's own district or city, read from its title block (广州市荔湾区人民政府 -> 荔湾)."""
     m = re.search(r"([\u4e00-\u9fff]{2})(?:区|市|县)人民政府", report_text[:600])
     return m.group(1) if m else ""
+
+
+@functools.lru_cache(maxsize=8)
+def parent_places(report_text: str) -> tuple[str, ...]:
+    """Places of the table that the title block names right before the report's own (广州市荔湾区 -> 广州).
+
+    The city or province a district's report belongs to is neither "another place" nor the report's own:
+    the report ranks its district in it (全市第一) but gives few of its figures.
+    """
+    own, head = own_place(report_text), report_text[:600]
+    if not own:
+        return ()
+    return tuple(p for p in place_table() if p != own and re.search(f"{p}(?:省|市|自治区)?{own}", head))
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The places (besides the report's own and its city) and the years a question names.
+
+    How an authored question was labelled carries over to a user's question only when the two do not
+    differ in these: "How many 5G base stations did Haizhu build?" is unanswerable, and says nothing about
+    "How many 5G base stations were built?".
+    """
+
+    places: frozenset[str] = frozenset()
+    years: frozenset[int] = frozenset()
+
+    @staticmethod
+    def of(q: Query, report_text: str) -> Marks:
+        """A question's marks (``report_text`` tells which places are the report's own or its city's)."""
+        own, parents = own_place(report_text), parent_places(report_text)
+        places = {p for p in table_places(q) if p not in parents and not (own and (own in p or p in own))}
+        return Marks(frozenset(places), frozenset(q.years))
+
+    def conflicts(self, other: Marks, report_years: frozenset[int]) -> bool:
+        """Whether ``other`` (an authored question's marks) names a place or year this question does not.
+
+        A question that names no year asks about the report's years.
+        """
+        return bool(other.places - self.places) or not other.years <= (self.years or report_years)
 
 
 def topic_text(q: Query) -> str:
