@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.corpus import CORPUS_FILE
-from qa.textnorm import normalize_query
-from qa.understand import answer_spans, own_place, slot_match, table_places, topic_text, understand
+from qa.answer.understand import answer_spans, own_place, slot_match, table_places, topic_text, understand
+from qa.report.corpus import CORPUS_FILE
+from qa.text.normalize import normalize_query
 
 
 @pytest.mark.parametrize(
