@@ -6,9 +6,9 @@ import argparse
 import os
 import sys
 
-from qa.answer import load_qa
+from qa.answer.engine import load_qa
 from qa.cli import port
-from qa.ui import launch
+from qa.ui.app import launch
 
 if __name__ == "__main__":
     try:

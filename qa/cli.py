@@ -24,8 +24,8 @@ def _add_model(p: argparse.ArgumentParser) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the index and print its manifest."""
-    from qa.embedding import load_embedder
-    from qa.index import build, load
+    from qa.search.embedding import load_embedder
+    from qa.search.index import build, load
 
     t0 = time.perf_counter()
     embedder = load_embedder(args.model)
@@ -50,7 +50,7 @@ def format_answer(a: Answer) -> str:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question."""
-    from qa.answer import load_qa, refuse
+    from qa.answer.engine import load_qa, refuse
 
     question = " ".join(args.question)
     answer = refuse(question)  # empty or over-long input is answered without loading the model
@@ -68,8 +68,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web chat (bound to 127.0.0.1 unless --host says otherwise)."""
-    from qa.answer import load_qa
-    from qa.ui import launch
+    from qa.answer.engine import load_qa
+    from qa.ui.app import launch
 
     launch(load_qa(args.model, rebuild=not args.no_rebuild), host=args.host, port=args.port)
     return 0
@@ -77,14 +77,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run a question file through the same code path as `ask`."""
-    from qa.evaluate import main
+    from qa.evaluate.run import main
 
     return main(args)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Learn the answerability model and question keys from the authored training set."""
-    from qa.train import main
+    from qa.answer.train import main
 
     return main(args)
 
@@ -137,7 +137,7 @@ def parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     try:
-        from qa.ledger import add_cli
+        from qa.ledger.cli import add_cli
     except ImportError:
         pass
     else:
@@ -164,9 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # a clear message, not a traceback, for index, model and file problems
-        from qa.answerability import AnswerModelError
-        from qa.embedding import ModelLoadError
-        from qa.index import IndexError_
+        from qa.answer.answerability import AnswerModelError
+        from qa.search.embedding import ModelLoadError
+        from qa.search.index import IndexError_
 
         if isinstance(e, IndexError_ | ModelLoadError | AnswerModelError):
             print(f"qa: {e}", file=sys.stderr)

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from qa.abstain import content_units, found
-from qa.answer import MAX_QUESTION_CHARS, refuse
-from qa.textnorm import normalize_query
+from qa.answer.abstain import content_units, found
+from qa.answer.engine import MAX_QUESTION_CHARS, refuse
+from qa.text.normalize import normalize_query
 
 pytestmark = pytest.mark.model
 

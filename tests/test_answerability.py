@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qa.answer import QA
-from qa.answerability import FEATURES, STATUSES, AnswerModel, AnswerModelError, question_shape, shape_ngrams
-from qa.index import open_index
-from qa.textnorm import bigram_tokens, normalize_query
-from qa.train import TRAIN_DIR, choose_threshold, fit, load_training, siblings, training_files, training_sha256
+from qa.answer.answerability import FEATURES, STATUSES, AnswerModel, AnswerModelError, question_shape, shape_ngrams
+from qa.answer.engine import QA
+from qa.answer.train import TRAIN_DIR, choose_threshold, fit, load_training, siblings, training_files, training_sha256
+from qa.search.index import open_index
+from qa.text.normalize import bigram_tokens, normalize_query
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -48,7 +48,7 @@ def feedback_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(feedback_file: Path, real_qa: Any) -> Iterator[str]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("chromium is not installed: run `make sysdeps`")
-    from qa.ui import start
+    from qa.ui.app import start
 
     mp = pytest.MonkeyPatch()
     mp.setenv("QA_FEEDBACK_FILE", str(feedback_file))

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import index as ix
-from qa.embedding import DEFAULT_MODEL, load_embedder
+from qa.search import index as ix
+from qa.search.embedding import DEFAULT_MODEL, load_embedder
 
 pytestmark = pytest.mark.model
 

@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
-from qa import evalreport, evaluate, gate, metrics
-from qa.corpus import load_report
+from qa.evaluate import gate, metrics
+from qa.evaluate import report as evalreport
+from qa.evaluate import run as evaluate
+from qa.report.corpus import load_report
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "0123456789abcdefghijklmnopqrstuvwxyz"  # a toy "report": offsets are easy to read
@@ -303,7 +305,7 @@ def test_main_runs_variants_writes_report_and_reports_bad_lines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stub = StubQA()
-    monkeypatch.setattr("qa.answer.load_qa", lambda *a, **k: stub)
+    monkeypatch.setattr("qa.answer.engine.load_qa", lambda *a, **k: stub)
     f = tmp_path / "set.jsonl"
     rows = [
         {"id": "a", "question": "10-14", "gold_quotes": ["abcd"], "lang": "en"},

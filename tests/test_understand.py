@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.corpus import CORPUS_FILE
-from qa.textnorm import normalize_query
-from qa.understand import (
+from qa.answer.understand import (
     Marks,
     answer_spans,
     own_place,
@@ -16,6 +14,8 @@ from qa.understand import (
     topic_text,
     understand,
 )
+from qa.report.corpus import CORPUS_FILE
+from qa.text.normalize import normalize_query
 
 
 @pytest.mark.parametrize(

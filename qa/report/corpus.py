@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.textnorm import lead_phrase
+from qa.datafiles import PROJECT_DIR
+from qa.text.normalize import lead_phrase
 from qa.types import Paragraph, Part, Section
 
-CORPUS_FILE = Path(__file__).resolve().parent.parent / "corpus" / "liwan-2025-government-work-report.txt"
+CORPUS_FILE = PROJECT_DIR / "corpus" / "liwan-2025-government-work-report.txt"
 
 PART_HEADING = re.compile(r"^([一二三四五六七八九十]+)、(\d{4})年工作(回顾|安排)$")
 SUBSECTION_HEADING = re.compile(r"^(\([一二三四五六七八九十]+\))")

@@ -18,9 +18,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from qa.metrics import LOWER_IS_BETTER, METRICS
+from qa.datafiles import PROJECT_DIR
+from qa.evaluate.metrics import LOWER_IS_BETTER, METRICS
 
-EXPECTED_FILE = Path(__file__).resolve().parent.parent / "eval" / "expected.json"
+EXPECTED_FILE = PROJECT_DIR / "eval" / "expected.json"
 TARGETS: dict[str, float] = {  # the targets on the test split (floors rise to these)
     "recall@5": 0.95,
     "answer_hit": 0.90,

@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qa.textnorm import clean_input
+from qa.datafiles import PROJECT_DIR
+from qa.text.normalize import clean_input
 from qa.types import Answer
 
 FEEDBACK_ENV = "QA_FEEDBACK_FILE"
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "feedback.jsonl"
+DEFAULT_FILE = PROJECT_DIR / "data" / "feedback.jsonl"
 MAX_COMMENT_CHARS = 1000
 _LOCK = threading.Lock()
 _PERSONAL = (

@@ -11,25 +11,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.abstain import Unit, content_units, coverage, found, other_years, share_found, unknown_names
-from qa.answerability import STATUSES, AnswerModel, feature_vector, idf_weights, question_shape
-from qa.embedding import Embedder
-from qa.index import Index
-from qa.ledger import Row, build_ledger
-from qa.ledger_match import other_year
-from qa.retrieve import Retriever
-from qa.textnorm import (
-    REPORT_YEAR,
-    Query,
-    bigram_tokens,
-    clean_input,
-    is_english,
-    normalize_query,
-    without_surrogates,
-    word_tokens,
-)
-from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
-from qa.understand import (
+from qa.answer.abstain import Unit, content_units, coverage, found, other_years, share_found, unknown_names
+from qa.answer.answerability import STATUSES, AnswerModel, feature_vector, idf_weights, question_shape
+from qa.answer.understand import (
     Frame,
     Marks,
     answer_spans,
@@ -41,6 +25,23 @@ from qa.understand import (
     understand,
     warm_spans,
 )
+from qa.ledger.build import build_ledger
+from qa.ledger.match import other_year
+from qa.ledger.row import Row
+from qa.search.embedding import Embedder
+from qa.search.index import Index
+from qa.search.retrieve import Retriever
+from qa.text.normalize import (
+    REPORT_YEAR,
+    Query,
+    bigram_tokens,
+    clean_input,
+    is_english,
+    normalize_query,
+    without_surrogates,
+    word_tokens,
+)
+from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
 N_PASSAGES = 12  # ranked passages returned with every answer
@@ -185,7 +186,8 @@ class QA:
         """The analyses of many questions, embedded in one batch (training).
 
         ``leave_out``: per question, the authored questions whose keys it may not see (default: its own
-        key). ``qvecs``: the questions' vectors when they are already embedded (``qa.train.question_vectors``).
+        key). ``qvecs``: the questions' vectors when they are already embedded
+        (``qa.answer.train.question_vectors``).
         """
         queries = [normalize_query(q) for q in questions]
         qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
@@ -276,7 +278,7 @@ class QA:
         return ranked, best_dense, best_slot
 
     def _features(self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float) -> dict[str, float]:
-        """The answerability model's numeric features (see :data:`qa.answerability.NUMERIC_FEATURES`)."""
+        """The answerability model's numeric features (see :data:`qa.answer.answerability.NUMERIC_FEATURES`)."""
         units = self._topic_units(a.q)
         first = self.index.sentences[a.ranked[0][1]] if a.ranked else None
         text = first.text.lower() if first else ""
@@ -541,8 +543,8 @@ def load_qa(model: str | None = None, rebuild: bool = True, answer_model: bool =
 
     ``answer_model=False`` leaves the answerability model out (``qa train`` makes it).
     """
-    from qa.embedding import load_embedder
-    from qa.index import open_index
+    from qa.search.embedding import load_embedder
+    from qa.search.index import open_index
 
     embedder = load_embedder(model)
     return QA(open_index(embedder, rebuild=rebuild), embedder, None if not answer_model else True)

@@ -33,16 +33,17 @@ from typing import Any
 import faiss
 import numpy as np
 
-from qa.chunking import CHUNKER_VERSION, chunk_report
-from qa.corpus import CORPUS_FILE, Report, load_report
-from qa.embedding import Embedder
-from qa.textnorm import bigram_tokens, normalize_query, sentence_spans, word_tokens
-from qa.tokenizer import tokenizer_fingerprint
+from qa.datafiles import DATA_DIR, PROJECT_DIR
+from qa.report.chunking import CHUNKER_VERSION, chunk_report
+from qa.report.corpus import CORPUS_FILE, Report, load_report
+from qa.search.embedding import Embedder
+from qa.text.normalize import bigram_tokens, normalize_query, sentence_spans, word_tokens
+from qa.text.tokenizer import tokenizer_fingerprint
 from qa.types import Chunk, Sentence
 
 INDEX_FORMAT = 5
-KEYS_FILE = Path(__file__).resolve().parent / "data" / "question_keys.jsonl"  # written by `qa train`
-INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", Path(__file__).resolve().parent.parent / "index"))
+KEYS_FILE = DATA_DIR / "question_keys.jsonl"  # written by `qa train`
+INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", PROJECT_DIR / "index"))
 
 
 class IndexError_(RuntimeError):

@@ -17,7 +17,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from qa.corpus import Report
+from qa.report.corpus import Report
 from qa.types import BREADCRUMB_SEP, PART_LABELS, Answer, Citation, Paragraph
 
 REPORT_TITLE = "广州市荔湾区2025年政府工作报告"

@@ -4,7 +4,7 @@
 are tested without a browser); :func:`build_ledger_tab` lays the tab out inside the
 caller's ``gr.Tab``. The table is a ``gr.Dataframe`` of plain-text cells (datatype "str"),
 so nothing in it is read as HTML or Markdown. The passage panel and the status line are
-HTML built here with every piece of text passed through :func:`qa.ui_render.esc`.
+HTML built here with every piece of text passed through :func:`qa.ui.render.esc`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from typing import Any
 
 import gradio as gr
 
-from qa.corpus import Report
-from qa.ledger import Row, build_ledger, filter_rows, to_csv
-from qa.ledger_match import other_year
-from qa.numbers import format_value
-from qa.textnorm import clean_input, to_halfwidth
+from qa.ledger.build import build_ledger, filter_rows
+from qa.ledger.match import other_year
+from qa.ledger.row import Row
+from qa.ledger.table import to_csv
+from qa.report.corpus import Report
+from qa.text.normalize import clean_input, to_halfwidth
+from qa.text.numbers import format_value
 from qa.types import BREADCRUMB_SEP
-from qa.ui_render import esc, marked_text, paragraph_at, part_label
+from qa.ui.render import esc, marked_text, paragraph_at, part_label
 
 ALL = "all"
 PART_CHOICES = [("全部", ALL), (part_label("plan2025"), "plan2025"), (part_label("review2024"), "review2024")]

@@ -1,6 +1,6 @@
 """Stage 4a: question understanding — what is asked, of what kind, for which year and place.
 
-:func:`understand` turns a normalised :class:`~qa.textnorm.Query` (Mandarin, Cantonese and English
+:func:`understand` turns a normalised :class:`~qa.text.normalize.Query` (Mandarin, Cantonese and English
 alike) into a typed :class:`Frame`: the intent, the slot (what kind of thing would answer it), the
 measure word and noun of a count, the years and the part of the report they point to, and the
 places named. The answer stage checks candidate sentences against it (:func:`slot_match`): a
@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from qa.datafiles import read_pairs
-from qa.numbers import Quantity, parse_numbers
-from qa.textnorm import Query, has_ascii_word, pos_tags
+from qa.text.normalize import Query, has_ascii_word, pos_tags
+from qa.text.numbers import Quantity, parse_numbers
 
 Intent = Literal["fact", "number", "list", "definition", "comparison", "opinion", "howto", "chitchat"]
 Slot = Literal["quantity", "money", "rate", "rank", "names", "place", "date", "yesno", "description", "none"]

@@ -1,7 +1,7 @@
 """Stage 6: the Gradio chat page. Builds the app; serves it only through :func:`launch` / :func:`start`.
 
 Layout: the conversation on the left (stacked on top at phone width), the sources panel on
-the right. Handlers live in :mod:`qa.ui_handlers`, rendering in :mod:`qa.ui_render`.
+the right. Handlers live in :mod:`qa.ui.handlers`, rendering in :mod:`qa.ui.render`.
 The API endpoint ``/ask`` returns the same JSON object as ``qa ask --json``.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 
 import gradio as gr
 
-from qa.answer import QA
-from qa.corpus import Report
+from qa.answer.engine import QA
 from qa.datafiles import DATA_DIR
-from qa.ui_export import Turn
-from qa.ui_handlers import Asker, ChatHandlers, Message
-from qa.ui_ledger import LedgerHandlers, build_ledger_tab
+from qa.report.corpus import Report
+from qa.ui.export import Turn
+from qa.ui.handlers import Asker, ChatHandlers, Message
+from qa.ui.ledger_tab import LedgerHandlers, build_ledger_tab
 
 CONCURRENCY_LIMIT = 4  # questions answered at once; the rest wait in the queue
 MAX_QUEUE = 64  # waiting requests beyond this are turned away with "queue full"

@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from qa.corpus import Report
-from qa.feedback import record_feedback
-from qa.followup import rewrite
-from qa.textnorm import clean_input, is_english
+from qa.answer.followup import rewrite
+from qa.report.corpus import Report
+from qa.text.normalize import clean_input, is_english
 from qa.types import Answer
-from qa.ui_export import Turn, write_export
-from qa.ui_render import chat_markdown, citation_text, sources_html, user_markdown
+from qa.ui.export import Turn, write_export
+from qa.ui.feedback import record_feedback
+from qa.ui.render import chat_markdown, citation_text, sources_html, user_markdown
 
 MAX_FOLLOWUP_CHARS = 300  # longer input is never read as a follow-up (the engine refuses it anyway)
 
@@ -34,7 +34,7 @@ PanelUpdate = tuple[str, dict[str, Any], str]  # sources HTML, citation picker u
 
 
 class Asker(Protocol):
-    """Anything with the engine's ``ask`` (the real :class:`qa.answer.QA` or a test fake)."""
+    """Anything with the engine's ``ask`` (the real :class:`qa.answer.engine.QA` or a test fake)."""
 
     def ask(self, question: str) -> Answer:
         """Answer one question."""

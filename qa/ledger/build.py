@@ -1,20 +1,17 @@
 """The ledger: every 2025 commitment and every 2024 result with a figure, one row per figure.
 
-Rows are extracted by rules (:mod:`qa.ledger_rules`) over the parsed sentences of the
+Rows are extracted by rules (:mod:`qa.ledger.rules`) over the parsed sentences of the
 report; every row quotes the report verbatim with offsets (``report.text[start:end] ==
 quote``). Part 二 (plan2025) gives figure rows and, for clauses without a figure, commitment
 rows with their verb and object; part 一 (review2024) gives figure rows only.
-I/O, the table and the ``qa ledger`` command live in :mod:`qa.ledger_io`; 2024↔2025
-matching in :mod:`qa.ledger_match`.
+The row type is :class:`qa.ledger.row.Row`; CSV, JSON and the table live in :mod:`qa.ledger.table`, the
+``qa ledger`` command in :mod:`qa.ledger.cli`, 2024↔2025 matching in :mod:`qa.ledger.match`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Literal
-
-from qa.corpus import Report
-from qa.ledger_rules import (
+from qa.ledger.row import Row
+from qa.ledger.rules import (
     SENTENCE_QUALIFIERS,
     Clause,
     clauses,
@@ -25,43 +22,11 @@ from qa.ledger_rules import (
     qualifiers,
     verb_object,
 )
+from qa.report.corpus import Report
 from qa.types import Paragraph
 
-LedgerPart = Literal["plan2025", "review2024"]
-Kind = Literal["figure", "commitment"]
 SKIP_SECTIONS = ("总体要求", "总结", "困难和挑战")  # guidance, thanks, problems: no commitments
 MIN_COMMITMENT_CHARS = 6
-
-
-@dataclass(frozen=True)
-class Row:
-    """One ledger row: a figure (value + unit) or a commitment without a figure (verb + object)."""
-
-    id: str  # P001... (plan2025) / R001... (review2024), in report order
-    part: LedgerPart
-    kind: Kind
-    indicator: str  # what is measured / promised, e.g. 新增就业, 产业载体建设面积
-    value: float | None  # as written (1.62 for 1.62万人); None for commitments
-    value_max: float | None  # upper end of a range (1-2家)
-    unit: str  # as written, with 万/亿: 万人, 亿元, %, 万平方米
-    base_value: float | None  # in the base unit: 16200 (人), 5.35e10 (元)
-    base_unit: str
-    qualifier: str  # 左右 / 以上 / 力争 / 确保 / 不少于 / 超 / 近 / 约 / 累计 / 余, joined by 、
-    deadline: str  # 全年 / 如期 / 按计划 / 2025年底 ... when the sentence states one
-    verb: str
-    object: str
-    section: str  # breadcrumb " › ".join(path)
-    quote: str  # the clause, verbatim
-    start: int
-    end: int
-
-    @property
-    def is_figure(self) -> bool:
-        """True for rows with a number."""
-        return self.value is not None
-
-
-ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Row))
 
 
 def _skip_commitments(p: Paragraph) -> bool:
@@ -168,20 +133,3 @@ def filter_rows(
             continue
         out.append(r)
     return out
-
-
-# Re-exported so that callers need only ``qa.ledger``.
-from qa.ledger_io import add_cli, format_table, from_csv, run_cli, to_csv, to_json  # noqa: E402
-
-__all__ = [
-    "ROW_FIELDS",
-    "Row",
-    "add_cli",
-    "build_ledger",
-    "filter_rows",
-    "format_table",
-    "from_csv",
-    "run_cli",
-    "to_csv",
-    "to_json",
-]

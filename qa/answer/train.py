@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.answerability import (
+from qa.answer.answerability import (
     FEATURES,
     MODEL_FILE,
     STATUSES,
@@ -39,14 +39,15 @@ from qa.answerability import (
     question_shape,
     shape_ngrams,
 )
-from qa.index import KEYS_FILE
-from qa.textnorm import normalize_query
-from qa.understand import Marks
+from qa.answer.understand import Marks
+from qa.datafiles import PROJECT_DIR
+from qa.search.index import KEYS_FILE
+from qa.text.normalize import normalize_query
 
 if TYPE_CHECKING:
-    from qa.answer import QA
+    from qa.answer.engine import QA
 
-TRAIN_DIR = Path(__file__).resolve().parent.parent / "eval" / "train"
+TRAIN_DIR = PROJECT_DIR / "eval" / "train"
 MAX_FALSE_REFUSAL = 0.03  # out-of-fold share of answerable training questions the threshold may decline
 C = 1.0  # inverse regularisation strength of the final logistic regression
 SHAPE_C = 3.0  # and of the question-shape model
@@ -84,7 +85,7 @@ def write_keys(rows: list[dict[str, Any]], report: str, path: Path = KEYS_FILE) 
     An answered question gives one key per gold span (it points at the sentences the span overlaps);
     a partial or declined one gives one key with its status and no span (a labelled neighbour for the
     answerability model's key features). Each key records the places and years its question names
-    (:class:`qa.understand.Marks`), so that its label is not counted for a question that differs in them.
+    (:class:`qa.answer.understand.Marks`), so that its label is not counted for a question that differs in them.
     """
     out: list[dict[str, Any]] = []
     for r in rows:
@@ -355,8 +356,8 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
 
 def main(args: argparse.Namespace) -> int:
     """Build keys and the index, learn the model, save it."""
-    from qa.answer import load_qa
-    from qa.corpus import CORPUS_FILE
+    from qa.answer.engine import load_qa
+    from qa.report.corpus import CORPUS_FILE
 
     t0 = time.perf_counter()
     files = training_files(Path(args.train_dir) if getattr(args, "train_dir", None) else TRAIN_DIR)

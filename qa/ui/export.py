@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from qa.types import Answer
-from qa.ui_render import REPORT_TITLE, labels, md_inert, part_label
+from qa.ui.render import REPORT_TITLE, labels, md_inert, part_label
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.gate import TARGETS
-from qa.metrics import LOWER_IS_BETTER, METRICS
+from qa.evaluate.gate import TARGETS
+from qa.evaluate.metrics import LOWER_IS_BETTER, METRICS
 
 LABELS: dict[str, str] = {
     "recall@1": "Recall@1",

@@ -1,7 +1,7 @@
 """The rules behind the ledger: clauses, which numbers are figures, qualifiers, indicators, verbs.
 
 Everything here works on one paragraph at a time and returns offsets into the report text;
-:mod:`qa.ledger` turns the results into rows.
+:mod:`qa.ledger.build` turns the results into rows.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.numbers import Quantity, parse_numbers
-from qa.textnorm import sentence_spans
-from qa.tokenizer import tokenizer
+from qa.text.normalize import sentence_spans
+from qa.text.numbers import Quantity, parse_numbers
+from qa.text.tokenizer import tokenizer
 
 CLAUSE_END = ",，:：;；。!！?？"
 # Qualifiers that govern everything after them in the sentence / only their own clause.

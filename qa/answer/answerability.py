@@ -3,7 +3,7 @@
 A multinomial logistic regression over report-agnostic features (retrieval scores, how much of the
 question's content the best sentence covers and how rare the missing content is, whether the sentence
 fits the asked slot and year, the intent) gives P(answered), P(partial), P(declined). It is trained by
-``qa train`` (:mod:`qa.train`) on the authored training set ``eval/train/`` and saved as data:
+``qa train`` (:mod:`qa.answer.train`) on the authored training set ``eval/train/`` and saved as data:
 ``qa/data/answerability.json`` holds the feature names, the scaler, the coefficients, the decision
 threshold and the training set's sha256. No pickle.
 """
@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from qa.answer.understand import INTENTS, SLOTS, Frame
 from qa.datafiles import DATA_DIR
-from qa.english import lemma
-from qa.textnorm import Query
-from qa.understand import INTENTS, SLOTS, Frame
+from qa.text.english import lemma
+from qa.text.normalize import Query
 
 Status = Literal["answered", "partial", "declined"]
 STATUSES: tuple[Status, ...] = ("answered", "partial", "declined")

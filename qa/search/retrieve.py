@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import bm25s
 import numpy as np
 
-from qa.embedding import Embedder
-from qa.index import Index
-from qa.textnorm import Query, bigram_tokens, word_tokens
+from qa.search.embedding import Embedder
+from qa.search.index import Index
+from qa.text.normalize import Query, bigram_tokens, word_tokens
 from qa.types import Hit
 
 RRF_K = 60  # reciprocal rank fusion constant

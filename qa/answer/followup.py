@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.datafiles import DATA_DIR
-from qa.textnorm import clean_input, is_english
+from qa.text.normalize import clean_input, is_english
 
 CUES_FILE = DATA_DIR / "followup.tsv"
 MAX_ZH_CHARS = 12  # a Chinese follow-up core longer than this is a question of its own

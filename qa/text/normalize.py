@@ -1,8 +1,8 @@
 """All Chinese text handling: sentences, normalisation, Cantonese, aliases, years, tokens.
 
 Curated word lists live in ``qa/data/`` as data files (read by :mod:`qa.datafiles`), not here;
-English questions are glossed into the report's words by :mod:`qa.english`; jieba (words and
-part-of-speech tags) is owned by the one :class:`~qa.tokenizer.Tokenizer`.
+English questions are glossed into the report's words by :mod:`qa.text.english`; jieba (words and
+part-of-speech tags) is owned by the one :class:`~qa.text.tokenizer.Tokenizer`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from qa.datafiles import read_pairs
-from qa.english import gloss_english
-from qa.tokenizer import PUNCT, tokenizer
+from qa.text.english import gloss_english
+from qa.text.tokenizer import PUNCT, tokenizer
 
 REPORT_YEAR = 2025
 
@@ -232,7 +232,7 @@ def normalize_query(question: str) -> Query:
 
 @functools.lru_cache(maxsize=4096)
 def pos_tags(text: str) -> tuple[tuple[str, str], ...]:
-    """(word, part-of-speech flag) pairs by the project's one :class:`~qa.tokenizer.Tokenizer`."""
+    """(word, part-of-speech flag) pairs by the project's one :class:`~qa.text.tokenizer.Tokenizer`."""
     return tokenizer().pos_tags(text)
 
 

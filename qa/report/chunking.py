@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from qa.corpus import Report
-from qa.textnorm import sentence_spans
+from qa.report.corpus import Report
+from qa.text.normalize import sentence_spans
 from qa.types import Chunk, Paragraph
 
 CHUNKER_VERSION = "sentwin-2"  # bump when chunk boundaries or headers change

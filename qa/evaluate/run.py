@@ -1,7 +1,7 @@
 """`qa eval`: run a question set through ``QA.ask`` once per retrieval variant, score it, report it.
 
-Scoring lives in :mod:`qa.metrics`, the report files in :mod:`qa.evalreport`, the pinned
-scores in :mod:`qa.gate`; the answerability model is trained by :mod:`qa.train`.
+Scoring lives in :mod:`qa.evaluate.metrics`, the report files in :mod:`qa.evaluate.report`, the pinned
+scores in :mod:`qa.evaluate.gate`; the answerability model is trained by :mod:`qa.answer.train`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from qa import evalreport, gate, metrics
-from qa.answer import QA
+from qa.answer.engine import QA
+from qa.datafiles import PROJECT_DIR
+from qa.evaluate import gate, metrics
+from qa.evaluate import report as evalreport
 
 VARIANTS: dict[str, tuple[str, ...]] = {  # name -> the rankings QA.retrievers fuses
     "hybrid": ("dense", "words", "bigrams", "keys"),
     "dense": ("dense",),
     "bm25": ("words", "bigrams"),
 }
-REPORT_DIR = Path(__file__).resolve().parent.parent / "eval" / "reports"
+REPORT_DIR = PROJECT_DIR / "eval" / "reports"
 PROGRESS_MIN = 20  # show a progress bar from this many questions on
 
 
@@ -245,7 +247,7 @@ def parse_variants(spec: str) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     """`qa eval`: run, print the table, write the report, optionally calibrate, pin or check the gate."""
-    from qa.answer import load_qa
+    from qa.answer.engine import load_qa
 
     pin = getattr(args, "pin", False)
     check = getattr(args, "check_expected", False)

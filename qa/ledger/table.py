@@ -1,8 +1,7 @@
-"""Ledger rows out and back in: CSV, JSON, a plain-text table and the ``qa ledger`` command."""
+"""Ledger rows out and back in: CSV, JSON and a plain-text table."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -10,8 +9,8 @@ import unicodedata
 from dataclasses import asdict
 from typing import Any
 
-from qa.ledger import ROW_FIELDS, Row
-from qa.numbers import format_value
+from qa.ledger.row import ROW_FIELDS, Row
+from qa.text.numbers import format_value
 from qa.types import PART_LABELS
 
 _FLOAT_FIELDS = ("value", "value_max", "base_value")
@@ -98,42 +97,3 @@ def format_table(rows: list[Row]) -> str:
         lines.append(" ".join(_cut(c[name], w) for name, w in COLUMNS).rstrip())
     lines.append(f"({len(rows)} rows)")
     return "\n".join(lines)
-
-
-def run_cli(args: argparse.Namespace) -> int:
-    """Handler of ``qa ledger``: build, filter and print the ledger; returns the exit code."""
-    from qa.corpus import load_report
-    from qa.ledger import build_ledger, filter_rows
-
-    rows = filter_rows(
-        build_ledger(load_report()),
-        part=args.part,
-        section=args.section,
-        keyword=args.keyword,
-        figures_only=args.figures,
-    )
-    if args.csv:
-        print(to_csv(rows), end="")
-    elif args.json:
-        print(to_json(rows))
-    else:
-        print(format_table(rows))
-    return 0
-
-
-def add_cli(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``ledger`` subcommand to an argparse subparsers object (sets ``func=run_cli``)."""
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        "ledger",
-        help="the report's targets and results, one row per figure",
-        description="Print the ledger of 2025 commitments and 2024 results.",
-    )
-    p.add_argument("--part", choices=("plan2025", "review2024"), help="only this part of the report")
-    p.add_argument("--section", help="only rows whose section breadcrumb contains TEXT", metavar="TEXT")
-    p.add_argument("--keyword", help="only rows whose indicator, quote, object or section has TEXT", metavar="TEXT")
-    p.add_argument("--figures", action="store_true", help="only rows with a number")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--csv", action="store_true", help="CSV instead of a table")
-    out.add_argument("--json", action="store_true", help="JSON instead of a table")
-    p.set_defaults(func=run_cli)
-    return p

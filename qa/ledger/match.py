@@ -10,8 +10,8 @@ import math
 import re
 from collections import Counter
 
-from qa.ledger import Row
-from qa.textnorm import word_tokens
+from qa.ledger.row import Row
+from qa.text.normalize import word_tokens
 
 MATCH_THRESHOLD = 0.6  # cosine of IDF-weighted indicator words
 MUTUAL = 0.9  # a pair's score must be this close to the 2024 row's best score over 2025 rows

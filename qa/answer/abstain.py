@@ -3,17 +3,17 @@
 A question that names a place or proper name the report never mentions (天河区), or a year the
 report does not cover (2023年…), is not answered from whatever passage happens to be nearest;
 :meth:`qa.answer.QA.ruled_out` applies these rules; the content units also feed the answerability
-features (:mod:`qa.answerability`).
+features (:mod:`qa.answer.answerability`).
 """
 
 from __future__ import annotations
 
 import re
 
-from qa.english import unknown_english_names
-from qa.textnorm import Query, bigram_tokens, pos_tags, word_tokens
+from qa.answer.understand import PLACE_FLAGS
+from qa.text.english import unknown_english_names
+from qa.text.normalize import Query, bigram_tokens, pos_tags, word_tokens
 from qa.types import Hit
-from qa.understand import PLACE_FLAGS
 
 ADMIN_SUFFIX = ("区", "市", "省", "县", "镇", "州")  # a word ending so names a place whatever its tag
 Unit = str | tuple[str, ...]  # a bigram / Latin word, or the report words of one alias
