@@ -259,6 +259,27 @@ def test_current_naming_no_build_is_broken(
     assert_refused_then_rebuilt(index_dir, "which is no build folder", right_answer, capsys)
 
 
+def test_a_load_that_meets_a_build_going_live_reads_the_new_build(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build may prune the folder a reader was reading; the reader then follows CURRENT once more."""
+    old = build_folder(index_dir)
+    new = Path(shutil.copytree(old, index_dir / "build-newer"))
+    swap_part_labels(old)  # stands for a folder half gone under the reader
+    real = ix.read_verified
+
+    def switch_then_read(folder: Path, files: Any) -> dict[str, bytes]:
+        (index_dir / "CURRENT").write_text(new.name + "\n")  # the other build goes live now
+        return real(folder, files)
+
+    monkeypatch.setattr(ix, "read_verified", switch_then_read)
+    assert ix.load(FakeEmbedder.name, index_dir).path == new
+    (index_dir / "CURRENT").write_text(old.name + "\n")
+    monkeypatch.setattr(ix, "read_verified", real)
+    with pytest.raises(ix.IndexBroken, match=r"chunks\.jsonl does not match"):  # CURRENT unchanged: no retry
+        ix.load(FakeEmbedder.name, index_dir)
+
+
 # --- one build at a time ---------------------------------------------------------------------------------
 
 BUILD_SCRIPT = textwrap.dedent(
