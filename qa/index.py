@@ -300,7 +300,8 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def _jsonl_rows(data: bytes) -> list[dict[str, Any]]:
     """The JSON objects of JSON-lines bytes (``ValueError`` if a line is not an object)."""
-    rows = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+    lines = data.decode("utf-8").split("\n")  # not splitlines(): a chunk's text may hold U+2028
+    rows = [json.loads(line) for line in lines if line.strip()]
     if not all(isinstance(r, dict) for r in rows):
         raise ValueError("a line is not a JSON object")
     return rows
