@@ -32,7 +32,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     path = build(embedder)
     manifest = load(embedder.name).manifest
     print(f"built {path} in {time.perf_counter() - t0:.1f}s (model load included)")
-    print(json.dumps(manifest.__dict__, ensure_ascii=False, indent=2))
+    print(json.dumps(manifest.to_json(), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -288,7 +288,8 @@ class StubQA:
     """Answers with the toy report: a question naming offsets "s-e" is cited and ranked there."""
 
     def __init__(self) -> None:
-        self.index = SimpleNamespace(report=SimpleNamespace(text=TEXT), manifest=SimpleNamespace(model="stub/model-x"))
+        manifest = SimpleNamespace(model="stub/model-x", to_json=lambda: {"model": "stub/model-x"})
+        self.index = SimpleNamespace(report=SimpleNamespace(text=TEXT), manifest=manifest)
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")
         self.seen: list[tuple[str, ...]] = []
 

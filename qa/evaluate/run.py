@@ -278,7 +278,7 @@ def main(args: argparse.Namespace) -> int:
         with open(args.out, "w", encoding="utf-8") as f:
             for r in results[names[0]]:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    manifest = qa.index.manifest.__dict__
+    manifest = qa.index.manifest.to_json()
     meta = {
         "date": dt.date.today().isoformat(),
         "model": manifest["model"],
