@@ -181,6 +181,19 @@ def test_follow_up_is_read_with_the_previous_question(h: ChatHandlers) -> None:
     assert h.qa.asked[-1] == "长者饭堂有什么计划"  # type: ignore[attr-defined]
 
 
+def test_cantonese_follow_ups_are_read_like_mandarin_ones(h: ChatHandlers) -> None:
+    history, turns, *_ = ask(h, "今年新增就业目标係幾多?")
+    for typed, asked in [
+        ("咁舊年呢?", "去年新增就业目标係幾多?"),
+        ("咁今年呢?", "今年新增就业目标係幾多?"),
+        ("舊年呢?", "去年新增就业目标係幾多?"),
+        ("仲有咩?", "去年新增就业目标係幾多?仲有咩?"),
+    ]:
+        history, turns, *_ = ask(h, typed, history, turns)
+        assert h.qa.asked[-1] == asked, typed  # type: ignore[attr-defined]
+        assert turns[-1].rewritten and "我把这个问题理解为" in history[-1]["content"]
+
+
 @pytest.mark.parametrize(
     ("typed", "previous", "expected", "kind"),
     [
@@ -192,6 +205,13 @@ def test_follow_up_is_read_with_the_previous_question(h: ChatHandlers) -> None:
         ("tell me more", "How many school places?", "How many school places? tell me more?", "more"),
         ("今年新增就业目标是多少", "老旧小区改造做了多少", "今年新增就业目标是多少", "none"),
         ("那去年呢?", None, "那去年呢?", "none"),
+        # Cantonese: 咁/噉 open a follow-up, 舊年 is 去年, 仲有咩 asks for more (cues read in Simplified)
+        ("咁舊年呢?", "今年新增就业目标係幾多?", "去年新增就业目标係幾多?", "year"),
+        ("舊年呢?", "今年新增就业目标係幾多?", "去年新增就业目标係幾多?", "year"),
+        ("咁今年呢?", "去年新增就业目标係幾多?", "今年新增就业目标係幾多?", "year"),
+        ("咁今年呢?", "舊年新增就业目标係幾多?", "今年新增就业目标係幾多?", "year"),
+        ("仲有咩?", "今年新增就业目标係幾多?", "今年新增就业目标係幾多?仲有咩?", "more"),
+        ("咁學校呢?", "今年新增就业目标係幾多?", "今年学校目标是多少?", "topic"),
     ],
 )
 def test_rewrite(typed: str, previous: str | None, expected: str, kind: str) -> None:

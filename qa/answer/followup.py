@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.datafiles import DATA_DIR
-from qa.text.normalize import clean_input, is_english
+from qa.text.normalize import cantonese_map, clean_input, is_english, to_simplified
 
 CUES_FILE = DATA_DIR / "followup.tsv"
 MAX_ZH_CHARS = 12  # a Chinese follow-up core longer than this is a question of its own
@@ -85,6 +85,15 @@ def _drop_cues(text: str, english: bool) -> tuple[str, bool]:
     return core, had
 
 
+def _mandarin(text: str) -> str:
+    """Simplified characters with Cantonese words in Mandarin (舊年 -> 去年, 仲有咩 -> 还有什么), for reading cues."""
+    for simplify in (False, True):  # keys are in either script: before and after conversion, as the engine does
+        text = to_simplified(text) if simplify else text
+        for canto, mandarin in cantonese_map():
+            text = text.replace(canto, mandarin)
+    return text
+
+
 def _year_in(text: str) -> str:
     """The first year expression in ``text``, or ''."""
     m = _year_re().search(text)
@@ -122,7 +131,11 @@ def rewrite(question: str, previous: str | None) -> Rewrite:
         return unchanged
     english = is_english(typed)
     stripped = _strip(typed)
-    core, had_cue = _drop_cues(typed, english)
+    if not english:  # cues are read in Simplified, the core's Cantonese words in Mandarin (咁舊年呢? -> 去年)
+        core, had_cue = _drop_cues(to_simplified(typed), english)
+        core = _mandarin(core)
+    else:
+        core, had_cue = _drop_cues(typed, english)
     if _is_more(stripped, core, english):
         return Rewrite(f"{prev}? {stripped}?" if english else f"{prev}?{stripped}?", True, "more")
     if not core:
@@ -145,5 +158,6 @@ def rewrite(question: str, previous: str | None) -> Rewrite:
     own_frame = any(f in core for f in cues()["frame_zh"])
     if own_frame and not year:
         return unchanged
-    frame = "" if own_frame else next((f for f in cues()["frame_zh"] if f in prev), cues()["frame_default_zh"][0])
+    frames = cues()["frame_zh"]
+    frame = "" if own_frame else next((f for f in frames if f in _mandarin(prev)), cues()["frame_default_zh"][0])
     return Rewrite(f"{_year_as(year, False) if year else ''}{core}{frame}?", True, "topic")
