@@ -17,7 +17,15 @@ from qa.types import Answer, Chunk, Citation, Hit
 from qa.ui.export import export_markdown, write_export
 from qa.ui.feedback import FEEDBACK_ENV, mask_personal
 from qa.ui.handlers import ChatHandlers
-from qa.ui.render import chat_markdown, glossary_for, md_inert, paragraph_at, sources_html, user_markdown
+from qa.ui.render import (
+    chat_markdown,
+    glossary_for,
+    md_inert,
+    nearest_sections,
+    paragraph_at,
+    sources_html,
+    user_markdown,
+)
 
 REPORT = load_report()
 HOSTILE = [
@@ -101,6 +109,10 @@ def test_answer_shows_quotes_citations_and_highlighted_paragraph(h: ChatHandlers
     assert '<details class="qa-section">' in html and "阅读整节" in html
     assert pick["choices"][0][1] == 1 and pick["value"] == 1
     assert c.quote in cite_text and c.section in cite_text
+    # each [n] in the bubble links to its passage in the panel, which carries the anchor
+    rendered = MD.render(history[1]["content"])
+    assert re.findall(r'<a href="#qa-cite-(\d)">\[\d\]</a>', rendered) == ["1", "2", "1", "2"]
+    assert 'id="qa-cite-1"' in html and 'id="qa-cite-2"' in html
 
 
 def test_glossary_terms_in_the_answer_are_explained_from_the_annex(h: ChatHandlers) -> None:
@@ -134,11 +146,47 @@ def test_empty_question_is_not_asked(h: ChatHandlers) -> None:
 
 def test_over_long_question_gets_a_clear_message(h: ChatHandlers) -> None:
     text = "就业" * 400
-    history, turns, _, _, html, _, _, notice = ask(h, text)
+    history, turns, _, box, html, _, _, notice = ask(h, text)
     assert notice == MESSAGES[("zh", "too_long")] and str(MAX_QUESTION_CHARS) in notice
     assert len(history[0]["content"]) <= 401  # the user's bubble is cut, not the whole paste
     assert MESSAGES[("zh", "too_long")] in history[1]["content"].replace("\\", "")
     assert "qa-abstain" in html and not turns[0].rewritten
+    assert box == text  # the question stays in the box, so it can be shortened
+
+
+def test_nearest_sections_are_one_list_in_bubble_and_panel() -> None:
+    # the engine's text lists other sections (and one twice); both views show the hits' sections, once each
+    hits = tuple(
+        hit(p)
+        for p in ("加快建设重大项目", "新增就业1万人以上", "加快建设重大项目", "大力实施“五外联动”", "区儿童医院")
+    )
+    body = "\n".join([MESSAGES[("zh", "abstain")], MESSAGES[("zh", "nearest")], "- 甲", "- 乙", "- 甲"])
+    a = Answer("q", body, True, (), hits, "q", "zh", status="declined")
+    near = nearest_sections(a)
+    assert [h.chunk.section_id for h in near] == [
+        hits[0].chunk.section_id,
+        hits[1].chunk.section_id,
+        hits[3].chunk.section_id,
+    ]
+    bubble = re.findall(r"<li>(.*?)</li>", MD.render(chat_markdown(a)))
+    html = sources_html(REPORT, a)
+    panel = re.findall(r'<li><div class="qa-crumb">(.*?)</div>', html)
+    assert bubble == panel == [h.chunk.breadcrumb for h in near]
+    assert "甲" not in chat_markdown(a) and MESSAGES[("zh", "abstain")] in MD.render(chat_markdown(a))
+
+
+def test_a_paragraph_shared_by_two_citations_is_printed_once() -> None:
+    c1, c2 = cite("新增就业1万人以上", 1), cite("地区生产总值增长", 2)
+    assert paragraph_at(REPORT, c1.start) == paragraph_at(REPORT, c2.start)
+    c3 = cite("大力实施“五外联动”", 3)
+    a = Answer("q", "x", False, (c1, c2, c3), (), "q", "zh")
+    html = sources_html(REPORT, a)
+    assert html.count('class="qa-para"') == 2 and html.count('<details class="qa-section">') == 2
+    para = re.search(r'<p class="qa-para">(.*?)</p>', html)
+    assert (
+        para and f'data-n="1">{c1.quote}</mark>' in para.group(1) and f'data-n="2">{c2.quote}</mark>' in para.group(1)
+    )
+    assert all(f'id="qa-cite-{n}"' in html for n in (1, 2, 3))
 
 
 @pytest.mark.parametrize("payload", HOSTILE)

@@ -102,7 +102,8 @@ class ChatHandlers:
             {"role": "assistant", "content": chat_markdown(answer, answer.question if rewritten else None)},
         ]
         current = len(turns) - 1
-        return (history, turns, current, "", *self.panel(turns, current), answer.message)
+        box = message or "" if answer.message else ""  # a refused question (too long) stays, to be shortened
+        return (history, turns, current, box, *self.panel(turns, current), answer.message)
 
     def select(
         self, turns: list[Turn], index: int | tuple[int, ...] | list[int]

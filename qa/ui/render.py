@@ -18,12 +18,14 @@ import re
 from dataclasses import dataclass
 
 from qa.report.corpus import Report
-from qa.types import BREADCRUMB_SEP, PART_LABELS, Answer, Citation, Paragraph
+from qa.types import BREADCRUMB_SEP, PART_LABELS, Answer, Citation, Hit, Paragraph
 
 REPORT_TITLE = "广州市荔湾区2025年政府工作报告"
 _MD_SPECIAL = re.compile(r"""([\\`*_{}\[\]()<>#+\-.!|~:@$&%"'=^/;?,])""")
 _QUOTE_MARKS = re.compile(r"[“”\"'‘’「」]")
 _GLOSSARY_NUMBER = re.compile(r"^\d+\.\s*")
+_INERT_MARKER = re.compile(r"\\\[(\d+)\\\]")  # a citation marker [n] after md_inert: \[n\]
+NEAREST_LIMIT = 3  # sections listed when the report cannot answer
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
@@ -90,19 +92,43 @@ def chat_markdown(a: Answer, taken_as: str | None = None) -> str:
         lines += [f"*{md_inert(lab['taken'])} {md_inert('「' + taken_as + '」')}*", ""]
     if not a.message:
         lines += [f"**{md_inert(lab[a.status])}**", ""]
-    if a.message or a.status == "declined":
+    if a.message or a.status == "declined" or (a.abstained and a.status != "partial"):
         body = a.answer.split("\n")
+        head = next((i for i, line in enumerate(body) if i and line.startswith(lab["nearest"])), None)
+        if head is not None and not a.message:  # the nearest sections: the panel's list, not the engine's text
+            near = nearest_sections(a)
+            body = body[:head] + ([body[head], *(f"- {h.chunk.breadcrumb}" for h in near)] if near else [])
         lines.append(f"**{md_inert(body[0])}**")
         lines += [
             f"- {md_inert(line.removeprefix('- '))}" if line.startswith("- ") else md_inert(line) for line in body[1:]
         ]
         return "\n".join(lines)
     for i, line in enumerate(a.answer.split("\n")):
-        lines.append(f"**{md_inert(line)}**" if i == 0 and a.status == "partial" else md_inert(line))
+        line = linked_markers(md_inert(line))
+        lines.append(f"**{line}**" if i == 0 and a.status == "partial" else line)
     lines += ["", f"**{md_inert(lab['sources'])}**"]
     for c in a.citations:
-        lines.append(f"{md_inert(f'[{c.n}]')} {md_inert(c.section)} · {md_inert(part_label(c.part))}")
+        lines.append(f"{linked_markers(md_inert(f'[{c.n}]'))} {md_inert(c.section)} · {md_inert(part_label(c.part))}")
     return "\n".join(lines)
+
+
+def linked_markers(inert: str) -> str:
+    """Inert Markdown with each escaped citation marker [n] made a link to its source in the panel (#qa-cite-n)."""
+    return _INERT_MARKER.sub(r"[\\[\1\\]](#qa-cite-\1)", inert)
+
+
+def nearest_sections(a: Answer, limit: int = NEAREST_LIMIT) -> list[Hit]:
+    """The sections nearest to a question the report cannot answer: the best hit of each section, best first.
+
+    The one list both the chat bubble and the sources panel show.
+    """
+    out: list[Hit] = []
+    for h in a.hits:
+        if h.chunk.section_id not in {o.chunk.section_id for o in out}:
+            out.append(h)
+        if len(out) == limit:
+            break
+    return out
 
 
 def user_markdown(question: str, limit: int = 400) -> str:
@@ -155,19 +181,37 @@ def _part_badge(part: str) -> str:
     return f'<span class="qa-part qa-part-{esc(part)}">{esc(part_label(part))}</span>'
 
 
-def citation_html(report: Report, c: Citation, lang: str) -> str:
-    """One cited passage: number, part, breadcrumb, the paragraph with the quote highlighted, the whole section."""
+def citation_html(report: Report, cs: list[Citation], lang: str) -> str:
+    """Cited passages that share one paragraph, shown together.
+
+    Their numbers (each an anchor, ``#qa-cite-n``), part and breadcrumb, the paragraph printed once
+    with every quote highlighted, and the whole section.
+    """
+    c = cs[0]
     p = paragraph_at(report, c.start)
-    marks = [(c.start, c.end, c.n)]
+    marks = [(x.start, x.end, x.n) for x in cs]
     crumb = BREADCRUMB_SEP.join(p.path) if p else c.section
-    para = marked_text(report, p.start, p.end, marks) if p else f'<mark class="qa-quote">{esc(c.quote)}</mark>'
+    if p:
+        para = marked_text(report, p.start, p.end, marks)
+    else:
+        para = " ".join(f'<mark class="qa-quote" data-n="{x.n}">{esc(x.quote)}</mark>' for x in cs)
     section = section_html(report, p.section_id, marks, lang) if p else ""
+    numbers = " ".join(f'<span class="qa-n" id="qa-cite-{x.n}">[{x.n}]</span>' for x in cs)
     return (
-        f'<div class="qa-cite" id="qa-cite-{c.n}">'
-        f'<div class="qa-cite-head"><span class="qa-n">[{c.n}]</span> {_part_badge(c.part)}</div>'
+        f'<div class="qa-cite">'
+        f'<div class="qa-cite-head">{numbers} {_part_badge(c.part)}</div>'
         f'<div class="qa-crumb">{esc(crumb)}</div>'
         f'<p class="qa-para">{para}</p>{section}</div>'
     )
+
+
+def citations_html(report: Report, cs: tuple[Citation, ...], lang: str) -> str:
+    """All cited passages, one block per paragraph (two quotes from one paragraph print it once), in citation order."""
+    groups: dict[str, list[Citation]] = {}
+    for c in cs:
+        p = paragraph_at(report, c.start)
+        groups.setdefault(p.id if p else f"quote-{c.n}", []).append(c)
+    return "".join(citation_html(report, g, lang) for g in groups.values())
 
 
 @dataclass(frozen=True)
@@ -210,22 +254,14 @@ def glossary_html(entries: list[GlossaryEntry], lang: str) -> str:
     return f'<div class="qa-glossary"><h4>{esc(labels(lang)["glossary"])}</h4><dl>{items}</dl></div>'
 
 
-def nearest_html(report: Report, a: Answer, limit: int = 3) -> str:
+def nearest_html(report: Report, a: Answer) -> str:
     """The "report does not say" state: the message and the nearest sections, each readable in full."""
     lab = labels(a.lang)
-    seen: list[str] = []
-    items = []
-    for h in a.hits:
-        if h.chunk.section_id in seen:
-            continue
-        seen.append(h.chunk.section_id)
-        marks = [(h.chunk.start, h.chunk.end, 0)]
-        items.append(
-            f'<li><div class="qa-crumb">{esc(h.chunk.breadcrumb)}</div> {_part_badge(h.chunk.part)}'
-            f"{section_html(report, h.chunk.section_id, marks, a.lang)}</li>"
-        )
-        if len(items) == limit:
-            break
+    items = [
+        f'<li><div class="qa-crumb">{esc(h.chunk.breadcrumb)}</div> {_part_badge(h.chunk.part)}'
+        f"{section_html(report, h.chunk.section_id, [(h.chunk.start, h.chunk.end, 0)], a.lang)}</li>"
+        for h in nearest_sections(a)
+    ]
     first = a.answer.split("\n")[0]
     near = f"<p>{esc(lab['nearest'])}:</p><ul>{''.join(items)}</ul>" if items else ""
     return f'<div class="qa-abstain"><p class="qa-abstain-title"><strong>{esc(first)}</strong></p>{near}</div>'
@@ -240,7 +276,7 @@ def sources_html(report: Report, a: Answer | None, taken_as: str | None = None) 
     if a.message:
         body = f'<div class="qa-abstain"><p><strong>{esc(a.message)}</strong></p><p>{esc(lab["refused"])}</p></div>'
     elif a.status == "partial":
-        cites = "".join(citation_html(report, c, a.lang) for c in a.citations)
+        cites = citations_html(report, a.citations, a.lang)
         first = a.answer.split("\n")[0]
         body = (
             f'<div class="qa-partial"><p class="qa-partial-title"><strong>{esc(lab["partial"])}</strong></p>'
@@ -249,6 +285,6 @@ def sources_html(report: Report, a: Answer | None, taken_as: str | None = None) 
     elif a.abstained:
         body = nearest_html(report, a)
     else:
-        cites = "".join(citation_html(report, c, a.lang) for c in a.citations)
+        cites = citations_html(report, a.citations, a.lang)
         body = f"<h4>{esc(lab['sources'])}</h4>{cites}{glossary_html(glossary_for(a, report), a.lang)}"
     return f'<div class="qa-sources" lang="{"en" if a.lang == "en" else "zh"}">{head}{body}</div>'
