@@ -79,6 +79,12 @@ def test_keyword_finds_the_employment_rows_with_the_other_years_figure(h: Ledger
     assert list(by_id) == ids(expected) and len(expected) < len(ROWS)
 
 
+def test_traditional_characters_find_the_same_rows(h: LedgerHandlers) -> None:
+    assert shown(h, "就業") == shown(h, "就业") != []
+    assert shown(h, "教育 學校") == shown(h, "教育 学校") != []  # every word, each converted
+    assert "关键词「就业」" in h.update("就業", None, None, False, None)[1]  # the status says what was searched
+
+
 def test_every_word_of_the_search_must_match_and_full_width_is_read_as_half_width(h: LedgerHandlers) -> None:
     both = h.query("就业  技能", ALL, ALL, False, "ledger")
     assert both and all(any("技能" in s for s in (r.indicator, r.quote, r.object, r.section)) for r in both)

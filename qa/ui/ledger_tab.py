@@ -20,7 +20,7 @@ from qa.ledger.match import other_year
 from qa.ledger.row import Row
 from qa.ledger.table import to_csv
 from qa.report.corpus import Report
-from qa.text.normalize import clean_input, to_halfwidth
+from qa.text.normalize import clean_input, to_halfwidth, to_simplified
 from qa.text.numbers import format_value
 from qa.types import BREADCRUMB_SEP
 from qa.ui.render import esc, marked_text, paragraph_at, part_label
@@ -186,8 +186,8 @@ class LedgerHandlers:
 
 
 def normalize_keyword(keyword: str | None) -> str:
-    """What a user typed as a search: control characters gone, full-width ASCII to half-width, capped."""
-    return to_halfwidth(clean_input(keyword or ""))[:MAX_KEYWORD_CHARS]
+    """What a user typed as a search: cleaned, half-width ASCII, Simplified (就業 finds 就业), capped."""
+    return to_simplified(to_halfwidth(clean_input(keyword or "")))[:MAX_KEYWORD_CHARS]
 
 
 def short_section(section: str) -> str:
