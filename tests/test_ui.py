@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ from qa.answer.followup import rewrite
 from qa.report.corpus import load_report
 from qa.text.normalize import clean_input, is_english
 from qa.types import Answer, Chunk, Citation, Hit
-from qa.ui.export import export_markdown, write_export
+from qa.ui.export import export_markdown, md_text, write_export
 from qa.ui.feedback import FEEDBACK_ENV, mask_personal
 from qa.ui.handlers import ChatHandlers
 from qa.ui.render import (
@@ -304,6 +305,43 @@ def test_export_has_questions_answers_and_citations(h: ChatHandlers) -> None:
     assert f"「{c.quote}」" in plain and c.section in plain and f"{c.start}–{c.end}" in plain
     assert "我把这个问题理解为: 「去年新增就业目标是多少?」" in plain
     assert "还没有问答" in export_markdown([]) and write_export([], path.parent).exists()
+
+
+GFM = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def plain(markdown: str) -> str:
+    """What a Markdown viewer shows: rendered, tags dropped, entities decoded."""
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", GFM.render(markdown))).strip()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *HOSTILE,
+        "新增就业1.62万人,增长5.5%;“1+N”人才政策体系",
+        "「新增就业1万人以上;」[1](plan2025)",
+        "1. 第一 2) 第二",
+        "# 不是标题 - 不是列表 > 不是引用 + 也不是",
+        "- 列表",
+        "===",
+        "a_b_c *x* ~~删~~ &amp; &#60; |表|格| mail@example.com C:\\路径",
+    ],
+)
+def test_export_text_round_trips_to_what_was_written(text: str) -> None:
+    assert plain(md_text(text)) == " ".join(text.split())
+    assert not re.search(
+        r"<(img|script|a|iframe|h1|ul|ol|li|blockquote|em|strong|del|code)\b", GFM.render(md_text(text))
+    )
+
+
+def test_export_of_a_plain_answer_has_no_backslashes(h: ChatHandlers) -> None:
+    _, turns, *_ = ask(h, "今年新增就业目标是多少?")
+    text = export_markdown(turns)
+    c1, c2 = turns[0].answer.citations
+    assert f"「{c1.quote}」" in text and f"「{c2.quote}」" in text  # written as in the report: 24.8% not 24\\.8\\%
+    assert text.count("\\") == 2  # only the two [n](part) that would otherwise be links
+    assert "\\" not in plain(text)
 
 
 def test_select_and_copy_one_citation(h: ChatHandlers) -> None:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from qa.types import Answer
-from qa.ui.render import REPORT_TITLE, labels, md_inert, part_label
+from qa.ui.render import REPORT_TITLE, labels, part_label
+
+# What can turn plain text into Markdown syntax, and nothing else (so 1.62万人 and 5% stay as written):
+_MD_INLINE = re.compile(
+    r"[\\`*_<$]"  # escapes, code, emphasis, raw HTML and autolinks, math in viewers that have it
+    r"|&(?=#?\w+;)"  # an entity
+    r"|~(?=~)|(?<=~)~"  # strikethrough
+    r"|\](?=[(\[:])"  # the end of a link, image, or reference: [x](y) ![x](y) [x][y] [x]: y
+    r"|:(?=//)|(?<=www)\.|(?<=\w)@(?=\w)",  # bare links and e-mail addresses that viewers link on their own
+    re.IGNORECASE,
+)
+_MD_LINE_START = re.compile(r"^(\d+)([.)])|^([#>+\-=])")  # a heading, quote, list item or underline
 
 
 @dataclass(frozen=True)
@@ -20,27 +32,33 @@ class Turn:
     rewritten: bool = False  # True when a follow-up was rewritten into answer.question
 
 
+def md_text(text: str) -> str:
+    """Text as Markdown that renders as the same text: only what Markdown would read as syntax is escaped."""
+    flat = _MD_INLINE.sub(lambda m: "\\" + m.group(0), " ".join(text.split()))
+    return _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else "\\" + m.group(3), flat)
+
+
 def export_markdown(turns: list[Turn], now: datetime | None = None) -> str:
     """The conversation as Markdown: each question, its answer and its numbered citations.
 
-    All text is escaped with :func:`md_inert`, so the file renders literally in any Markdown viewer.
+    All text goes through :func:`md_text`, so the file renders as the text itself and reads cleanly as plain text.
     """
     stamp = (now or datetime.now()).strftime("%Y-%m-%d %H:%M")
-    out = [f"# {md_inert(REPORT_TITLE)} 问答记录", "", f"导出时间:{md_inert(stamp)}", ""]
+    out = [f"# {md_text(REPORT_TITLE)} 问答记录", "", f"导出时间:{md_text(stamp)}", ""]
     if not turns:
         out.append("(还没有问答。)")
     for i, t in enumerate(turns, start=1):
         a = t.answer
         lab = labels(a.lang)
-        out += [f"## {i}. {md_inert(t.typed or '(空)')}", ""]
+        out += [f"## {i}. {md_text(t.typed or '(空)')}", ""]
         if t.rewritten:
-            out += [f"*{md_inert(lab['taken'])} {md_inert('「' + a.question + '」')}*", ""]
-        out += [f"{md_inert(line)}  " for line in a.answer.split("\n")]
+            out += [f"*{md_text(lab['taken'])} {md_text('「' + a.question + '」')}*", ""]
+        out += [f"{md_text(line)}  " for line in a.answer.split("\n")]
         if a.citations:
-            out += ["", f"**{md_inert(lab['sources'])}**", ""]
+            out += ["", f"**{md_text(lab['sources'])}**", ""]
             for c in a.citations:
                 where = f"{c.section}({part_label(c.part)},{lab['chars']} {c.start}–{c.end})"
-                out.append(f"{c.n}. {md_inert(where)}:{md_inert('「' + c.quote + '」')}")
+                out.append(f"{c.n}. {md_text(where)}:{md_text('「' + c.quote + '」')}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
