@@ -161,6 +161,52 @@ def test_chat_in_a_real_browser(server: str, browser: Any, feedback_file: Path) 
     page.close()
 
 
+def test_chat_rough_edges(server: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.rstrip("/"))
+    page = context.new_page()
+    page.goto(server)
+    page.wait_for_selector("#qa-box textarea", timeout=WAIT_MS)
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+
+    # Cantonese follow-ups are read like 那去年呢?
+    ask(page, "今年新增就业目标係幾多?")
+    follow = ask(page, "咁舊年呢?")
+    assert "我把这个问题理解为" in follow and "去年新增就业目标係幾多" in follow
+    follow = ask(page, "咁今年呢?")
+    assert "今年新增就业目标係幾多" in follow
+
+    # each [n] links to its passage in the sources panel; every paragraph there is printed once
+    bubble = page.locator("#qa-chat .bot-row").last
+    bubble.locator("a[href='#qa-cite-1']").first.click()
+    page.wait_for_function("location.hash === '#qa-cite-1'", timeout=WAIT_MS)
+    assert page.locator("#qa-sources #qa-cite-1").count() == 1
+    paras = page.locator("#qa-sources .qa-para").all_inner_texts()
+    assert paras and len(paras) == len(set(paras))
+
+    # the copy button on an answer copies the text it shows, without Markdown escapes
+    bubble.hover()
+    page.locator("#qa-chat .message-buttons button[aria-label='Copy message']").last.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == bubble.locator(".message-content").inner_text().strip() and "\\" not in copied
+    assert "今年新增就业目标" in copied
+
+    # the bubble and the panel list the same nearest sections
+    ask(page, "火星移民计划什么时候开始?")
+    page.wait_for_selector("#qa-sources .qa-abstain li .qa-crumb", timeout=WAIT_MS)
+    listed = page.locator("#qa-chat .bot-row").last.locator("li").all_inner_texts()
+    assert listed and listed == page.locator("#qa-sources .qa-abstain li .qa-crumb").all_inner_texts()
+
+    # an over-long question stays in the box, with the message, so it can be shortened
+    long = "今年新增就业目标是多少" * 30
+    page.fill("#qa-box textarea", long)
+    page.click("#qa-send")
+    page.wait_for_selector("#qa-notice:has-text('问题太长')", timeout=WAIT_MS)
+    assert page.input_value("#qa-box textarea") == long
+    page.close()
+    context.close()
+
+
 def test_phone_width_has_no_sideways_scroll(server: str, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     page.goto(server)
@@ -196,6 +242,12 @@ def test_ledger_tab_filters_and_shows_a_rows_passage(server: str, browser: Any) 
     text = table.inner_text()
     assert "P005" in text and "2024年 新增就业 1.62万人" in text and "R120" in text
     assert "固定资产投资" not in text  # filtered out
+    page.fill("#qa-ledger-keyword textarea", "学校")
+    page.wait_for_selector("#qa-ledger-status:has-text('关键词「学校」')", timeout=WAIT_MS)
+    page.fill("#qa-ledger-keyword textarea", "就業")  # Traditional characters find the same rows
+    page.wait_for_selector("#qa-ledger-status:has-text('关键词「就业」')", timeout=WAIT_MS)
+    cell.first.wait_for(timeout=WAIT_MS)
+    assert table.inner_text() == text
 
     # a click on the row shows its paragraph with the quote highlighted, and the 2024 passage
     cell.first.click()

@@ -375,3 +375,13 @@ def test_app_exposes_only_the_ask_api() -> None:
     ask_fn = next(f for f in demo.fns.values() if f.api_name == "ask").fn
     assert ask_fn("今年新增就业目标是多少?")["citations"][0]["quote"].startswith("新增就业1万人以上")
     assert ask_fn("")["error"] == "请输入一个问题。"
+
+
+def test_page_is_chinese_and_answers_have_a_copy_button() -> None:
+    from qa.ui.app import JS, PAGE_LANG, build_app
+
+    demo = build_app(FakeQA(), REPORT)
+    chat = next(c for c in demo.config["components"] if c["props"].get("elem_id") == "qa-chat")
+    assert chat["props"]["buttons"] == ["copy"]
+    assert PAGE_LANG == "zh-CN" and "document.documentElement.lang = 'zh-CN'" in JS
+    assert "clipboard.writeText" in JS and ".message-content" in JS  # copies the shown text, not the Markdown

@@ -30,6 +30,27 @@ INTRO = (
     "可以接着追问(如“那去年呢?”“具体有哪些?”)。You may also ask in English; quotes stay in Chinese."
 )
 
+PAGE_LANG = "zh-CN"
+# Pass JS (and CSS) to whatever serves the Blocks: launch(..., js=JS) or gr.mount_gradio_app(..., js=JS).
+# 1. Gradio has no option for <html lang> (its template says "en"): set on load.
+# 2. The chat's per-message copy button copies the message's Markdown source, full of escapes: copy the
+#    text the bubble shows instead (a capture-phase listener runs before Gradio's own handler).
+JS = (
+    "() => {"
+    f" document.documentElement.lang = {PAGE_LANG!r};"
+    " window.addEventListener('click', (e) => {"
+    "  const btn = e.target.closest && e.target.closest('#qa-chat .message-buttons button');"
+    "  if (!btn || !/copy/i.test(btn.getAttribute('aria-label') || '')) return;"
+    "  let row = btn.closest('.message-buttons').previousElementSibling;"
+    "  while (row && !row.querySelector('.message-content')) row = row.previousElementSibling;"
+    "  if (!row) return;"
+    "  e.stopPropagation(); e.preventDefault();"
+    "  navigator.clipboard.writeText(row.querySelector('.message-content').innerText.trim());"
+    "  btn.setAttribute('data-copied', '1');"
+    " }, true);"
+    "}"
+)
+
 CSS = """
 .gradio-container { max-width: 1200px !important; }
 #qa-sources .qa-sources { font-size: 0.95rem; line-height: 1.6; overflow-wrap: anywhere; }
@@ -85,7 +106,7 @@ def build_app(qa: Asker, report: Report | None = None) -> gr.Blocks:
                     render_markdown=True,
                     allow_tags=False,
                     latex_delimiters=[],
-                    buttons=[],
+                    buttons=["copy"],  # a copy button on each message
                     feedback_options=("Like", "Dislike"),
                     placeholder="请在下方输入问题,或点一个示例问题。",
                 )
@@ -178,6 +199,7 @@ def start(qa: Asker, host: str = "127.0.0.1", port: int = 7860, block: bool = Tr
         share=False,
         show_error=False,
         css=CSS,
+        js=JS,
         prevent_thread_lock=not block,
         quiet=not block,
     )
