@@ -33,6 +33,34 @@ HOSTILE = [
 WAIT_MS = 60_000
 
 
+STYLE_JS = """() => {
+  const rgb = (c) => c.match(/[0-9.]+/g).slice(0, 4).map(Number);
+  const bg = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length < 4 || c[3] > 0) return c.slice(0, 3); } return [255, 255, 255]; };
+  const pair = (sel) => {
+    const el = document.querySelector(sel);
+    return [rgb(getComputedStyle(el).color).slice(0, 3), bg(el)];
+  };
+  const small = [];
+  for (const el of document.querySelectorAll('.gradio-container *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (own && el.offsetParent && parseFloat(getComputedStyle(el).fontSize) < 14) small.push(el.textContent.trim());
+  }
+  return {send: pair('#qa-send'), tab: pair('button[role=tab][aria-selected=true]'), small};
+}"""
+
+
+def contrast(fg: list[float], bg: list[float]) -> float:
+    """WCAG contrast ratio of two sRGB colours."""
+
+    def lum(c: list[float]) -> float:
+        lin = [v / 255 / 12.92 if v / 255 <= 0.04045 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -169,6 +197,9 @@ def test_chat_rough_edges(server: str, browser: Any) -> None:
     page.goto(server)
     page.wait_for_selector("#qa-box textarea", timeout=WAIT_MS)
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    style = page.evaluate(STYLE_JS)
+    assert contrast(*style["send"]) >= 4.5 and contrast(*style["tab"]) >= 4.5, style
+    assert style["small"] == []  # no visible text under 14 px
 
     # Cantonese follow-ups are read like 那去年呢?
     ask(page, "今年新增就业目标係幾多?")

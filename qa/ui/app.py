@@ -69,6 +69,10 @@ CSS = """
 #qa-sources .qa-abstain { background: #fff4f4; padding: 6px 10px; border-left: 3px solid #c01c28; }
 #qa-sources .qa-partial { background: #fff8e6; padding: 6px 10px; border-left: 3px solid #9a6700; }
 .qa-examples button { white-space: normal !important; text-align: left; }
+/* contrast >= 4.5:1 (WCAG AA) for the main button and the active tab; no text under 14 px */
+#qa-send, #qa-send:hover { background: #c2410c !important; border-color: #c2410c !important; color: #fff !important; }
+.gradio-container button[role="tab"][aria-selected="true"] { color: #9a3412 !important; }
+.gradio-container button.sm, .gradio-container label, .gradio-container label span { font-size: 14px !important; }
 @media (max-width: 640px) {
   .gradio-container { padding: 4px !important; }
   #qa-chat { height: 55vh !important; }
