@@ -9,7 +9,7 @@ from this process, over a few hundred distinct questions from eval/qa.jsonl and 
    whether every answer equals the one-at-a-time answer (the JSON without ``timings_ms``);
 3. a 3,000-request soak at 20 clients: the server's resident memory (VmRSS) before and after.
 
-The same, with fewer requests by default, for the Gradio route (``/gradio_api/call/ask``, the
+The same for the Gradio route (``/gradio_api/call/ask``, the
 queue that gradio_client also uses). Prints a table with the targets of issue 11, and JSON with
 ``--out``; exits 1 on any error or differing answer.
 
@@ -246,7 +246,7 @@ async def bench(args: argparse.Namespace, url: str, pid: int | None) -> dict[str
     api = await route(url, ask_api, qs, args.requests, args.soak, pid)
     gradio = None
     if args.gradio_requests:
-        gradio = await route(url, ask_gradio, qs, args.gradio_requests, args.gradio_requests, pid)
+        gradio = await route(url, ask_gradio, qs, args.gradio_requests, args.soak, pid)
         gradio["differing_from_api"] = sum(api["expected"][q] != gradio["expected"][q] for q in qs)
         gradio.pop("expected")
     api.pop("expected")
@@ -261,12 +261,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", type=int, default=300, help="distinct questions (default 300)")
     p.add_argument("--requests", type=int, default=2000, help="requests at 20 and at 50 clients (default 2000)")
     p.add_argument("--soak", type=int, default=3000, help="requests in the memory soak (default 3000)")
-    p.add_argument("--gradio-requests", type=int, default=1000, help="the same for the Gradio route (0: skip it)")
+    p.add_argument(
+        "--gradio-requests", type=int, default=None, help="Gradio route requests (default: as --requests; 0: skip)"
+    )
     p.add_argument("--out", default=None, help="also write the figures here as JSON")
     args = p.parse_args(argv)
     for name in ("questions", "requests", "soak"):
         setattr(args, name, min(max(getattr(args, name), 1), 10_000))
-    args.gradio_requests = min(max(args.gradio_requests, 0), 10_000)
+    args.gradio_requests = min(max(args.requests if args.gradio_requests is None else args.gradio_requests, 0), 10_000)
     proc = None
     url, pid = args.url, args.pid
     if url is None:
