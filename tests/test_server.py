@@ -233,6 +233,20 @@ def test_gradio_client_ask_keeps_working(server: str) -> None:
     assert result["status"] == "answered" and result["citations"][0]["quote"].startswith("新增就业1万人以上")
 
 
+def test_the_chat_keeps_a_bounded_number_of_sessions(engine: QA) -> None:
+    running = serve(engine, chat_sessions=3)
+    try:
+        mounted = next(r for r in running.server.config.app.routes if getattr(r, "path", None) == "")
+        holder = mounted.app.get_blocks().state_holder  # type: ignore[attr-defined]
+        with httpx.Client(base_url=running.url, timeout=60) as client:
+            for i in range(6):  # every call of the public route is a session of its own
+                event = client.post("/gradio_api/call/ask", json={"data": [f"{QUESTION}{i}"]}).json()["event_id"]
+                assert "event: complete" in client.get(f"/gradio_api/call/ask/{event}").text
+        assert 1 <= len(holder.session_data) <= 3
+    finally:
+        running.close()
+
+
 def test_upload_route_is_closed(http: httpx.Client, tmp_path: Path) -> None:
     small = {"files": ("a.txt", b"hello", "text/plain")}
     assert http.post("/gradio_api/upload", files=small).status_code == 404

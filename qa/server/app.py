@@ -21,22 +21,24 @@ from qa.answer import QA
 from qa.corpus import CORPUS_FILE
 from qa.server.api import add_api
 from qa.server.security import middleware_stack
-from qa.server.settings import MAX_FILE_BYTES, ServeError, ServerSettings, settings_from
+from qa.server.settings import MAX_CHAT_SESSIONS, MAX_FILE_BYTES, ServeError, ServerSettings, settings_from
 from qa.ui import CONCURRENCY_LIMIT, CSS, MAX_QUEUE, TITLE, build_app
 
 REPORT_ID = CORPUS_FILE.stem  # what "report" in POST /api/ask may name
 START_TIMEOUT_S = 60.0
 
 
-def chat_blocks(qa: QA) -> gr.Blocks:
-    """The chat page with its bounded queue; Gradio's direct routes closed (``api_open=False``)."""
-    return build_app(qa).queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=MAX_QUEUE, api_open=False)
+def chat_blocks(qa: QA, sessions: int = MAX_CHAT_SESSIONS) -> gr.Blocks:
+    """The chat page with its bounded queue and session store; Gradio's direct routes closed (``api_open=False``)."""
+    demo = build_app(qa).queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=MAX_QUEUE, api_open=False)
+    demo.state_session_capacity = sessions  # what launch(state_session_capacity=...) sets; mount has no parameter
+    return demo
 
 
 def create_app(qa: QA, settings: ServerSettings | None = None) -> FastAPI:
     """The whole server for one engine: API routes first, the chat mounted at ``/`` behind them."""
     settings = settings or ServerSettings()
-    demo = chat_blocks(qa)
+    demo = chat_blocks(qa, settings.chat_sessions)
 
     def public() -> set[str]:
         return {str(f.api_name) for f in demo.fns.values() if f.api_visibility == "public"}

@@ -30,6 +30,7 @@ CSP = (
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; media-src 'self' data: blob:; "
     "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+OURS = frozenset(name for name, _ in HEADERS) | {b"content-security-policy"}  # replaced if the app set them
 CHAT_QUEUE = "/gradio_api/queue/join"
 WRITABLE = frozenset({"/api/ask", CHAT_QUEUE, "/gradio_api/cancel", "/gradio_api/reset"})  # POST routes
 _CALL = re.compile(r"^/gradio_api/call/(?:v2/)?([^/]+)(?:/[^/]+)?/?$")  # Gradio's queued call by name
@@ -68,6 +69,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         nonce = secrets.token_urlsafe(16)
+        head_only = scope["method"] == "HEAD"
         if b"text/html" in (_header(scope, b"accept") or b""):
             headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
             scope = {**scope, "headers": headers}
@@ -77,9 +79,9 @@ class SecurityHeaders:
         async def wrapped(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in OURS]
                 kind = dict(headers).get(b"content-type", b"")
-                html = kind.startswith(b"text/html") and b"content-encoding" not in dict(headers)
+                html = kind.startswith(b"text/html") and b"content-encoding" not in dict(headers) and not head_only
                 csp = CSP.format(nonce=f" 'nonce-{nonce}'" if html else "")
                 headers = [*headers, *HEADERS, (b"content-security-policy", csp.encode())]
                 message = {**message, "headers": headers}

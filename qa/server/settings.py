@@ -14,6 +14,10 @@ MAX_BODY_BYTES = 64 * 1024  # any request body over this gets 413
 # The chat page sends the whole conversation with each question (Gradio's Chatbot value), about
 # 3-6 KB a turn, so its queue gets a larger cap: about 200 turns.
 MAX_CHAT_BODY_BYTES = 1024 * 1024
+# Gradio keeps each session's copy of the page's component values (about 120 KB here, the ledger
+# table included); every call of its /ask route is a new session. Its default of 10,000 sessions
+# grew the server by 850 MB in a 4,300-request run; this bounds it to about 120 MB.
+MAX_CHAT_SESSIONS = 1000
 MAX_FILE_BYTES = 1024  # Gradio's upload route is closed; should it open, nothing larger is accepted
 
 
@@ -31,6 +35,7 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()  # empty: no CORS headers, cross-site preflights refused
     max_body_bytes: int = MAX_BODY_BYTES
     max_chat_body_bytes: int = MAX_CHAT_BODY_BYTES
+    chat_sessions: int = MAX_CHAT_SESSIONS  # the oldest chat session beyond this is forgotten
 
 
 def _split(text: str) -> list[str]:
