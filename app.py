@@ -6,9 +6,9 @@ import argparse
 import os
 import sys
 
-from qa.answer import load_qa
+from qa.answer.engine import load_qa
 from qa.cli import port
-from qa.server import ServeError, settings_from
+from qa.server.settings import ServeError, settings_from
 
 if __name__ == "__main__":
     from qa.server.app import bind, start

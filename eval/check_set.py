@@ -10,7 +10,7 @@ parent of this script's directory).  The corpus is read from
 ``corpus/liwan-2025-government-work-report.txt`` under the repository root,
 falling back to ``/work/shared/corpus/`` when the repo copy does not exist. Where a quote sits
 in the report (the ``section`` a question must name) comes from the app's own parser of the
-report's structure, :func:`qa.corpus.parse`, so the set and the app's citations use the same
+report's structure, :func:`qa.report.corpus.parse`, so the set and the app's citations use the same
 breadcrumbs.
 
 The validation logic is exposed as :func:`check`, which returns a list of error
@@ -36,7 +36,7 @@ REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from qa.corpus import parse  # noqa: E402  (the one parser of the report's structure)
+from qa.report.corpus import parse  # noqa: E402  (the one parser of the report's structure)
 from qa.types import Section  # noqa: E402
 
 CORPUS_NAME: str = "liwan-2025-government-work-report.txt"
@@ -164,7 +164,7 @@ def coverage_key(section: Section) -> str:
 
 
 def build_line_index(text: str) -> list[LineInfo]:
-    """Where each stretch of the report sits, as :func:`qa.corpus.parse` reads it.
+    """Where each stretch of the report sits, as :func:`qa.report.corpus.parse` reads it.
 
     One entry per paragraph, whose breadcrumb is the one the app cites (the section path and the
     paragraph's lead phrase), then one per section for text in no paragraph (part headings, the

@@ -25,9 +25,10 @@ GOLD_PAIRS = ROOT / "tests" / "data" / "ledger_pairs.jsonl"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.corpus import load_report  # noqa: E402
-from qa.ledger import Row, build_ledger  # noqa: E402
-from qa.ledger_match import match_pairs  # noqa: E402
+from qa.ledger.build import build_ledger  # noqa: E402
+from qa.ledger.match import match_pairs  # noqa: E402
+from qa.ledger.row import Row  # noqa: E402
+from qa.report.corpus import load_report  # noqa: E402
 
 
 def load_jsonl(path: Path) -> list[dict[str, Any]]:

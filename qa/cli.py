@@ -24,15 +24,15 @@ def _add_model(p: argparse.ArgumentParser) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the index and print its manifest."""
-    from qa.embedding import load_embedder
-    from qa.index import build, load
+    from qa.search.embedding import load_embedder
+    from qa.search.index import build, load
 
     t0 = time.perf_counter()
     embedder = load_embedder(args.model)
     path = build(embedder)
     manifest = load(embedder.name).manifest
     print(f"built {path} in {time.perf_counter() - t0:.1f}s (model load included)")
-    print(json.dumps(manifest.__dict__, ensure_ascii=False, indent=2))
+    print(json.dumps(manifest.to_json(), ensure_ascii=False, indent=2))
     return 0
 
 
@@ -50,7 +50,7 @@ def format_answer(a: Answer) -> str:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question."""
-    from qa.answer import load_qa, refuse
+    from qa.answer.engine import load_qa, refuse
 
     question = " ".join(args.question)
     answer = refuse(question)  # empty or over-long input is answered without loading the model
@@ -68,9 +68,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the chat and the JSON API (bound to 127.0.0.1 unless --host says otherwise)."""
-    from qa.answer import load_qa
-    from qa.server import settings_from
+    from qa.answer.engine import load_qa
     from qa.server.app import bind, start
+    from qa.server.settings import settings_from
 
     settings = settings_from(args.host, args.port, args.allowed_host, args.cors_origin)
     sock = bind(settings.host, settings.port)  # a taken port is said before the model loads
@@ -80,14 +80,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run a question file through the same code path as `ask`."""
-    from qa.evaluate import main
+    from qa.evaluate.run import main
 
     return main(args)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Learn the answerability model and question keys from the authored training set."""
-    from qa.train import main
+    from qa.answer.train import main
 
     return main(args)
 
@@ -152,7 +152,7 @@ def parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     try:
-        from qa.ledger import add_cli
+        from qa.ledger.cli import add_cli
     except ImportError:
         pass
     else:
@@ -179,10 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # a clear message, not a traceback, for index, model and file problems
-        from qa.answerability import AnswerModelError
-        from qa.embedding import ModelLoadError
-        from qa.index import IndexError_
-        from qa.server import ServeError
+        from qa.answer.answerability import AnswerModelError
+        from qa.search.embedding import ModelLoadError
+        from qa.search.index import IndexError_
+        from qa.server.settings import ServeError
 
         if isinstance(e, ServeError):
             print(f"qa: {e}", file=sys.stderr)

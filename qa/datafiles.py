@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout: corpus/, eval/, index/, data/
 
 
 def read_pairs(name: str) -> list[tuple[str, list[str]]]:

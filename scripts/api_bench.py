@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.metrics import percentile  # noqa: E402  (standard library only)
+from qa.evaluate.metrics import percentile  # noqa: E402  (standard library only)
 
 QUESTION_FILES = [ROOT / "eval" / "qa.jsonl", *sorted((ROOT / "eval" / "train").glob("*.jsonl"))]
 MAX_CHARS = 300

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.metrics import percentile  # noqa: E402
+from qa.evaluate.metrics import percentile  # noqa: E402
 
 
 def main() -> None:
@@ -39,9 +39,9 @@ def main() -> None:
     assert r.returncode == 0, r.stderr
 
     t = time.perf_counter()
-    from qa.answer import QA
-    from qa.embedding import load_embedder
-    from qa.index import build, load
+    from qa.answer.engine import QA
+    from qa.search.embedding import load_embedder
+    from qa.search.index import build, load
 
     imports = time.perf_counter() - t
     t = time.perf_counter()

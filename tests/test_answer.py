@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from qa.abstain import content_units, found
-from qa.answer import MAX_QUESTION_CHARS, refuse
-from qa.textnorm import normalize_query
+from qa.answer.abstain import content_units, found
+from qa.answer.engine import MAX_QUESTION_CHARS, refuse
+from qa.text.normalize import normalize_query
 
 pytestmark = pytest.mark.model
 
@@ -51,6 +51,14 @@ def test_year_words_pick_the_part(real_qa) -> None:  # type: ignore[no-untyped-d
     review = real_qa.ask("去年固定资产投资完成了多少?")
     assert plan.citations[0].part == "plan2025" and "535亿元" in plan.citations[0].quote
     assert review.citations[0].part == "review2024" and "501.29亿元" in review.citations[0].quote
+
+
+@pytest.mark.parametrize("question", ["广州全市2024年常住人口有多少?", "How many people live in Guangzhou?"])
+def test_the_city_the_district_is_in_is_not_called_unmentioned(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    """广州 is in the report's title (广州市荔湾区): a decline may not say the report never mentions it."""
+    a = real_qa.ask(question)
+    assert a.understanding["places"] and a.reason != "abstain_name"
+    assert "没有提到「广州" not in a.answer and "does not mention 广州" not in a.answer
 
 
 @pytest.mark.parametrize(

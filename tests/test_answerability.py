@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qa.answer import QA
-from qa.answerability import FEATURES, STATUSES, AnswerModel, AnswerModelError, question_shape, shape_ngrams
-from qa.index import open_index
-from qa.textnorm import bigram_tokens, normalize_query
-from qa.train import TRAIN_DIR, choose_threshold, fit, load_training, training_files, training_sha256
+from qa.answer.answerability import FEATURES, STATUSES, AnswerModel, AnswerModelError, question_shape, shape_ngrams
+from qa.answer.engine import QA
+from qa.answer.train import TRAIN_DIR, choose_threshold, fit, load_training, siblings, training_files, training_sha256
+from qa.search.index import open_index
+from qa.text.normalize import bigram_tokens, normalize_query
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,18 @@ def test_threshold_declines_at_most_the_allowed_share() -> None:
     p = np.linspace(0.0, 1.0, 101)
     t = choose_threshold(p, np.ones(101, dtype=bool), max_fr=0.05)
     assert np.mean(p < t) <= 0.05 and np.mean(p < t) >= 0.04
+
+
+def test_a_training_question_does_not_see_its_authors_twins_about_the_same_line() -> None:
+    rows = [
+        {"id": "h1-0001", "question": "新增就业多少人?", "line": 44},
+        {"id": "h1-0002", "question": "新增就业的岗位在哪里?", "line": 44},  # the same author's near-miss twin
+        {"id": "h2-0001", "question": "今年能多几个工作岗位", "line": 44},  # another author: a real neighbour
+        {"id": "h1-0003", "question": "长者饭堂几个?", "line": 61},
+    ]
+    out = siblings(rows)
+    assert out[0] == out[1] == ("新增就业多少人?", "新增就业的岗位在哪里?")
+    assert out[2] == ("今年能多几个工作岗位",) and out[3] == ("长者饭堂几个?",)
 
 
 def test_the_shipped_model_is_data_and_fits_the_code() -> None:

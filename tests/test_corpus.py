@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunking import CHUNKER_VERSION, chunk_report, windows
-from qa.corpus import CORPUS_FILE, load_report, parse
-from qa.textnorm import sentence_spans
+from qa.report.chunking import CHUNKER_VERSION, chunk_report, windows
+from qa.report.corpus import CORPUS_FILE, load_report, parse
+from qa.text.normalize import sentence_spans
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "corpus" / CORPUS_FILE.name

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import index as ix
-from qa.embedding import DEFAULT_MODEL, load_embedder
+from qa.search import index as ix
+from qa.search.embedding import DEFAULT_MODEL, load_embedder
 
 pytestmark = pytest.mark.model
 
@@ -43,10 +43,10 @@ def test_the_built_in_model_runs_without_torch_and_matches_its_sentence_transfor
     import subprocess
     import sys
 
-    from qa.embedding import STEmbedder, USEEmbedder
+    from qa.search.embedding import STEmbedder, USEEmbedder
 
     code = (
-        "import sys; from qa.embedding import load_embedder; e = load_embedder(None); e.encode(['今年']);"
+        "import sys; from qa.search.embedding import load_embedder; e = load_embedder(None); e.encode(['今年']);"
         "print(type(e).__name__, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"QA_MODEL": ""})

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from qa.datafiles import read_pairs
-from qa.english import en_lexicon, gloss_english, lemma, unknown_english_names
-from qa.index import Index
-from qa.retrieve import _BM25
-from qa.textnorm import normalize_query, word_tokens
+from qa.search.index import Index
+from qa.search.retrieve import _BM25
+from qa.text.english import en_lexicon, gloss_english, lemma, unknown_english_names
+from qa.text.normalize import normalize_query, word_tokens
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
-from qa import evalreport, evaluate, gate, metrics
-from qa.corpus import load_report
+from qa.evaluate import gate, metrics
+from qa.evaluate import report as evalreport
+from qa.evaluate import run as evaluate
+from qa.report.corpus import load_report
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "0123456789abcdefghijklmnopqrstuvwxyz"  # a toy "report": offsets are easy to read
@@ -286,7 +288,8 @@ class StubQA:
     """Answers with the toy report: a question naming offsets "s-e" is cited and ranked there."""
 
     def __init__(self) -> None:
-        self.index = SimpleNamespace(report=SimpleNamespace(text=TEXT), manifest=SimpleNamespace(model="stub/model-x"))
+        manifest = SimpleNamespace(model="stub/model-x", to_json=lambda: {"model": "stub/model-x"})
+        self.index = SimpleNamespace(report=SimpleNamespace(text=TEXT), manifest=manifest)
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")
         self.seen: list[tuple[str, ...]] = []
 
@@ -303,7 +306,7 @@ def test_main_runs_variants_writes_report_and_reports_bad_lines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stub = StubQA()
-    monkeypatch.setattr("qa.answer.load_qa", lambda *a, **k: stub)
+    monkeypatch.setattr("qa.answer.engine.load_qa", lambda *a, **k: stub)
     f = tmp_path / "set.jsonl"
     rows = [
         {"id": "a", "question": "10-14", "gold_quotes": ["abcd"], "lang": "en"},

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import index as ix
-from qa.chunking import CHUNKER_VERSION
+from qa.report.chunking import CHUNKER_VERSION
+from qa.search import index as ix
 
 
 def test_round_trip(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]

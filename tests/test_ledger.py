@@ -1,4 +1,4 @@
-"""The ledger of 2025 commitments and 2024 results (qa.ledger)."""
+"""The ledger of 2025 commitments and 2024 results (qa/ledger/)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,12 @@ from types import ModuleType
 
 import pytest
 
-from qa.corpus import Report, load_report
-from qa.ledger import (
-    Row,
-    add_cli,
-    build_ledger,
-    filter_rows,
-    format_table,
-    from_csv,
-    to_csv,
-    to_json,
-)
-from qa.ledger_match import other_year
+from qa.ledger.build import build_ledger, filter_rows
+from qa.ledger.cli import add_cli
+from qa.ledger.match import other_year
+from qa.ledger.row import Row
+from qa.ledger.table import format_table, from_csv, to_csv, to_json
+from qa.report.corpus import Report, load_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Numbers in Chinese report text (qa.numbers)."""
+"""Numbers in Chinese report text (qa.text.numbers)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import cn2an
 import pytest
 
-from qa.numbers import chinese_to_int, format_value, parse_numbers
+from qa.text.numbers import chinese_to_int, format_value, parse_numbers
 
 
 def one(text: str):

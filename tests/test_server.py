@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from qa.answer import MAX_QUESTION_CHARS, QA
+from qa.answer.engine import MAX_QUESTION_CHARS, QA
 from qa.cli import main as cli_main
 from qa.server.app import REPORT_ID, Running, start
 from qa.server.security import HostCheck, host_name
@@ -43,7 +43,7 @@ def free_port() -> int:
 def engine(tmp_path_factory: pytest.TempPathFactory) -> QA:
     from conftest import FakeEmbedder
 
-    from qa.index import open_index
+    from qa.search.index import open_index
 
     embedder = FakeEmbedder()
     return QA(open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("index")), embedder)

@@ -1,4 +1,4 @@
-"""The one jieba owner (qa.tokenizer): user dictionary in words and tags, and no import-order effects."""
+"""The one jieba owner (qa.text.tokenizer): user dictionary in words and tags, and no import-order effects."""
 
 from __future__ import annotations
 
@@ -7,25 +7,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-from qa.textnorm import pos_tags, word_tokens
-from qa.tokenizer import tokenizer
+from qa.text.normalize import pos_tags, word_tokens
+from qa.text.tokenizer import tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # Build the ledger in a fresh process after touching jieba through one module first, and print
-# every row's verb, object and indicator, and the tags textnorm gives afterwards.
+# every row's verb, object and indicator, and the tags qa.text.normalize gives afterwards.
 READINGS = """
 import json, sys
-if sys.argv[1] == "ledger_rules":
-    from qa.ledger_rules import verb_object
+if sys.argv[1] == "ledger.rules":
+    from qa.ledger.rules import verb_object
     verb_object("城市居民收入增长与经济增长同步")  # tags with jieba before anything else does
 else:
-    from qa.textnorm import pos_tags, word_tokens
+    from qa.text.normalize import pos_tags, word_tokens
     word_tokens("固定资产投资")
     pos_tags("固定资产投资")
-from qa.corpus import load_report
-from qa.ledger import build_ledger
-from qa.textnorm import pos_tags
+from qa.report.corpus import load_report
+from qa.ledger.build import build_ledger
+from qa.text.normalize import pos_tags
 rows = [[r.id, r.verb, r.object, r.indicator] for r in build_ledger(load_report())]
 print(json.dumps({"rows": rows, "tags": pos_tags("一般公共预算收入增长3.7%")}, ensure_ascii=False))
 """
@@ -39,8 +39,8 @@ def readings(first: str) -> dict[str, list[list[str]]]:
 
 
 def test_ledger_readings_do_not_depend_on_which_module_loads_jieba_first() -> None:
-    ledger_first, textnorm_first = readings("ledger_rules"), readings("textnorm")
-    assert ledger_first == textnorm_first
+    ledger_first, normalize_first = readings("ledger.rules"), readings("text.normalize")
+    assert ledger_first == normalize_first
     verbs = {row[0]: (row[1], row[2]) for row in ledger_first["rows"]}
     # 固定资产投资 and 一般公共预算收入 are single words of the user dictionary, not verbs.
     assert verbs["P002"] == ("完成", "535亿元")

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from qa.answer import MAX_QUESTION_CHARS, MESSAGES
-from qa.corpus import load_report
-from qa.feedback import FEEDBACK_ENV, MAX_COMMENT_CHARS, MAX_TURN_CHARS, mask_personal, record_feedback
-from qa.followup import rewrite
-from qa.textnorm import clean_input, is_english
+from qa.answer.engine import MAX_QUESTION_CHARS, MESSAGES
+from qa.answer.followup import rewrite
+from qa.report.corpus import load_report
+from qa.text.normalize import clean_input, is_english
 from qa.types import Answer, Chunk, Citation, Hit
-from qa.ui_export import export_markdown, write_export
-from qa.ui_handlers import ChatHandlers
-from qa.ui_render import chat_markdown, glossary_for, md_inert, paragraph_at, sources_html, user_markdown
+from qa.ui.export import export_markdown, write_export
+from qa.ui.feedback import FEEDBACK_ENV, MAX_COMMENT_CHARS, MAX_TURN_CHARS, mask_personal, record_feedback
+from qa.ui.handlers import ChatHandlers
+from qa.ui.render import chat_markdown, glossary_for, md_inert, paragraph_at, sources_html, user_markdown
 
 REPORT = load_report()
 HOSTILE = [
@@ -289,7 +289,7 @@ def test_english_question_gets_english_fixed_strings(h: ChatHandlers) -> None:
 
 
 def test_app_exposes_only_the_ask_api() -> None:
-    from qa.ui import build_app
+    from qa.ui.app import build_app
 
     demo = build_app(FakeQA(), REPORT)
     public = [d for d in demo.config["dependencies"] if d.get("api_visibility") == "public"]

@@ -9,11 +9,13 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from qa.corpus import load_report
-from qa.ledger import Row, build_ledger, filter_rows, from_csv
+from qa.ledger.build import build_ledger, filter_rows
+from qa.ledger.row import Row
+from qa.ledger.table import from_csv
+from qa.report.corpus import load_report
 from qa.types import Answer
-from qa.ui_ledger import ALL, HEADERS, LedgerHandlers, build_ledger_tab, status_html
-from qa.ui_render import paragraph_at
+from qa.ui.ledger_tab import ALL, HEADERS, LedgerHandlers, build_ledger_tab, status_html
+from qa.ui.render import paragraph_at
 
 REPORT = load_report()
 ROWS = build_ledger(REPORT)
@@ -197,7 +199,7 @@ class NoEngine:
 
 
 def test_app_has_both_tabs_and_the_table_is_plain_text() -> None:
-    from qa.ui import build_app
+    from qa.ui.app import build_app
 
     demo = build_app(NoEngine(), REPORT)
     comps = demo.config["components"]

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from qa.corpus import CORPUS_FILE
-from qa.textnorm import normalize_query
-from qa.understand import answer_spans, own_place, slot_match, table_places, topic_text, understand
+from qa.answer.understand import (
+    Marks,
+    answer_spans,
+    own_place,
+    parent_places,
+    slot_match,
+    table_places,
+    topic_text,
+    understand,
+)
+from qa.report.corpus import CORPUS_FILE
+from qa.text.normalize import normalize_query
 
 
 @pytest.mark.parametrize(
@@ -53,6 +62,31 @@ def test_places_named_and_the_reports_own() -> None:
     assert table_places(normalize_query("深圳今年GDP目标是多少?")) == ("深圳",)
     assert table_places(normalize_query("What is Tianhe's GDP?")) == ("天河",)
     assert "荔湾" in understand(normalize_query("荔湾区有几个长者饭堂?")).places
+
+
+def test_an_authored_questions_label_counts_only_when_it_names_no_other_place_or_year() -> None:
+    report = CORPUS_FILE.read_text(encoding="utf-8")
+    years = frozenset({2024, 2025})
+
+    def marks(question: str) -> Marks:
+        return Marks.of(normalize_query(question), report)
+
+    asked = marks("How many 5G base stations were newly built in 2024?")
+    assert asked == Marks(frozenset(), frozenset({2024}))
+    assert asked.conflicts(marks("How many 5G base stations did Haizhu District build in 2024?"), years)
+    assert asked.conflicts(marks("2023年荔灣起咗幾多個5G基站?"), years)
+    assert asked.conflicts(marks("今年要新建几座5G基站?"), years)  # 今年 is 2025
+    assert not asked.conflicts(marks("去年荔湾区新建了多少座5G基站?"), years)  # 荔湾 and 广州 are no other place
+    assert not asked.conflicts(marks("广州市荔湾区5G基站建了几多个"), years)
+    plain = marks("5G基站建了多少")  # no year: it asks about the report's years
+    assert not plain.conflicts(marks("今年要新建几座5G基站?"), years)
+    assert plain.conflicts(marks("2023年荔灣起咗幾多個5G基站?"), years)
+
+
+def test_the_city_the_district_is_in_is_its_parent_not_another_place() -> None:
+    report = CORPUS_FILE.read_text(encoding="utf-8")
+    assert parent_places(report) == ("广州",)  # 广州市荔湾区人民政府: the title block names the city
+    assert parent_places("广东省人民政府工作报告\n" + report[600:]) == ()  # a province's own report: no parent
 
 
 def test_a_number_about_another_noun_does_not_fit_the_slot() -> None:

@@ -17,10 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.responses import Response
 
-from qa.answer import MAX_QUESTION_CHARS, QA, refuse
-from qa.ledger import Row, filter_rows
-from qa.ledger_io import row_dicts
-from qa.textnorm import clean_input, without_surrogates
+from qa.answer.engine import MAX_QUESTION_CHARS, QA, refuse
+from qa.ledger.build import filter_rows
+from qa.ledger.row import Row
+from qa.ledger.table import row_dicts
+from qa.text.normalize import clean_input, without_surrogates
 
 _THREADPOOL = os.environ.get("QA_API_THREADPOOL") == "1"
 MAX_FILTER_CHARS = 100  # a ledger section or keyword filter

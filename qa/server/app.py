@@ -17,12 +17,12 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from qa.answer import QA
-from qa.corpus import CORPUS_FILE
+from qa.answer.engine import QA
+from qa.report.corpus import CORPUS_FILE
 from qa.server.api import add_api
 from qa.server.security import middleware_stack
 from qa.server.settings import MAX_CHAT_SESSIONS, MAX_FILE_BYTES, ServeError, ServerSettings, settings_from
-from qa.ui import CONCURRENCY_LIMIT, CSS, MAX_QUEUE, TITLE, build_app
+from qa.ui.app import CONCURRENCY_LIMIT, CSS, MAX_QUEUE, TITLE, build_app
 
 REPORT_ID = CORPUS_FILE.stem  # what "report" in POST /api/ask may name
 START_TIMEOUT_S = 60.0
@@ -134,6 +134,6 @@ def from_env() -> FastAPI:
 
     The index must exist (``qa build`` first): workers never rebuild it, so they never race to.
     """
-    from qa.answer import load_qa
+    from qa.answer.engine import load_qa
 
     return create_app(load_qa(rebuild=False), settings_from(host=os.environ.get("QA_HOST", "127.0.0.1")))

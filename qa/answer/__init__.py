@@ -1,0 +1,1 @@
+"""Answering: question understanding, answerability, composing the answer, follow-ups, training."""

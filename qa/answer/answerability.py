@@ -1,0 +1,282 @@
+"""Stage 5a: answerability: does the report answer a question fully, in part, or not at all.
+
+A multinomial logistic regression over report-agnostic features (retrieval scores, how much of the
+question's content the best sentence covers and how rare the missing content is, whether the sentence
+fits the asked slot and year, the intent) gives P(answered), P(partial), P(declined). It is trained by
+``qa train`` (:mod:`qa.answer.train`) on the authored training set ``eval/train/`` and saved as data:
+``qa/data/answerability.json`` holds the feature names, the scaler, the coefficients, the decision
+threshold and the training set's sha256. No pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from qa.answer.understand import INTENTS, SLOTS, Frame
+from qa.datafiles import DATA_DIR
+from qa.text.english import lemma
+from qa.text.normalize import Query
+
+Status = Literal["answered", "partial", "declined"]
+STATUSES: tuple[Status, ...] = ("answered", "partial", "declined")
+MODEL_FILE = DATA_DIR / "answerability.json"
+MODEL_FORMAT = 1
+
+NUMERIC_FEATURES: tuple[str, ...] = (
+    "dense_best",  # best cosine of the question and any candidate sentence or chunk
+    "dense_first",  # cosine of the question and the sentence that would be quoted first
+    "coverage",  # share of the question's content units found in the top 3 chunks
+    "focus",  # share found in the first sentence
+    "miss_weight",  # rarity-weighted share of content units missing from the first sentence
+    "absent_weight",  # rarity-weighted share of content units found nowhere in the report
+    "max_miss_idf",  # rarity of the rarest unit missing from the first sentence (0..1)
+    "slot_first",  # how well the first sentence fits the asked slot (0..1)
+    "slot_best",  # best slot fit among the candidate sentences
+    "topic_near_first",  # weighted share of the topic right by a thing of the asked kind, first sentence
+    "topic_near_best",  # the same, best among the top candidate sentences
+    "near_asked_part",  # the same, best among candidates in the part (year) the question asks about
+    "near_other_part",  # and best among candidates in the other part: the thing is there, for the other year
+    "part_conflict",  # the question asks one year's part and the first sentence is in the other
+    "lexical_agree",  # the top chunk is also ranked in the top 3 by a lexical retriever
+    "n_units",  # log(1 + number of content units)
+    "english",
+    "other_place",  # names a place other than the report's own (天河, Shenzhen, 香港) and not its own
+    "parent_place",  # names the city or province the report's district is in (广州 for 荔湾区)
+    "other_year",  # names a year other than the report's two
+    "shape_answered",  # log P(status) from the question's shape alone (ShapeModel), stacked
+    "shape_partial",
+    "shape_declined",
+    "embq_answered",  # log P(status) from the question's embedding alone (EmbeddingHead), stacked
+    "embq_partial",
+    "embq_declined",
+    "key_answered",  # best cosine with an authored question the report answers (question keys)
+    "key_unanswered",  # best cosine with an authored question it cannot answer
+    "key_vote",  # cosine-weighted share of unanswerable ones among the 10 nearest authored questions
+)
+FEATURES: tuple[str, ...] = (
+    *NUMERIC_FEATURES,
+    *(f"intent={i}" for i in INTENTS),
+    *(f"slot={s}" for s in SLOTS),
+)
+
+
+def feature_vector(values: dict[str, float], frame: Frame) -> np.ndarray:
+    """The model's input, in :data:`FEATURES` order (numeric values plus one-hot intent and slot)."""
+    out = [float(values[name]) for name in NUMERIC_FEATURES]
+    out += [1.0 if frame.intent == i else 0.0 for i in INTENTS]
+    out += [1.0 if frame.slot == s else 0.0 for s in SLOTS]
+    return np.asarray(out, dtype=np.float64)
+
+
+class AnswerModelError(RuntimeError):
+    """The answerability model file is missing, unreadable, or was trained for other features."""
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """The trained answerability model (data, not code): scaler, coefficients, threshold."""
+
+    features: tuple[str, ...]
+    classes: tuple[Status, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray  # classes x features
+    intercept: np.ndarray
+    answer_threshold: float  # P(answered) at or above this answers
+    shape: ShapeModel | None = None  # the question-shape model whose log-probabilities are stacked in
+    head: EmbeddingHead | None = None  # and the question-embedding model
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def proba(self, x: np.ndarray) -> dict[str, float]:
+        """P(status) for one feature vector."""
+        z = self.coef @ ((x - self.mean) / self.scale) + self.intercept
+        z = np.exp(z - z.max())
+        p = z / z.sum()
+        return {c: float(v) for c, v in zip(self.classes, p, strict=True)}
+
+    def decide(self, x: np.ndarray) -> tuple[Status, dict[str, float]]:
+        """The status for one feature vector, with the probabilities behind it."""
+        p = self.proba(x)
+        if p["answered"] >= self.answer_threshold:
+            return "answered", p
+        return ("partial" if p["partial"] >= p["declined"] else "declined"), p
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's content."""
+        return {
+            "format": MODEL_FORMAT,
+            "features": list(self.features),
+            "classes": list(self.classes),
+            "mean": [round(float(v), 8) for v in self.mean],
+            "scale": [round(float(v), 8) for v in self.scale],
+            "coef": [[round(float(v), 8) for v in row] for row in self.coef],
+            "intercept": [round(float(v), 8) for v in self.intercept],
+            "answer_threshold": round(self.answer_threshold, 6),
+            "meta": self.meta,
+            "shape": self.shape.to_json() if self.shape else None,
+            "head": self.head.to_json() if self.head else None,
+        }
+
+    def save(self, path: Path = MODEL_FILE) -> None:
+        """Write the model as JSON."""
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+    @staticmethod
+    def load(path: Path = MODEL_FILE) -> AnswerModel:
+        """Read a saved model; raise :class:`AnswerModelError` (saying to run `qa train`) when it cannot be used."""
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(d, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as e:
+            raise AnswerModelError(f"cannot read the answerability model {path}: {e}; run `qa train`") from e
+        if d.get("format") != MODEL_FORMAT or tuple(d.get("features", ())) != FEATURES:
+            raise AnswerModelError(f"{path} was trained for other features; run `qa train`")
+        if tuple(d.get("classes", ())) != STATUSES:
+            raise AnswerModelError(f"{path} has classes {d.get('classes')}, expected {list(STATUSES)}; run `qa train`")
+        try:
+            model = AnswerModel(
+                FEATURES,
+                STATUSES,
+                np.asarray(d["mean"], dtype=np.float64),
+                np.asarray(d["scale"], dtype=np.float64),
+                np.asarray(d["coef"], dtype=np.float64),
+                np.asarray(d["intercept"], dtype=np.float64),
+                float(d["answer_threshold"]),
+                ShapeModel.from_json(d["shape"]) if d.get("shape") else None,
+                EmbeddingHead.from_json(d["head"]) if d.get("head") else None,
+                d.get("meta", {}),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise AnswerModelError(f"{path} is incomplete ({e!r}); run `qa train`") from e
+        n = len(FEATURES)
+        if model.mean.shape != (n,) or model.scale.shape != (n,) or model.coef.shape != (len(STATUSES), n):
+            raise AnswerModelError(f"{path} has arrays of the wrong shape; run `qa train`")
+        return model
+
+
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+SHAPE_NGRAMS = (1, 2, 3)
+
+
+def question_shape(q: Query, report_bigrams: frozenset[str]) -> str:
+    """The question with the report's own content masked: 区儿童医院在哪条路 -> XXXXX在哪条路.
+
+    What is left is how the question asks (在哪条路, 电话几号, 值不值得, 有多少), not what it asks
+    about, so a model of it carries over to another report.
+    """
+    if q.english:
+        glossed = {w for w, targets in q.aliases if targets}
+        return " ".join(
+            "X" if w in glossed or lemma(w) in glossed else w for w in re.findall(r"[a-z0-9]+", q.text.lower())
+        )
+    text = q.text.lower()
+    out = list(text)
+    for i in range(len(text) - 1):
+        pair = text[i : i + 2]
+        if _CJK_PAIR.fullmatch(pair) and pair in report_bigrams:
+            out[i] = out[i + 1] = "X"
+    return "".join(out)
+
+
+def shape_ngrams(shape: str) -> list[str]:
+    """Character 1-3-grams of a question shape (runs of X count as one X)."""
+    text = re.sub(r"X+", "X", shape)
+    return [text[i : i + n] for n in SHAPE_NGRAMS for i in range(len(text) - n + 1)]
+
+
+@dataclass(frozen=True)
+class ShapeModel:
+    """P(status) from the question's shape: TF-IDF of its n-grams and a logistic regression (data, not code)."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    coef: np.ndarray  # classes x vocabulary
+    intercept: np.ndarray
+
+    def log_proba(self, shape: str) -> np.ndarray:
+        """Log P(status) in :data:`STATUSES` order."""
+        counts: dict[int, int] = {}
+        for g in shape_ngrams(shape):
+            j = self.vocabulary.get(g)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        z = self.intercept.copy()
+        if counts:
+            cols = np.fromiter(counts, dtype=np.int64)
+            w = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self.idf[cols]
+            w /= np.linalg.norm(w)
+            z = z + self.coef[:, cols] @ w
+        z = z - z.max()
+        return np.asarray(z - np.log(np.exp(z).sum()))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready content."""
+        return {
+            "vocabulary": self.vocabulary,
+            "idf": [round(float(v), 6) for v in self.idf],
+            "coef": [[round(float(v), 6) for v in row] for row in self.coef],
+            "intercept": [round(float(v), 6) for v in self.intercept],
+        }
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> ShapeModel:
+        """Inverse of :meth:`to_json`."""
+        return ShapeModel(
+            {str(k): int(v) for k, v in d["vocabulary"].items()},
+            np.asarray(d["idf"], dtype=np.float64),
+            np.asarray(d["coef"], dtype=np.float64),
+            np.asarray(d["intercept"], dtype=np.float64),
+        )
+
+
+@dataclass(frozen=True)
+class EmbeddingHead:
+    """P(status) from the question's embedding: a logistic regression on the vector (data, not code).
+
+    It reads what kind of question it is across languages (值唔值得 and "is it worth" land close), and
+    is tied to the embedding model it was trained with (``model``).
+    """
+
+    model: str
+    coef: np.ndarray  # classes x dims
+    intercept: np.ndarray
+
+    def log_proba(self, qvec: np.ndarray) -> np.ndarray:
+        """Log P(status) in :data:`STATUSES` order."""
+        z = self.coef @ qvec + self.intercept
+        z = z - z.max()
+        return np.asarray(z - np.log(np.exp(z).sum()))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready content."""
+        return {
+            "model": self.model,
+            "coef": [[round(float(v), 6) for v in row] for row in self.coef],
+            "intercept": [round(float(v), 6) for v in self.intercept],
+        }
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> EmbeddingHead:
+        """Inverse of :meth:`to_json`."""
+        return EmbeddingHead(
+            str(d["model"]), np.asarray(d["coef"], dtype=np.float64), np.asarray(d["intercept"], dtype=np.float64)
+        )
+
+
+def idf_weights(unit_docs: list[set[str]]) -> dict[str, float]:
+    """Rarity of each unit over the report's sentences, scaled to 0..1 (a unit in no sentence is 1)."""
+    n = len(unit_docs)
+    df: dict[str, int] = {}
+    for doc in unit_docs:
+        for u in doc:
+            df[u] = df.get(u, 0) + 1
+    top = math.log(n + 1)
+    return {u: math.log((n + 1) / (c + 1)) / top for u, c in df.items()}

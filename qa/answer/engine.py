@@ -1,0 +1,563 @@
+"""Stage 5: extractive answers — the report's own sentences, cited, or an abstention.
+
+``QA.ask`` is the one code path behind the CLI, the eval runner and the web chat.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from qa.answer.abstain import Unit, content_units, coverage, found, other_years, share_found, unknown_names
+from qa.answer.answerability import STATUSES, AnswerModel, feature_vector, idf_weights, question_shape
+from qa.answer.understand import (
+    Frame,
+    Marks,
+    answer_spans,
+    own_place,
+    parent_places,
+    place_table,
+    slot_match,
+    topic_text,
+    understand,
+    warm_spans,
+)
+from qa.ledger.build import build_ledger
+from qa.ledger.match import other_year
+from qa.ledger.row import Row
+from qa.search.embedding import Embedder
+from qa.search.index import Index
+from qa.search.retrieve import Retriever
+from qa.text.normalize import (
+    REPORT_YEAR,
+    Query,
+    bigram_tokens,
+    clean_input,
+    is_english,
+    normalize_query,
+    without_surrogates,
+    word_tokens,
+)
+from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
+
+MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
+N_PASSAGES = 12  # ranked passages returned with every answer
+N_CANDIDATE_CHUNKS = 5  # chunks whose sentences compete to be quoted
+MAX_QUOTES = 3
+KEEP_RATIO = 0.85  # further quotes must score at least this share of the best one
+SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence after it
+PART_BONUS = 0.1  # a sentence in the part the question asks about gains this; one in the other year loses it
+SLOT_BONUS = 0.15  # a sentence that fits the asked slot (a count of the asked noun, an amount, a date) gains this
+REPORT_YEARS = frozenset({REPORT_YEAR - 1, REPORT_YEAR})  # the years the report speaks of (results, plans)
+PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
+KEY_BONUS = 0.3  # times the cosine of the nearest authored question this sentence answers
+# A question none of whose words occur in the report, and that is less like every authored question
+# than this (cosine), is not understood: nonsense (asdkjh, 啊啊啊, lorem ipsum) scores 0.20-0.40 on the
+# training set, the least like of its answered questions that share no word with the report 0.48.
+UNCLEAR_KEY_COSINE = 0.45
+NEAR_BEFORE = 24  # characters before a figure (a date, a name ...) that count as "next to it"
+NEAR_AFTER = 8  # and after it
+
+MESSAGES = {  # (lang, key) -> fixed string
+    ("zh", "empty"): "请输入一个问题。",
+    ("en", "empty"): "Please type a question.",
+    ("zh", "too_long"): f"问题太长了(超过{MAX_QUESTION_CHARS}字),请缩短后再问。",
+    ("en", "too_long"): f"The question is too long (over {MAX_QUESTION_CHARS} characters); please shorten it.",
+    ("zh", "abstain"): "报告中没有找到能回答这个问题的内容。",
+    ("en", "abstain"): "The report does not say.",
+    ("zh", "abstain_year"): "报告中没有找到{years}年的相关内容(报告回顾2024年工作、部署2025年工作)。",
+    ("en", "abstain_year"): "The report does not say anything about {years} (it reviews 2024 and plans 2025).",
+    ("zh", "abstain_day"): "报告中没有某一天的信息(这是年度工作报告,不涉及天气、当天的活动等)。",
+    ("en", "abstain_day"): "The report does not say anything about a particular day (it is an annual work report).",
+    ("zh", "abstain_unclear"): (
+        "没有看懂这个问题:问题里没有报告中出现的词语,也不像关于报告的提问。请换个说法,例如「今年新增就业目标是多少?」"
+    ),
+    ("en", "abstain_unclear"): (
+        "I could not make sense of this question: none of its words occur in the report, and it is not like a"
+        " question about the report. Try, for example: What is this year's target for new jobs?"
+    ),
+    ("zh", "abstain_name"): "报告中没有提到「{names}」。这份报告只讲荔湾区的工作。",
+    ("en", "abstain_name"): "The report does not mention {names}; it covers Liwan District only.",
+    ("zh", "abstain_opinion"): "报告只陈述工作成绩和工作计划,不提供观点、评价、预测或建议,所以无法回答这个问题。",
+    ("en", "abstain_opinion"): (
+        "The report states results and plans; it gives no opinions, ratings, predictions or advice."
+    ),
+    ("zh", "abstain_howto"): (
+        "这份报告不是办事指南,没有办理流程、联系方式或开放时间。办事咨询可拨打12345政务服务热线(报告中提到的热线)。"
+    ),
+    ("en", "abstain_howto"): (
+        "The report is not a service guide: it has no procedures, contacts or opening hours. For services,"
+        " call the 12345 government service hotline (which the report names)."
+    ),
+    ("zh", "abstain_chitchat"): "我只回答关于《2025年荔湾区政府工作报告》内容的问题,请问报告里的具体内容。",
+    ("en", "abstain_chitchat"): (
+        "I only answer questions about what the 2025 Liwan District government work report says."
+    ),
+    ("zh", "partial"): "报告没有给出{missing}。报告提到:",
+    ("en", "partial"): "The report does not give {missing}. What it does say (quoted in Chinese):",
+    ("zh", "nearest"): "最接近的章节:",
+    ("en", "nearest"): "Nearest sections:",
+    ("zh", "beside"): "对照({part}):",
+    ("en", "beside"): "For comparison ({part}): ",
+    ("zh", "lead"): "报告原文:",
+    ("en", "lead"): "The report says (quoted in Chinese):",
+}
+SLOT_WORDS = {  # slot -> (zh, en) words for what is missing in a partial answer
+    "quantity": ("具体数量", "the number"),
+    "money": ("具体金额", "the amount of money"),
+    "rate": ("具体比例或增速", "the rate or percentage"),
+    "rank": ("排名", "the ranking"),
+    "names": ("具体名称", "the names"),
+    "place": ("具体地点或地址", "the exact place or address"),
+    "date": ("具体时间", "the date or time"),
+}
+
+
+class QA:
+    """Question -> Answer over one index."""
+
+    def __init__(self, index: Index, embedder: Embedder, model: AnswerModel | bool | None = True) -> None:
+        """``model``: the answerability model, True to load the shipped one, or None (training only)."""
+        self.index = index
+        self.retriever = Retriever(index, embedder)
+        self.sentence_matrix = self.retriever.sentence_matrix
+        self.sentences_of: dict[int, list[int]] = {}  # chunk index -> sentence indexes
+        for si, s in enumerate(index.sentences):
+            self.sentences_of.setdefault(s.chunk_index, []).append(si)
+        self.chunk_pos = {c.id: i for i, c in enumerate(index.chunks)}
+        self.model = AnswerModel.load() if model is True else (model or None)
+        self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams", "keys")  # rankings fused (eval varies it)
+        self.chunk_starts = [c.start for c in index.chunks]
+        self.report_bigrams = frozenset(bigram_tokens(index.report.text))
+        self.report_lower = index.report.text.lower()
+        self.own_place = own_place(index.report.text)  # 荔湾: a question about another place is not about this one
+        self.parent_places = parent_places(index.report.text)  # 广州: the city the district belongs to
+        marked: dict[Marks, list[int]] = {}  # authored questions that name a place or year, by what they name
+        for i, k in enumerate(index.keys):
+            if k.places or k.years:
+                marked.setdefault(Marks(frozenset(k.places), frozenset(k.years)), []).append(i)
+        self.marked_keys = [(m, np.asarray(rows)) for m, rows in marked.items()]
+        self.has_digit = [any(ch.isdigit() for ch in s.text) for s in index.sentences]  # sentence index -> bool
+        self.idf = idf_weights([set(bigram_tokens(s.text)) | set(word_tokens(s.text)) for s in index.sentences])
+        self.ledger = build_ledger(index.report)  # every row; the chat tab's ledger reuses it
+        self.ledger_rows = [r for r in self.ledger if r.is_figure]
+        self.ledger_pairs: dict[str, Row] = other_year(self.ledger_rows)  # row id -> the other year's row
+        embedder.encode(["预热", "warm-up"])  # the model's first call is slow (~0.7 s): pay it at start-up
+        word_tokens("预热")  # load jieba's dictionary now, not on the first question
+        understand(normalize_query("荔湾有多少个长者饭堂"))  # and jieba's part-of-speech model
+        warm_spans([s.text for s in index.sentences])  # each sentence's figures, dates, names: found once
+
+    def ask(self, question: str) -> Answer:
+        """Answer one question (never raises on bad input: returns a message instead)."""
+        t0 = time.perf_counter()
+        question = without_surrogates(question)  # the answer echoes the question: it must encode as UTF-8
+        if (refused := refuse(question)) is not None:
+            return refused
+        a = self._analyse(question)
+        if (ruled := self.ruled_out(a)) is not None:
+            answer = self._decline(a, MESSAGES[(a.lang, ruled[0])].format(**ruled[1]), ruled[0])
+        else:
+            if self.model is None:
+                raise RuntimeError("no answerability model loaded (run `qa train`)")
+            status, probs = self.model.decide(feature_vector(a.features, a.frame))
+            if status == "answered":
+                answer = self._compose(a)
+            elif (
+                status == "partial"
+                and a.frame.intent not in ("opinion", "howto", "chitchat")
+                and (si := self._partial_sentence(a)) is not None
+            ):
+                answer = self._partial(a, si)
+            else:
+                key, fields = self._decline_reason(a)
+                answer = self._decline(a, MESSAGES[(a.lang, key)].format(**fields), key)
+            answer = replace(answer, probabilities=probs)
+        answer = replace(answer, understanding=a.frame.to_json())
+        total = (time.perf_counter() - t0) * 1e3
+        timings = {**a.timings, "answer": total - sum(a.timings.values()), "total": total}
+        return replace(answer, timings_ms=timings)
+
+    def analyse_many(
+        self, questions: list[str], leave_out: list[tuple[str, ...]] | None = None, qvecs: np.ndarray | None = None
+    ) -> list[Analysis]:
+        """The analyses of many questions, embedded in one batch (training).
+
+        ``leave_out``: per question, the authored questions whose keys it may not see (default: its own
+        key). ``qvecs``: the questions' vectors when they are already embedded
+        (``qa.answer.train.question_vectors``).
+        """
+        queries = [normalize_query(q) for q in questions]
+        qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
+        hidden = [(q,) for q in questions] if leave_out is None else leave_out
+        return [self._analyse(q, out, v, nq) for q, out, v, nq in zip(questions, hidden, qvecs, queries, strict=True)]
+
+    def _analyse(
+        self, question: str, exclude_keys: tuple[str, ...] = (), qvec: np.ndarray | None = None, q: Query | None = None
+    ) -> Analysis:
+        """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms)."""
+        t0 = time.perf_counter()
+        q = normalize_query(question) if q is None else q
+        frame = understand(q)
+        t1 = time.perf_counter()
+        qvec = self.retriever.embed(q) if qvec is None else qvec
+        t2 = time.perf_counter()
+        sims = self.retriever.key_sims(qvec, exclude_keys)
+        key_sims = self.retriever.key_sentence_sims(sims)
+        hits = self.retriever.search(
+            q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers, key_sims=key_sims
+        )
+        t3 = time.perf_counter()
+        ranked, dense_best, slot_best = self._score_sentences(q, frame, qvec, hits, key_sims)
+        lang = "en" if is_english(clean_input(question)) else "zh"
+        a = Analysis(question, q, frame, lang, hits, ranked, {}, {})
+        neighbours = self.retriever.key_neighbours(sims, self._comparable_keys(q))
+        features = {**self._features(a, qvec, dense_best, slot_best), **neighbours}
+        timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
+        return replace(a, features=features, timings=timings, qvec=qvec)
+
+    def _comparable_keys(self, q: Query) -> np.ndarray | None:
+        """Per key: whether its label may count for this question (it names no place or year the question does not)."""
+        if not self.marked_keys:
+            return None
+        marks = Marks.of(q, self.index.report.text)
+        allowed = np.ones(len(self.index.keys), dtype=bool)
+        for m, rows in self.marked_keys:
+            if marks.conflicts(m, REPORT_YEARS):
+                allowed[rows] = False
+        return allowed
+
+    def ruled_out(self, a: Analysis) -> tuple[str, dict[str, str]] | None:
+        """(message key, format fields) when a plain rule declines the question, else None.
+
+        The question names a place the report never mentions; or asks about one particular day (明天,
+        今晚); or none of its words occurs in the report and it is like no authored question (nonsense);
+        or it asks about a year no candidate sentence mentions.
+        """
+        if names := unknown_names(a.q, self.index.report.text):
+            return "abstain_name", {"names": "、".join(names)}
+        if a.q.asks_about_a_day:
+            return "abstain_day", {}
+        if a.features.get("key_answered", 0.0) < UNCLEAR_KEY_COSINE and not any(
+            found(u, self.report_lower) for u in content_units(a.q)
+        ):
+            return "abstain_unclear", {}
+        if not a.ranked:
+            return "abstain_year", {"years": "、".join(str(y) for y in other_years(a.q, REPORT_YEAR))}
+        return None
+
+    def _score_sentences(
+        self, q: Query, frame: Frame, qvec: np.ndarray, hits: list[Hit], key_sims: np.ndarray | None
+    ) -> tuple[list[tuple[float, int]], float, float]:
+        """(score, sentence index) best first among the top chunks' sentences; the best cosine and slot fit."""
+        units = content_units(q)
+        years = [str(y) for y in other_years(q, REPORT_YEAR)]  # a question about 2023 quotes only 2023
+        ranked: list[tuple[float, int]] = []
+        best_dense = max((h.dense for h in hits[:N_CANDIDATE_CHUNKS]), default=0.0)
+        best_slot = 0.0
+        for rank, h in enumerate(hits[:N_CANDIDATE_CHUNKS], start=1):
+            for si in self.sentences_of[self.chunk_pos[h.chunk.id]]:
+                s = self.index.sentences[si]
+                if years and not any(y in s.text for y in years):
+                    continue
+                dense = float(self.sentence_matrix[si] @ qvec)
+                best_dense = max(best_dense, dense)
+                fit = slot_match(frame, s.text)
+                best_slot = max(best_slot, fit)
+                score = 0.5 * dense + 0.5 * share_found(units, s.text) + 0.15 / rank + SLOT_BONUS * fit
+                if key_sims is not None:
+                    score += KEY_BONUS * max(float(key_sims[si]), 0.0)
+                if len(s.text) < SHORT_SENTENCE and not self.has_digit[si]:
+                    score -= 0.2  # a short lead phrase (经济运行持续向好。), not a short figure (新增就业1万人以上;)
+                if q.part and h.chunk.part in ("review2024", "plan2025"):
+                    score += PART_BONUS if h.chunk.part == q.part else -PART_BONUS
+                ranked.append((score, si))
+        ranked.sort(key=lambda x: -x[0])
+        return ranked, best_dense, best_slot
+
+    def _features(self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float) -> dict[str, float]:
+        """The answerability model's numeric features (see :data:`qa.answer.answerability.NUMERIC_FEATURES`)."""
+        units = self._topic_units(a.q)
+        first = self.index.sentences[a.ranked[0][1]] if a.ranked else None
+        text = first.text.lower() if first else ""
+        weights = self._unit_weights(units)
+        total = sum(weights) or 1.0
+        missing = [w for u, w in zip(units, weights, strict=True) if not found(u, text)]
+        absent = [w for u, w in zip(units, weights, strict=True) if not found(u, self.report_lower)]
+        part = self.index.chunks[first.chunk_index].part if first else "other"
+        pool = [si for h in a.hits[:N_PASSAGES] for si in self.sentences_of[self.chunk_pos[h.chunk.id]]]
+        near = {si: self._topic_near(a.frame, units, weights, self.index.sentences[si].text) for si in pool}
+        # the part the question asks about (both years, glossary and the rest when it names none)
+        asked = {a.q.part, "glossary", "other"} if a.q.part else {"review2024", "plan2025", "glossary", "other"}
+        top = a.hits[0] if a.hits else None
+        lexical = bool(top and any(0 < top.ranks.get(n, 0) <= 3 for n in ("words", "bigrams")))
+        return {
+            "dense_best": dense_best,
+            "dense_first": float(self.sentence_matrix[a.ranked[0][1]] @ qvec) if a.ranked else 0.0,
+            "coverage": coverage(units, a.hits),
+            "focus": share_found(units, text),
+            "miss_weight": sum(missing) / total,
+            "absent_weight": sum(absent) / total,
+            "max_miss_idf": max(missing, default=0.0),
+            "slot_first": slot_match(a.frame, first.text) if first else 0.0,
+            "topic_near_first": near[a.ranked[0][1]] if a.ranked else 0.0,  # the first sentence is in the pool
+            "topic_near_best": max(near.values(), default=0.0),
+            "near_asked_part": max((v for si, v in near.items() if self._part(si) in asked), default=0.0),
+            "near_other_part": max((v for si, v in near.items() if self._part(si) not in asked), default=0.0),
+            "slot_best": slot_best,
+            "part_conflict": float(bool(a.q.part) and part in ("review2024", "plan2025") and part != a.q.part),
+            "lexical_agree": float(lexical),
+            "n_units": float(np.log1p(len(units))),
+            "english": float(a.q.english),
+            "other_place": float(self._other_place(a.frame)),
+            "parent_place": float(any(p in self.parent_places for p in a.frame.places)),
+            "other_year": float(bool(other_years(a.q, REPORT_YEAR))),
+            **self._shape_features(a.q),
+            **self._embedding_features(qvec),
+        }
+
+    def _topic_near(self, frame: Frame, units: list[Unit], weights: list[float], sentence: str) -> float:
+        """How much of the question's topic stands right by a thing of the asked kind (a figure, a date ...).
+
+        A number is an answer only when what the question is about is next to it: 「建成长者饭堂164个」
+        answers 长者饭堂有多少个, while 「固定资产投资535亿元」 does not answer a question about 招商引资.
+        """
+        spans = answer_spans(frame, sentence)
+        if spans is None:
+            return self._weighted_share(units, weights, sentence)
+        return max(
+            (
+                self._weighted_share(units, weights, sentence[max(0, s - NEAR_BEFORE) : e + NEAR_AFTER])
+                for s, e in spans
+            ),
+            default=0.0,
+        )
+
+    def _decline_reason(self, a: Analysis) -> tuple[str, dict[str, str]]:
+        """The message key (and its fields) that says why the model declined: opinion, how-to, place, year ..."""
+        if a.frame.intent in ("opinion", "howto", "chitchat"):
+            return f"abstain_{a.frame.intent}", {}
+        if a.features.get("other_place"):
+            return "abstain_name", {"names": "、".join(self._other_places(a.frame))}
+        if years := other_years(a.q, REPORT_YEAR):
+            return "abstain_year", {"years": "、".join(str(y) for y in years)}
+        return "abstain", {}
+
+    def _is_own(self, place: str) -> bool:
+        """Whether a named place is the report's own district (荔湾, 荔湾区)."""
+        return bool(self.own_place) and (self.own_place in place or place in self.own_place)
+
+    def _other_places(self, frame: Frame) -> list[str]:
+        """Places of the place table the question names, other than the report's own and the city it is in."""
+        return [p for p in frame.places if p in place_table() and not self._is_own(p) and p not in self.parent_places]
+
+    def _other_place(self, frame: Frame) -> bool:
+        """Whether the question names a known place other than its own (or the city it is in), and not its own."""
+        named = [p for p in frame.places if p in place_table() and p not in self.parent_places]
+        return bool(named) and not any(self._is_own(p) for p in frame.places)
+
+    def _topic_units(self, q: Query) -> list[Unit]:
+        """The question's content without its question words; for English, only what can occur in the report.
+
+        An English word the lexicon does not gloss (open, places) can never be found in a Chinese report, so
+        counting it as missing would make every English question look unanswerable.
+        """
+        units = content_units(q, topic_text(q))
+        if q.english:
+            units = [u for u in units if not isinstance(u, str) or u in self.report_lower]
+        return units
+
+    def _unit_weights(self, units: list[Unit]) -> list[float]:
+        """How rare each content unit is in the report (0..1; an alias counts 0.5)."""
+        return [self.idf.get(u, 1.0) if isinstance(u, str) else 0.5 for u in units]
+
+    def _weighted_share(self, units: list[Unit], weights: list[float], text: str) -> float:
+        """Rarity-weighted share of the units found in ``text``."""
+        low = text.lower()
+        return sum(w for u, w in zip(units, weights, strict=True) if found(u, low)) / (sum(weights) or 1.0)
+
+    def _embedding_features(self, qvec: np.ndarray) -> dict[str, float]:
+        """The question-embedding head's log P(status); zeros without one, or for another embedding model."""
+        head = self.model.head if self.model is not None else None
+        fits = head is not None and head.model == self.index.manifest.model and head.coef.shape[1] == len(qvec)
+        lp = head.log_proba(qvec) if head is not None and fits else np.zeros(3)
+        return {f"embq_{s}": float(v) for s, v in zip(STATUSES, lp, strict=True)}
+
+    def _shape_features(self, q: Query) -> dict[str, float]:
+        """The question-shape model's log P(status), or zeros while there is none (training its first stage)."""
+        shape = self.model.shape if self.model is not None else None
+        lp = shape.log_proba(question_shape(q, self.report_bigrams)) if shape else np.zeros(3)
+        return {f"shape_{s}": float(v) for s, v in zip(STATUSES, lp, strict=True)}
+
+    def _other_year_rows(self, citations: list[Citation]) -> list[Row]:
+        """Ledger rows of the other year matching a figure in the cited sentences (2025 target <-> 2024 result)."""
+        out: list[Row] = []
+        taken = [(c.start, c.end) for c in citations]
+        for c in citations:
+            for row in self.ledger_rows:
+                other = self.ledger_pairs.get(row.id) if c.start <= row.start and row.end <= c.end else None
+                if other is None or any(s < other.end and other.start < e for s, e in taken):
+                    continue
+                out.append(other)
+                taken.append((other.start, other.end))
+        return out[:MAX_QUOTES]
+
+    def _chunk_at(self, offset: int) -> Chunk:
+        """The chunk holding a character offset."""
+        i = bisect.bisect_right(self.chunk_starts, offset) - 1
+        return self.index.chunks[max(i, 0)]
+
+    def _part(self, si: int) -> str:
+        """The part of the report a sentence belongs to."""
+        return self.index.chunks[self.index.sentences[si].chunk_index].part
+
+    def _quote_span(self, si: int) -> tuple[int, int]:
+        """Offsets of a sentence, extended over the next one when it is only a short lead phrase."""
+        s = self.index.sentences[si]
+        nxt = self.index.sentences[si + 1] if si + 1 < len(self.index.sentences) else None
+        if (
+            len(s.text) < SHORT_SENTENCE
+            and not self.has_digit[si]
+            and nxt is not None
+            and nxt.chunk_index == s.chunk_index
+        ):
+            return s.start, nxt.end
+        return s.start, s.end
+
+    def _compose(self, a: Analysis) -> Answer:
+        """Quote the best sentences with numbered citations."""
+        ranked = a.ranked
+        best = ranked[0][0]
+        if a.frame.intent == "comparison" or {REPORT_YEAR - 1, REPORT_YEAR} <= set(a.q.years):
+            # a comparison quotes the best sentence of each year first
+            parts = ("review2024", "plan2025")
+            firsts = [next((si for _, si in ranked if self._part(si) == part), None) for part in parts]
+            pinned = [si for si in firsts if si is not None]
+            ranked = [(best, si) for si in pinned] + [(sc, si) for sc, si in ranked if si not in pinned]
+        spans: list[tuple[int, int, Sentence]] = []
+        for score, si in ranked:
+            if len(spans) == MAX_QUOTES or score < KEEP_RATIO * best:
+                break
+            start, end = self._quote_span(si)
+            if any(start < e and s < end for s, e, _ in spans):
+                continue
+            spans.append((start, end, self.index.sentences[si]))
+        citations, lines = self._cite(spans)
+        for row in self._other_year_rows(citations):
+            n = len(citations) + 1
+            chunk = self._chunk_at(row.start)
+            citations.append(Citation(n, chunk.id, chunk.breadcrumb, row.part, row.quote, row.start, row.end))
+            lines.append(MESSAGES[(a.lang, "beside")].format(part=PART_LABELS[row.part]) + f"「{row.quote}」[{n}]")
+        text = "\n".join([MESSAGES[(a.lang, "lead")], *lines])
+        return Answer(a.question, text, False, tuple(citations), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang)
+
+    def _cite(self, spans: list[tuple[int, int, Sentence]]) -> tuple[list[Citation], list[str]]:
+        """Numbered citations and their quoted lines for spans of the report."""
+        citations: list[Citation] = []
+        lines: list[str] = []
+        for n, (start, end, s) in enumerate(spans, start=1):
+            chunk = self.index.chunks[s.chunk_index]
+            quote = self.index.report.text[start:end]
+            citations.append(Citation(n, chunk.id, chunk.breadcrumb, chunk.part, quote, start, end))
+            lines.append(f"「{quote}」[{n}]({PART_LABELS[chunk.part]})")
+        return citations, lines
+
+    def _partial_sentence(self, a: Analysis) -> int | None:
+        """The candidate sentence that says most of what the question is about, if it says at least half of it.
+
+        A partial answer quotes what the report does say about the thing; when no sentence speaks of most
+        of the question's (rarity-weighted) content, the report does not speak of the thing, and the
+        question is declined instead.
+        """
+        units = self._topic_units(a.q)
+        weights = self._unit_weights(units)
+        best = max(
+            (
+                (self._weighted_share(units, weights, self.index.sentences[si].text), -i, si)
+                for i, (_, si) in enumerate(a.ranked[:10])
+            ),
+            default=None,
+        )
+        return best[2] if best is not None and best[0] >= PARTIAL_MIN_SHARE else None
+
+    def _partial(self, a: Analysis, si: int) -> Answer:
+        """The report speaks of the thing but not what was asked: say what is missing, quote what it says."""
+        start, end = self._quote_span(si)
+        citations, lines = self._cite([(start, end, self.index.sentences[si])])
+        missing = self.missing(a, si)
+        text = "\n".join([MESSAGES[(a.lang, "partial")].format(missing=missing), *lines])
+        return Answer(
+            a.question, text, True, tuple(citations), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang,
+            status="partial", missing=missing, reason="partial",
+        )  # fmt: skip
+
+    def missing(self, a: Analysis, si: int) -> str:
+        """What the report does not give, in words: 「2025年的投资额的具体金额」, "the address of ..."."""
+        first = self.index.sentences[si].text
+        topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in (a.q.text.lower()) else ""
+        if not topic and not a.q.english:
+            words = [w for w in word_tokens(a.q.core) if len(w) >= 2 and w in first]
+            topic = max(words, key=len, default="")
+        part = self._part(si)
+        year = ""
+        if a.q.part and part in ("review2024", "plan2025") and part != a.q.part:
+            year = a.q.part[-4:]
+        zh, en = SLOT_WORDS.get(a.frame.slot, ("这个问题所问的具体内容", "what was asked"))
+        if a.lang == "en":
+            return f"{en}{' for ' + year if year else ''}{' of ' + topic if topic else ''}"
+        return f"{year + '年' if year else ''}{topic + '的' if topic else ''}{zh}"
+
+    def _decline(self, a: Analysis, text: str, reason: str) -> Answer:
+        """No quote: say why, with the nearest sections."""
+        seen: list[str] = []
+        for h in a.hits:
+            if h.chunk.breadcrumb not in seen:
+                seen.append(h.chunk.breadcrumb)
+            if len(seen) == 3:
+                break
+        body = "\n".join([text, MESSAGES[(a.lang, "nearest")], *(f"- {b}" for b in seen)])
+        return Answer(
+            a.question, body, True, (), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang, status="declined", reason=reason
+        )
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One question on its way through the pipeline: what the decision and the composer look at."""
+
+    question: str
+    q: Query
+    frame: Frame
+    lang: str
+    hits: list[Hit]
+    ranked: list[tuple[float, int]]  # (score, sentence index), best first
+    features: dict[str, float]
+    timings: dict[str, float]
+    qvec: np.ndarray | None = None  # the question's embedding
+
+
+def load_qa(model: str | None = None, rebuild: bool = True, answer_model: bool = True) -> QA:
+    """The QA engine for ``model`` (default: $QA_MODEL or the built-in model), building the index if needed.
+
+    ``answer_model=False`` leaves the answerability model out (``qa train`` makes it).
+    """
+    from qa.search.embedding import load_embedder
+    from qa.search.index import open_index
+
+    embedder = load_embedder(model)
+    return QA(open_index(embedder, rebuild=rebuild), embedder, None if not answer_model else True)
+
+
+def refuse(question: str) -> Answer | None:
+    """The answer for input that cannot be asked (empty, whitespace, over the length cap), else None."""
+    raw = clean_input(question if isinstance(question, str) else "")
+    lang = "en" if is_english(raw) else "zh"
+    if not raw:
+        message = MESSAGES[(lang, "empty")]
+    elif len(raw) > MAX_QUESTION_CHARS:
+        message = MESSAGES[(lang, "too_long")]
+    else:
+        return None
+    return Answer(question, message, True, (), (), "", lang, {"total": 0.0}, message, status="declined", reason="input")

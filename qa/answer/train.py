@@ -1,0 +1,382 @@
+"""`qa train`: learn the answerability model and the question keys from the authored training set.
+
+The training set is ``eval/train/*.jsonl`` (see ``eval/train/README.md``); nothing from the test
+split of ``eval/qa.jsonl`` is read. Steps:
+
+1. the answered questions' gold spans become retrieval keys (``qa/data/question_keys.jsonl``), and
+   the index is rebuilt with them;
+2. every training question is run through the real pipeline, leaving out the keys of the questions its
+   author wrote about the same report line (:func:`siblings`), and the answerability features are taken
+   (questions a plain rule declines are left out: the model never
+   sees those);
+3. a multinomial logistic regression (scikit-learn) is cross-validated with folds grouped by report
+   line, the P(answered) threshold is chosen on the out-of-fold predictions so that at most
+   ``MAX_FALSE_REFUSAL`` of answerable questions are declined, and the model is refit on everything
+   and saved as JSON (``qa/data/answerability.json``) with the training set's sha256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qa.answer.answerability import (
+    FEATURES,
+    MODEL_FILE,
+    STATUSES,
+    AnswerModel,
+    EmbeddingHead,
+    ShapeModel,
+    feature_vector,
+    question_shape,
+    shape_ngrams,
+)
+from qa.answer.understand import Marks
+from qa.datafiles import PROJECT_DIR
+from qa.search.index import KEYS_FILE
+from qa.text.normalize import normalize_query
+
+if TYPE_CHECKING:
+    from qa.answer.engine import QA
+
+TRAIN_DIR = PROJECT_DIR / "eval" / "train"
+MAX_FALSE_REFUSAL = 0.03  # out-of-fold share of answerable training questions the threshold may decline
+C = 1.0  # inverse regularisation strength of the final logistic regression
+SHAPE_C = 3.0  # and of the question-shape model
+HEAD_C = 1.0  # and of the question-embedding head
+N_FOLDS = 5
+N_JOBS = 2  # folds fitted at once (the machines have two cores)
+
+
+def training_files(folder: Path = TRAIN_DIR) -> list[Path]:
+    """The training set's files, in a fixed order."""
+    return sorted(folder.glob("*.jsonl"))
+
+
+def training_sha256(files: list[Path]) -> str:
+    """sha256 over the training files' names and bytes."""
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def load_training(files: list[Path]) -> list[dict[str, Any]]:
+    """Every training question (JSON lines)."""
+    rows = []
+    for f in files:
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                rows.append(json.loads(line))
+    return rows
+
+
+def write_keys(rows: list[dict[str, Any]], report: str, path: Path = KEYS_FILE) -> int:
+    """The question keys; returns how many were written.
+
+    An answered question gives one key per gold span (it points at the sentences the span overlaps);
+    a partial or declined one gives one key with its status and no span (a labelled neighbour for the
+    answerability model's key features). Each key records the places and years its question names
+    (:class:`qa.answer.understand.Marks`), so that its label is not counted for a question that differs in them.
+    """
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        m = Marks.of(normalize_query(r["question"]), report)
+        marks = {"places": sorted(m.places), "years": sorted(m.years)} if m.places or m.years else {}
+        if r["status"] != "answered":
+            out.append({"question": r["question"], "status": r["status"], **marks})
+            continue
+        for quote in r["gold_quotes"]:
+            start = report.find(quote)
+            if start >= 0:
+                out.append({"question": r["question"], "start": start, "end": start + len(quote), **marks})
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in out), encoding="utf-8")
+    return len(out)
+
+
+def choose_threshold(p_answered: np.ndarray, answerable: np.ndarray, max_fr: float = MAX_FALSE_REFUSAL) -> float:
+    """The highest P(answered) threshold that declines at most ``max_fr`` of answerable questions."""
+    scores = np.sort(p_answered[answerable])
+    k = int(np.floor(max_fr * len(scores)))  # this many answerable questions may fall below the threshold
+    return float(scores[k]) if len(scores) else 0.5
+
+
+def _status_order(clf: Any) -> list[int]:
+    """The columns of a fitted classifier's outputs, in :data:`STATUSES` order."""
+    return [list(clf.classes_).index(c) for c in range(len(STATUSES))]
+
+
+def _fit(x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+    """A scaler and a logistic regression fitted on (x, y)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
+    clf.fit(scaler.transform(x), y)
+    return scaler, clf
+
+
+def _fit_shape(shapes: list[str], y: np.ndarray) -> ShapeModel:
+    """The question-shape model: TF-IDF of shape n-grams (scikit-learn) and a logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(analyzer=shape_ngrams, min_df=2, sublinear_tf=True)
+    m = vec.fit_transform(shapes)
+    clf = LogisticRegression(C=SHAPE_C, max_iter=3000, class_weight="balanced").fit(m, y)
+    order = _status_order(clf)
+    vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
+    return ShapeModel(vocab, vec.idf_, clf.coef_[order], clf.intercept_[order])
+
+
+def _fit_head(vectors: np.ndarray, y: np.ndarray, model: str) -> EmbeddingHead:
+    """The question-embedding head: a logistic regression on the question vectors."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=HEAD_C, max_iter=3000, class_weight="balanced").fit(vectors, y)
+    order = _status_order(clf)
+    return EmbeddingHead(model, clf.coef_[order], clf.intercept_[order])
+
+
+def head_oof(vectors: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], model: str) -> np.ndarray:
+    """Out-of-fold log P(status) of the embedding head."""
+
+    def one(train_idx: np.ndarray, test_idx: np.ndarray) -> list[np.ndarray]:
+        head = _fit_head(vectors[train_idx], y[train_idx], model)
+        return [head.log_proba(v) for v in vectors[test_idx]]
+
+    out = np.zeros((len(y), len(STATUSES)))
+    for (_, test_idx), rows in zip(folds, _parallel(one, folds), strict=True):
+        out[test_idx] = rows
+    return out
+
+
+def _folds(y: np.ndarray, groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-validation folds grouped by report line (no line is in both halves)."""
+    from sklearn.model_selection import GroupKFold
+
+    return list(GroupKFold(n_splits=N_FOLDS).split(np.zeros(len(y)), y, groups))
+
+
+def _parallel(fn: Any, folds: list[tuple[np.ndarray, np.ndarray]]) -> list[Any]:
+    """``fn(train_idx, test_idx)`` for every fold, on both cores."""
+    from joblib import Parallel, delayed
+
+    return list(Parallel(n_jobs=N_JOBS, prefer="threads")(delayed(fn)(tr, te) for tr, te in folds))
+
+
+def shape_oof(shapes: list[str], y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Out-of-fold log P(status) of the shape model (the stacked features the final model is fitted on)."""
+
+    def one(train_idx: np.ndarray, test_idx: np.ndarray) -> list[np.ndarray]:
+        m = _fit_shape([shapes[i] for i in train_idx], y[train_idx])
+        return [m.log_proba(shapes[i]) for i in test_idx]
+
+    out = np.zeros((len(y), len(STATUSES)))
+    for (_, test_idx), rows in zip(folds, _parallel(one, folds), strict=True):
+        out[test_idx] = rows
+    return out
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Out-of-fold class probabilities (columns in :data:`STATUSES` order)."""
+
+    def one(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+        scaler, clf = _fit(x[train_idx], y[train_idx])
+        cols = _status_order(clf)
+        return np.asarray(clf.predict_proba(scaler.transform(x[test_idx]))[:, cols])
+
+    oof = np.zeros((len(y), len(STATUSES)))
+    for (_, test_idx), p in zip(folds, _parallel(one, folds), strict=True):
+        oof[test_idx] = p
+    return oof
+
+
+def summary(oof: np.ndarray, y: np.ndarray, threshold: float, kinds: list[str | None]) -> dict[str, Any]:
+    """Out-of-fold rates: answerable declined, unanswerable caught, status accuracy, per unanswerable kind."""
+    answered = oof[:, 0] >= threshold
+    pred = np.where(answered, 0, np.where(oof[:, 1] >= oof[:, 2], 1, 2))
+    ans = y == 0
+    per_kind: dict[str, float] = {}
+    for kind in sorted({k for k in kinds if k}):
+        idx = np.array([k == kind for k in kinds])
+        per_kind[kind] = round(float(np.mean(~answered[idx])), 4)
+    return {
+        "answerable_declined": round(float(np.mean(~answered[ans])), 4),
+        "unanswerable_caught": round(float(np.mean(~answered[~ans])), 4),
+        "status_accuracy": round(float(np.mean(pred == y)), 4),
+        "unanswerable_caught_by_kind": per_kind,
+    }
+
+
+def question_vectors(qa: QA, questions: list[str]) -> np.ndarray:
+    """The training questions' vectors, read from the index's question keys where they are keys.
+
+    Keys are embedded as questions are, so only questions that are no key are embedded here.
+    """
+    r = qa.retriever
+    rows = [r.key_rows.get(q, [-1])[0] for q in questions]
+    todo = [i for i, k in enumerate(rows) if k < 0 or r.key_matrix is None]
+    out = np.zeros((len(questions), qa.index.manifest.dim), dtype=np.float32)
+    if r.key_matrix is not None:
+        for i, k in enumerate(rows):
+            if k >= 0:
+                out[i] = r.key_matrix[k]
+    if todo:
+        out[todo] = r.embed_many([normalize_query(questions[i]) for i in todo])
+    return out
+
+
+def siblings(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Per training question, the questions its author wrote about the same report line (itself included).
+
+    A training question may not see these as keys. An author writes an answered question and its
+    near-miss twin side by side, in the same words; a real user's question meets only questions that
+    other people wrote, so a feature that saw the twin would be more telling in training than in use.
+    """
+    groups: dict[tuple[str, object], list[str]] = {}
+    for r in rows:
+        groups.setdefault((str(r.get("id", "")).split("-")[0], r.get("line")), []).append(r["question"])
+    return [tuple(groups[(str(r.get("id", "")).split("-")[0], r.get("line"))]) for r in rows]
+
+
+_SHARED: list[Any] = []  # (qa, questions, vectors, leave_out) for the forked workers of analyse_rows
+
+
+def _analyse_slice(bounds: tuple[int, int]) -> list[tuple[bool, np.ndarray, str]]:
+    """One worker's share of :func:`analyse_rows` (reads the QA inherited from the parent process)."""
+    qa, questions, qvecs, leave_out = _SHARED
+    lo, hi = bounds
+    return [
+        (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), question_shape(a.q, qa.report_bigrams))
+        for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi])
+    ]
+
+
+def _one_blas_thread() -> None:
+    """In a worker: numpy's BLAS on one thread (two workers with two threads each run slower than one)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+def analyse_rows(
+    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
+) -> list[tuple[bool, np.ndarray, str]]:
+    """Per question (leaving out the keys ``leave_out`` names): ruled out by a plain rule?, features, shape.
+
+    The questions are already embedded; the rest (retrieval, sentence scoring, features) is pure
+    Python and numpy, so it runs in ``N_JOBS`` forked processes that share the loaded index (about
+    twice as fast on two cores).
+    """
+    import multiprocessing
+
+    step = max(1, -(-len(questions) // (4 * N_JOBS)))
+    slices = [(lo, min(lo + step, len(questions))) for lo in range(0, len(questions), step)]
+    fork = N_JOBS > 1 and len(slices) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    _SHARED[:] = [qa, questions, qvecs, leave_out]
+    try:
+        if fork:
+            with multiprocessing.get_context("fork").Pool(N_JOBS, initializer=_one_blas_thread) as pool:
+                parts = pool.map(_analyse_slice, slices)
+        else:
+            parts = [_analyse_slice(b) for b in slices]
+        return [row for part in parts for row in part]
+    finally:
+        _SHARED.clear()
+
+
+def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> AnswerModel:
+    """The answerability model for ``qa``'s index, learned from training rows (see the module docstring)."""
+    xs, ys, groups, kinds, shapes, vecs = [], [], [], [], [], []
+    ruled = 0
+    questions = [r["question"] for r in rows]
+    qvecs = question_vectors(qa, questions)
+    for r, v, (is_ruled, xv, shape_text) in zip(
+        rows, qvecs, analyse_rows(qa, questions, qvecs, siblings(rows)), strict=True
+    ):
+        if is_ruled:
+            ruled += 1
+            continue
+        xs.append(xv)
+        ys.append(STATUSES.index(r["status"]))
+        groups.append(r.get("line", 0))
+        kinds.append(r.get("kind"))
+        shapes.append(shape_text)
+        vecs.append(v)
+    t_analysed = time.perf_counter()
+    x, y, g, e = np.vstack(xs), np.asarray(ys), np.asarray(groups), np.vstack(vecs)
+    folds = _folds(y, g)
+    # stacked: each question is scored by first-stage models that never saw it
+    x[:, [FEATURES.index(f"shape_{s}") for s in STATUSES]] = shape_oof(shapes, y, folds)
+    x[:, [FEATURES.index(f"embq_{s}") for s in STATUSES]] = head_oof(e, y, folds, qa.index.manifest.model)
+    oof = cross_validate(x, y, folds)
+    threshold = choose_threshold(oof[:, 0], y == 0)
+    scaler, clf = _fit(x, y)
+    shape = _fit_shape(shapes, y)
+    head = _fit_head(e, y, qa.index.manifest.model)
+    order = _status_order(clf)
+    return AnswerModel(
+        FEATURES,
+        STATUSES,
+        scaler.mean_,
+        np.where(scaler.scale_ > 0, scaler.scale_, 1.0),
+        clf.coef_[order],
+        clf.intercept_[order],
+        threshold,
+        shape,
+        head,
+        {
+            **(meta or {}),
+            "n_questions": len(rows),
+            "n_used": len(ys),
+            "n_ruled_out": ruled,
+            "status_counts": dict(Counter(STATUSES[i] for i in ys)),
+            "c": C,
+            "shape_c": SHAPE_C,
+            "shape_vocabulary": len(shape.vocabulary),
+            "head_c": HEAD_C,
+            "embedding_model": head.model,
+            "max_false_refusal": MAX_FALSE_REFUSAL,
+            "cross_validation": summary(oof, y, threshold, kinds),
+            "seconds_to_fit_after_analysis": round(time.perf_counter() - t_analysed, 1),
+            "note": "Written by `qa train`; the test split of eval/qa.jsonl is never read.",
+        },
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Build keys and the index, learn the model, save it."""
+    from qa.answer.engine import load_qa
+    from qa.report.corpus import CORPUS_FILE
+
+    t0 = time.perf_counter()
+    files = training_files(Path(args.train_dir) if getattr(args, "train_dir", None) else TRAIN_DIR)
+    if not files:
+        print("qa train: no training files (eval/train/*.jsonl)", file=sys.stderr)
+        return 2
+    rows = load_training(files)
+    n_keys = write_keys(rows, CORPUS_FILE.read_text(encoding="utf-8"))
+    qa = load_qa(args.model, rebuild=True, answer_model=False)
+    t1 = time.perf_counter()
+    meta = {
+        "trained_on": [f"{f.parent.name}/{f.name}" for f in files],
+        "training_sha256": training_sha256(files),
+        "n_keys": n_keys,
+    }
+    model = fit(qa, rows, meta)
+    model.meta["seconds"] = {"load": round(t1 - t0, 1), "fit": round(time.perf_counter() - t1, 1)}
+    out = Path(args.out) if getattr(args, "out", None) else MODEL_FILE
+    model.save(out)
+    print(json.dumps(model.meta, ensure_ascii=False, indent=2))
+    print(f"qa train: wrote {out} and {KEYS_FILE} in {time.perf_counter() - t0:.1f} s")
+    return 0

@@ -1,0 +1,316 @@
+"""Stage 4a: question understanding — what is asked, of what kind, for which year and place.
+
+:func:`understand` turns a normalised :class:`~qa.text.normalize.Query` (Mandarin, Cantonese and English
+alike) into a typed :class:`Frame`: the intent, the slot (what kind of thing would answer it), the
+measure word and noun of a count, the years and the part of the report they point to, and the
+places named. The answer stage checks candidate sentences against it (:func:`slot_match`): a
+number is not an answer to a question about a different noun, and a count is not a list of names.
+
+The cue words are data (``qa/data/question_cues.tsv``), written by hand from how people ask.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from qa.datafiles import read_pairs
+from qa.text.normalize import Query, has_ascii_word, pos_tags
+from qa.text.numbers import Quantity, parse_numbers
+
+Intent = Literal["fact", "number", "list", "definition", "comparison", "opinion", "howto", "chitchat"]
+Slot = Literal["quantity", "money", "rate", "rank", "names", "place", "date", "yesno", "description", "none"]
+
+INTENTS: tuple[Intent, ...] = ("fact", "number", "list", "definition", "comparison", "opinion", "howto", "chitchat")
+SLOTS: tuple[Slot, ...] = (
+    "quantity",
+    "money",
+    "rate",
+    "rank",
+    "names",
+    "place",
+    "date",
+    "yesno",
+    "description",
+    "none",
+)
+_INTENT_ORDER: tuple[Intent, ...] = ("opinion", "howto", "chitchat", "comparison", "definition", "list", "number")
+_SLOT_ORDER: tuple[Slot, ...] = ("date", "place", "rank", "rate", "money", "names", "quantity", "yesno")
+PLACE_FLAGS = frozenset({"ns"})  # jieba's tag for place names
+# A measure word after 多少/几 (多少台电梯, 几个托位); the noun follows it.
+_COUNT = re.compile(
+    r"(?:多少|几)(个|所|家|台|项|条|座|间|宗|名|位|次|场|批|张|套|辆|户|人次|人|处|支|件|片|对|倍|亩|公里|平方米|万)?"
+    r"([\u4e00-\u9fff]{0,8})"
+)
+_TRAILING = re.compile(r"(?:呢|啊|呀|吗|了|啦|哦|的|是|有|在|会|能|要|被|把|给|可以|已经|总共|一共|左右)+$")
+_LEADING = re.compile(r"^(?:的|个|是|有|在|了|亿元|万元|元|亿|万人次|万人|人次|人|平方米|万平方米|公里|%)+")
+GENERIC_NOUNS = frozenset(
+    {"目标", "计划", "数量", "情况", "总数", "数字", "规模", "指标", "任务", "数目", "总共", "一共"}
+)
+_EN_COUNT = re.compile(
+    r"how (?:many|much) ([a-z][a-z -]{1,40}?)(?: (?:are|were|is|was|did|does|do|will|has|have)\b|\?|$)"
+)
+_ADDRESS = re.compile(r"[\u4e00-\u9fff]{1,10}(?:路|街|大道|巷|号|涌|岛|码头|广场|公园|地块|片区|村|围|园)")
+_DATE = re.compile(r"\d{1,2}月|年底|年内|年初|上半年|下半年|\d{4}年(?:前|底|内)|春节|国庆|同期")
+_RANK = re.compile(r"第[一二三四五六七八九十\d]+|排名|首位|首个|前[一二三四五六七八九十\d]+|居全市|位居|位列|榜首|领先")
+_NAMED = re.compile(  # quoted or titled names, or a list of two or more things
+    r"“[^”]{2,30}”|《[^》]{2,40}》|[\u4e00-\u9fff]{2,15}(?:、[\u4e00-\u9fff]{2,15})+"
+)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a question asks, as the answer stage needs to know it."""
+
+    intent: Intent
+    slot: Slot
+    measure: str = ""  # measure word of an asked count: 台 in 多少台电梯
+    noun: str = ""  # the thing asked about when it is plain: 电梯, 长者饭堂, "new jobs"
+    years: tuple[int, ...] = ()
+    part: str | None = None  # the part of the report the years or cues point to
+    places: tuple[str, ...] = field(default_factory=tuple)  # place names in the question (any)
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict (shown by ``ask --json``)."""
+        return {**asdict(self), "years": list(self.years), "places": list(self.places)}
+
+
+@functools.cache
+def _cues() -> dict[str, re.Pattern[str]]:
+    """Key -> compiled cue pattern (the data file's alternatives joined)."""
+    out = {}
+    for key, values in read_pairs("question_cues.tsv"):
+        cues = sorted(_top_level("|".join(values)), key=len, reverse=True)  # 哪条路 before 在哪
+        out[key] = re.compile("|".join(cues), re.IGNORECASE)
+    return out
+
+
+def _top_level(pattern: str) -> list[str]:
+    """The alternatives of a regular expression at the top level (not inside parentheses)."""
+    parts, depth, cur = [], 0, ""
+    for ch in pattern:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "|" and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [*parts, cur]
+
+
+def _first(prefix: str, order: tuple[str, ...], text: str) -> str | None:
+    """The first name in ``order`` whose cue ``prefix.name`` matches ``text``."""
+    cues = _cues()
+    for name in order:
+        pat = cues.get(f"{prefix}.{name}")
+        if pat is not None and pat.search(text):
+            return name
+    return None
+
+
+@functools.cache
+def place_table() -> dict[str, tuple[str, ...]]:
+    """Chinese place name -> its English names (data file ``places.tsv``)."""
+    return {zh: tuple(en) for zh, en in read_pairs("places.tsv")}
+
+
+def table_places(q: Query) -> tuple[str, ...]:
+    """Places of the table that the question names (as their Chinese names): 天河, Shenzhen -> 深圳."""
+    if q.english:
+        low = q.text.lower()
+        return tuple(zh for zh, ens in place_table().items() if any(has_ascii_word(e, low) for e in ens))
+    return tuple(zh for zh in place_table() if zh in q.text)
+
+
+@functools.lru_cache(maxsize=8)
+def own_place(report_text: str) -> str:
+    """The report's own district or city, read from its title block (广州市荔湾区人民政府 -> 荔湾)."""
+    m = re.search(r"([\u4e00-\u9fff]{2})(?:区|市|县)人民政府", report_text[:600])
+    return m.group(1) if m else ""
+
+
+@functools.lru_cache(maxsize=8)
+def parent_places(report_text: str) -> tuple[str, ...]:
+    """Places of the table that the title block names right before the report's own (广州市荔湾区 -> 广州).
+
+    The city or province a district's report belongs to is neither "another place" nor the report's own:
+    the report ranks its district in it (全市第一) but gives few of its figures.
+    """
+    own, head = own_place(report_text), report_text[:600]
+    if not own:
+        return ()
+    return tuple(p for p in place_table() if p != own and re.search(f"{p}(?:省|市|自治区)?{own}", head))
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The places (besides the report's own and its city) and the years a question names.
+
+    How an authored question was labelled carries over to a user's question only when the two do not
+    differ in these: "How many 5G base stations did Haizhu build?" is unanswerable, and says nothing about
+    "How many 5G base stations were built?".
+    """
+
+    places: frozenset[str] = frozenset()
+    years: frozenset[int] = frozenset()
+
+    @staticmethod
+    def of(q: Query, report_text: str) -> Marks:
+        """A question's marks (``report_text`` tells which places are the report's own or its city's)."""
+        own, parents = own_place(report_text), parent_places(report_text)
+        places = {p for p in table_places(q) if p not in parents and not (own and (own in p or p in own))}
+        return Marks(frozenset(places), frozenset(q.years))
+
+    def conflicts(self, other: Marks, report_years: frozenset[int]) -> bool:
+        """Whether ``other`` (an authored question's marks) names a place or year this question does not.
+
+        A question that names no year asks about the report's years.
+        """
+        return bool(other.places - self.places) or not other.years <= (self.years or report_years)
+
+
+def topic_text(q: Query) -> str:
+    """The question without its question words (在哪条路, 多少亿元, 什么时候, how many): what it is about."""
+    text = q.core.lower() if q.english else q.core
+    keep = [True] * len(text)
+    for cue in _cue_list("en" if q.english else "zh"):
+        for m in cue.finditer(text):
+            keep[m.start() : m.end()] = [False] * (m.end() - m.start())
+    return "".join(ch if k else " " for ch, k in zip(text, keep, strict=True))
+
+
+@functools.cache
+def _cue_list(lang: str) -> tuple[re.Pattern[str], ...]:
+    """Every single cue of a language, compiled on its own (so overlapping cues all count)."""
+    return tuple(
+        re.compile(cue, re.IGNORECASE)
+        for key, values in read_pairs("question_cues.tsv")
+        if key.startswith(lang + ".") and "^" not in (joined := "|".join(values))
+        for cue in _top_level(joined)
+    )
+
+
+def _count_target(text: str) -> tuple[str, str]:
+    """(measure word, noun) of an asked count: 多少台电梯 -> (台, 电梯); 长者饭堂有多少个 -> (个, 长者饭堂)."""
+    m = _COUNT.search(text)
+    if m is None:
+        return "", ""
+    measure = m.group(1) or ""
+    after = _LEADING.sub("", _TRAILING.sub("", m.group(2) or ""))
+    if len(after) >= 2:
+        return measure, after
+    tags, end = [], 0
+    for w, flag in pos_tags(text):  # the question's own tags (cached), up to the count words
+        end += len(w)
+        if end > m.start():
+            break
+        tags.append((w, flag))
+    content = [(i, w) for i, (w, flag) in enumerate(tags) if flag.startswith(("n", "v")) and len(w) >= 2]
+    content = [(i, w) for i, w in content if w not in GENERIC_NOUNS]
+    if not content:
+        return measure, ""
+    i, noun = content[-1]
+    if len(content) > 1 and content[-2][0] == i - 1 and len(noun) == 2:
+        noun = content[-2][1] + noun  # 新增 + 就业
+    return measure, noun
+
+
+def understand(q: Query) -> Frame:
+    """The typed record of a normalised question."""
+    text = q.text.lower() if q.english else q.text
+    lang = "en" if q.english else "zh"
+    intent = _first(f"{lang}.intent", _INTENT_ORDER, text) or "fact"
+    if intent == "chitchat" and len(re.sub(r"\W", "", text)) > 12:
+        intent = "fact"  # a greeting in front of a real question
+    slot: str
+    if intent in ("opinion", "chitchat"):
+        slot = "none"
+    else:
+        slot = _first(f"{lang}.slot", _SLOT_ORDER, text) or "description"
+        if slot == "yesno" and intent in ("number", "list"):
+            slot = "quantity" if intent == "number" else "names"
+    measure, noun = "", ""
+    if slot in ("quantity", "money", "rate") and not q.english:
+        measure, noun = _count_target(text)
+    elif q.english and (m := _EN_COUNT.search(text)):
+        noun = m.group(1).strip()
+    if intent == "fact" and slot in ("quantity", "money", "rate", "rank"):
+        intent = "number"
+    tagged = () if q.english else tuple(w for w, flag in pos_tags(q.text) if flag in PLACE_FLAGS and len(w) >= 2)
+    places = tuple(dict.fromkeys((*table_places(q), *tagged)))
+    return Frame(intent, slot, measure, noun, q.years, q.part, places)  # type: ignore[arg-type]
+
+
+def slot_match(frame: Frame, sentence: str) -> float:
+    """How well a report sentence fits the asked slot, 0 (cannot answer it) to 1 (the right kind of thing).
+
+    A count must come with the asked measure word or noun near it; money needs 元; a rate needs % or
+    百分点; names need quoted or named things; a place an address-like word; a date a month or
+    season. Questions in words (description, yes/no, no slot) fit any sentence.
+    """
+    slot = frame.slot
+    if slot in ("description", "yesno", "none"):
+        return 1.0
+    if slot != "quantity":
+        return 1.0 if _spans(slot, False, sentence) else 0.2 if slot == "names" else 0.0
+    counted = bool(frame.measure)
+    counts = [x for x in _figures(sentence) if _WANT["quantity"](x, counted)]
+    if not counts:
+        return 0.0
+    noun = frame.noun if not frame.noun.isascii() else ""
+    if noun and any(_near(sentence, x.start, x.end, noun) for x in counts):
+        return 1.0
+    if frame.measure and any(x.unit.endswith(frame.measure) for x in counts):
+        return 0.7
+    return 0.4
+
+
+@functools.lru_cache(maxsize=16384)
+def _figures(sentence: str) -> tuple[Quantity, ...]:
+    """The quantities a sentence states (not those inside names or ordinals), cached per sentence."""
+    return tuple(x for x in parse_numbers(sentence) if not (x.quoted or x.ordinal))
+
+
+def warm_spans(sentences: list[str]) -> None:
+    """Find the figures, dates, names ... of every sentence once (at start-up), so no question pays for it."""
+    for text in sentences:
+        for slot in ("quantity", "money", "rate", "rank", "names", "place", "date"):
+            for counted in (False, True) if slot == "quantity" else (False,):
+                _spans(slot, counted, text)
+
+
+def answer_spans(frame: Frame, sentence: str) -> list[tuple[int, int]] | None:
+    """Where a sentence holds things of the asked slot's kind (figures, ranks, names, places, dates).
+
+    None when the slot is answered in words (description, yes/no), so the whole sentence counts.
+    """
+    if frame.slot in ("description", "yesno", "none"):
+        return None
+    return list(_spans(frame.slot, bool(frame.measure), sentence))
+
+
+# Which figures answer a figure slot; ``counted``: the question names a measure word (多少台 asks for a
+# count, so amounts and rates do not answer it; a bare 多少 may be answered by either).
+_WANT: dict[str, Callable[[Quantity, bool], bool]] = {
+    "quantity": lambda x, counted: not x.is_time and (not counted or x.base_unit not in ("%", "元")),
+    "money": lambda x, counted: x.base_unit == "元",
+    "rate": lambda x, counted: x.base_unit in ("%", "个百分点", "倍", "成"),
+}
+
+
+@functools.lru_cache(maxsize=65536)
+def _spans(slot: str, counted: bool, sentence: str) -> tuple[tuple[int, int], ...]:
+    """:func:`answer_spans`, cached (the report's sentences come back question after question)."""
+    if slot in _WANT:
+        return tuple((x.start, x.end) for x in _figures(sentence) if _WANT[slot](x, counted))
+    pattern = {"rank": _RANK, "names": _NAMED, "place": _ADDRESS, "date": _DATE}[slot]
+    return tuple(m.span() for m in pattern.finditer(sentence))
+
+
+def _near(text: str, start: int, end: int, noun: str, window: int = 14) -> bool:
+    """Whether ``noun`` (or its last two characters) occurs within ``window`` characters of a figure."""
+    around = text[max(0, start - window) : end + window]
+    return noun in around or (len(noun) > 2 and noun[-2:] in around)

@@ -1,0 +1,1 @@
+"""`qa eval`: running a question set, metrics, reports and the quality gate."""

@@ -1,0 +1,330 @@
+"""`qa eval`: run a question set through ``QA.ask`` once per retrieval variant, score it, report it.
+
+Scoring lives in :mod:`qa.evaluate.metrics`, the report files in :mod:`qa.evaluate.report`, the pinned
+scores in :mod:`qa.evaluate.gate`; the answerability model is trained by :mod:`qa.answer.train`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.answer.engine import QA
+from qa.datafiles import PROJECT_DIR
+from qa.evaluate import gate, metrics
+from qa.evaluate import report as evalreport
+
+VARIANTS: dict[str, tuple[str, ...]] = {  # name -> the rankings QA.retrievers fuses
+    "hybrid": ("dense", "words", "bigrams", "keys"),
+    "dense": ("dense",),
+    "bm25": ("words", "bigrams"),
+}
+REPORT_DIR = PROJECT_DIR / "eval" / "reports"
+PROGRESS_MIN = 20  # show a progress bar from this many questions on
+
+
+def _decode_lines(path: Path) -> tuple[str, list[str]]:
+    """The file's text, line by line: a line that is not valid UTF-8 is left out and named in an error."""
+    errors: list[str] = []
+    lines = path.read_bytes().removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    out = []
+    for n, raw in enumerate(lines, start=1):
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            errors.append(
+                f"{path}:{n}: not valid UTF-8 (byte {raw[e.start]:#04x} at column {e.start + 1}); line skipped"
+            )
+            out.append("")
+    return "\n".join(out), errors
+
+
+def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Questions from JSON lines (``id``, ``question``, optional gold fields) or CSV (``question``[, ``answer``]).
+
+    Returns the good rows and one error message per malformed line (named by its line number).
+    """
+    text, errors = _decode_lines(path)
+    rows: list[dict[str, Any]] = []
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        csv_rows: list[tuple[int, dict[str, str]]] = []
+        try:
+            if not reader.fieldnames or "question" not in reader.fieldnames:
+                return [], [*errors, f"{path}: CSV needs a 'question' column"]
+            for row in reader:
+                csv_rows.append((reader.line_num, row))
+        except csv.Error as e:  # e.g. a field longer than the csv module's limit
+            errors.append(f"{path}:{reader.line_num + 1}: {e}; the rows from there on were not read")
+        for n, row in csv_rows:
+            if None in row:
+                errors.append(f"{path}:{n}: more fields than the header has")
+                continue
+            q = (row.get("question") or "").strip()
+            if not q:
+                errors.append(f"{path}:{n}: empty question")
+                continue
+            answer = (row.get("answer") or "").strip()
+            rows.append(
+                {"id": row.get("id") or f"line{n}", "question": q, **({"gold_answer": answer} if answer else {})}
+            )
+        return rows, errors
+    seen: set[str] = set()
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            errors.append(f"{path}:{n}: not JSON ({e.msg})")
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get("question"), str) or "id" not in row:
+            errors.append(f"{path}:{n}: needs an object with 'id' and 'question'")
+            continue
+        if "gold_quotes" in row and not (
+            isinstance(row["gold_quotes"], list) and all(isinstance(g, str) for g in row["gold_quotes"])
+        ):
+            errors.append(f"{path}:{n}: 'gold_quotes' must be a list of strings")
+            continue
+        if "answerable" in row and not isinstance(row["answerable"], bool):
+            errors.append(f"{path}:{n}: 'answerable' must be true or false")
+            continue
+        if str(row["id"]) in seen:
+            errors.append(f"{path}:{n}: duplicate id {row['id']!r}")
+            continue
+        seen.add(str(row["id"]))
+        rows.append(row)
+    return rows, errors
+
+
+def resolve_gold(
+    questions: Sequence[dict[str, Any]], text: str
+) -> tuple[list[list[list[metrics.Span]] | None], list[bool | None], list[str]]:
+    """Per question: the report spans of each gold quote, whether it is answerable, and warnings.
+
+    A gold quote missing from the report is dropped with a warning. A question without
+    ``gold_quotes`` whose ``gold_answer`` (a CSV ``answer``) occurs verbatim in the report uses
+    it as its gold quote. ``answerable`` defaults to True when gold quotes were found, else unknown.
+    """
+    golds: list[list[list[metrics.Span]] | None] = []
+    answerable: list[bool | None] = []
+    warnings: list[str] = []
+    for q in questions:
+        quotes = q.get("gold_quotes")
+        if quotes is None and isinstance(q.get("gold_answer"), str) and metrics.find_spans(text, q["gold_answer"]):
+            quotes = [q["gold_answer"]]
+        spans = []
+        for quote in quotes or []:
+            if found := metrics.find_spans(text, quote):
+                spans.append(found)
+            else:
+                warnings.append(f"{q['id']}: gold quote not in the report, ignored: {quote[:40]!r}")
+        golds.append(spans or None)
+        answerable.append(q["answerable"] if isinstance(q.get("answerable"), bool) else (True if spans else None))
+    return golds, answerable, warnings
+
+
+def run(
+    qa: QA, questions: Iterable[dict[str, Any]], progress: bool = False, desc: str = "questions"
+) -> list[dict[str, Any]]:
+    """One ``ask --json`` object (plus its ``id``) per question."""
+    items = list(questions)
+    it: Iterable[dict[str, Any]] = items
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(items, desc=desc, unit="q", file=sys.stderr)
+    return [{"id": q["id"], **qa.ask(q["question"]).to_json()} for q in it]
+
+
+def run_variants(
+    qa: QA, questions: Sequence[dict[str, Any]], names: Sequence[str], progress: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """The results of every question under each named retrieval variant (the engine's setting is restored)."""
+    shipped = qa.retrievers
+    out: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for name in names:
+            qa.retrievers = VARIANTS[name]
+            qa.ask("预热")  # warm-up, not timed
+            out[name] = run(qa, questions, progress=progress, desc=name)
+    finally:
+        qa.retrievers = shipped
+    return out
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def evaluate(
+    qa: QA, questions: Sequence[dict[str, Any]], names: Sequence[str] = ("hybrid",), progress: bool = False
+) -> dict[str, Any]:
+    """Run and score ``questions`` under each variant: summaries, breakdowns, per-question rows, notes."""
+    text = qa.index.report.text
+    golds, answerable, warnings = resolve_gold(questions, text)
+    results = run_variants(qa, questions, names, progress)
+    variants: dict[str, Any] = {}
+    all_scores: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        scores = [metrics.score(r, g, a, text) for r, g, a in zip(results[name], golds, answerable, strict=True)]
+        all_scores[name] = scores
+        variants[name] = {
+            "retrievers": list(VARIANTS[name]),
+            "summary": metrics.summarize(scores),
+            "support": metrics.support(scores),
+            "breakdown": metrics.breakdown(
+                [
+                    {**q, "intent": r.get("understanding", {}).get("intent")}
+                    for q, r in zip(questions, results[name], strict=True)
+                ],
+                scores,
+            ),
+        }
+    first = names[0]
+    rows = []
+    for i, q in enumerate(questions):
+        row: dict[str, Any] = {k: q[k] for k in ("id", "question", "persona", "lang", "kind", "split") if k in q}
+        row["answerable"] = answerable[i]
+        row["why"] = metrics.failures(q, all_scores[first][i])
+        row["cited"] = [[c["start"], c["end"]] for c in results[first][i]["citations"]]
+        row["scores"] = {n: all_scores[n][i] for n in names}
+        rows.append(row)
+    return {
+        "variants": variants,
+        "notes": metrics.skipped(all_scores[first]),
+        "warnings": warnings,
+        "questions": rows,
+        "results": results,
+    }
+
+
+def best_latency(qa: QA, questions: Sequence[dict[str, Any]], passes: int = 3) -> dict[str, float]:
+    """The lowest p50 and p95 latency of the shipped engine over ``passes`` runs (what the gate compares).
+
+    Taking the best of a few passes, as ``timeit`` does, keeps other processes' load out of the gate;
+    a pipeline that is really slow is slow in every pass.
+    """
+    text = qa.index.report.text
+    runs = [metrics.summarize([metrics.score(r, None, None, text) for r in run(qa, questions)]) for _ in range(passes)]
+    return {k: min(r[k] for r in runs) for k in ("latency_p50_ms", "latency_p95_ms")}
+
+
+def gate_summary(
+    qa: QA, questions: Sequence[dict[str, Any]], data: dict[str, Any] | None = None
+) -> tuple[dict[str, float], dict[str, int]]:
+    """What the gate compares for the shipped engine: metrics (per language too, best-of-3 latency) and supports."""
+    data = data or evaluate(qa, questions, ("hybrid",))
+    hybrid = data["variants"]["hybrid"]
+    by_lang = hybrid["breakdown"].get("lang", {})
+    summary = gate.gated({**hybrid["summary"], **best_latency(qa, questions)}, by_lang)
+    counts = dict(hybrid["support"])
+    scores = [row["scores"]["hybrid"] for row in data["questions"]]
+    for lang in gate.LANGS:
+        sub = [s for q, s in zip(questions, scores, strict=True) if q.get("lang") == lang]
+        for m in gate.PER_LANGUAGE:
+            counts[f"{m}[{lang}]"] = metrics.support(sub)[m]
+    return summary, counts
+
+
+def parse_variants(spec: str) -> list[str]:
+    """``hybrid,dense,bm25`` -> the list of names (unknown names raise ValueError)."""
+    names = [v.strip() for v in spec.split(",") if v.strip()]
+    if bad := [v for v in names if v not in VARIANTS]:
+        raise ValueError(f"unknown variant(s) {bad}; choose from {sorted(VARIANTS)}")
+    return names or ["hybrid"]
+
+
+def main(args: argparse.Namespace) -> int:
+    """`qa eval`: run, print the table, write the report, optionally calibrate, pin or check the gate."""
+    from qa.answer.engine import load_qa
+
+    pin = getattr(args, "pin", False)
+    check = getattr(args, "check_expected", False)
+    try:
+        names = parse_variants(getattr(args, "variants", "hybrid,dense,bm25"))
+    except ValueError as bad:
+        print(f"qa eval: {bad}", file=sys.stderr)
+        return 2
+    if (pin or check) and (args.split != "test" or names[0] != "hybrid"):
+        print("qa eval: --pin and --check-expected need --split test with hybrid as the first variant", file=sys.stderr)
+        return 2
+    path = Path(args.questions)
+    questions, errors = load_questions(path)
+    for e in errors:
+        print(f"qa eval: {e}", file=sys.stderr)
+    if args.split:
+        questions = [q for q in questions if q.get("split") == args.split]
+        if not questions:
+            print(f"qa eval: no question has split {args.split!r}", file=sys.stderr)
+            return 2
+    qa = load_qa(args.model, rebuild=not args.no_rebuild)
+    data = evaluate(qa, questions, names, progress=len(questions) >= PROGRESS_MIN)
+    for w in data["warnings"]:
+        print(f"qa eval: {w}", file=sys.stderr)
+    results = data.pop("results")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.out, "w", encoding="utf-8") as f:
+            for r in results[names[0]]:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    manifest = qa.index.manifest.to_json()
+    meta = {
+        "date": dt.date.today().isoformat(),
+        "model": manifest["model"],
+        "manifest": manifest,
+        "questions_file": str(path),
+        "set_sha256": file_sha256(path),
+        "split": args.split,
+        "n_questions": len(questions),
+        "commit": evalreport.git_commit(),
+        "cpus": os.cpu_count(),
+    }
+    data = {"meta": meta, **data, "errors": errors}
+    summaries = {v: d["summary"] for v, d in data["variants"].items()}
+    print(evalreport.variants_table(summaries))
+    for field, groups in data["variants"][names[0]]["breakdown"].items():
+        print(f"\n{names[0]} by {field}\n" + evalreport.breakdown_table(groups, field))
+    for note in data["notes"]:
+        print(f"note: {note}")
+    if not getattr(args, "no_report", False):
+        paths = evalreport.write(data, Path(getattr(args, "report_dir", None) or REPORT_DIR))
+        print("report: " + ", ".join(str(p) for p in paths))
+    gate_meta = {k: meta[k] for k in ("set_sha256", "model", "split")}
+    if pin or check:
+        gated, counts = gate_summary(qa, questions, data)
+        print(
+            f"gate: latency, best of 3 passes: p50 {gated['latency_p50_ms']:.1f} ms,"
+            f" p95 {gated['latency_p95_ms']:.1f} ms"
+        )
+    expected_path = Path(getattr(args, "expected", None) or gate.EXPECTED_FILE)
+    if pin:
+        if errors or data["warnings"]:
+            print("qa eval: not pinning a run with input errors or warnings", file=sys.stderr)
+            return 1
+        previous = gate.load_expected(expected_path) if expected_path.exists() else None
+        try:
+            pinned = gate.pin(gated, counts, gate_meta, previous, getattr(args, "reason", None))
+        except gate.FloorLowered as e:
+            print(f"qa eval: {e}", file=sys.stderr)
+            return 1
+        gate.write_expected(pinned, expected_path)
+        print(f"pinned: {expected_path}")
+    if check:
+        problems = gate.compare(gate.load_expected(expected_path), gated, gate_meta)
+        for p in problems:
+            print(f"gate: {p}", file=sys.stderr)
+        print("gate: " + (f"FAILED ({len(problems)})" if problems else "passed"))
+        if problems:
+            return 1
+    return 1 if errors else 0

@@ -1,0 +1,1 @@
+"""The report: its structure (parts, sections, paragraphs) and its chunks, with offsets."""

@@ -1,0 +1,1 @@
+"""Search: embeddings, the self-describing index, hybrid retrieval."""

@@ -1,0 +1,202 @@
+"""Stage 4: hybrid retrieval — dense (FAISS) + BM25 on jieba words + BM25 on bigrams, fused.
+
+Fusion is weighted reciprocal rank fusion; a question that clearly asks about 2025
+plans (or 2024 results) lifts the chunks of that part of the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+from qa.search.embedding import Embedder
+from qa.search.index import Index
+from qa.text.normalize import Query, bigram_tokens, word_tokens
+from qa.types import Hit
+
+RRF_K = 60  # reciprocal rank fusion constant
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How much each retriever counts, and the lift for the part a question asks about."""
+
+    dense: float = 1.0
+    words: float = 1.0
+    bigrams: float = 1.0
+    keys: float = 1.0  # the authored questions most like this one point at their sentences' chunks
+    part_boost: float = 1.5  # multiplies the fused score of chunks in the asked-about part
+    sentence_share: float = 0.3  # dense score = share * best sentence cosine + (1 - share) * chunk cosine
+
+
+WEIGHTS_ZH = FusionWeights()
+# English questions: BM25 only sees the glossed words, and the model matches single sentences
+# across languages better than whole windows (measured on the dev split and the English training
+# questions).
+WEIGHTS_EN = FusionWeights(dense=1.0, words=0.6, bigrams=0.6, keys=1.0, sentence_share=1.0)
+KEY_FLOOR = 0.5  # a key less like the question than this (cosine) points nowhere
+N_NEIGHBOURS = 10  # authored questions whose labels vote in the answerability model's key_vote
+
+
+class _BM25:
+    """A bm25s index over pre-tokenised chunks."""
+
+    def __init__(self, docs: tuple[tuple[str, ...], ...]) -> None:
+        self.bm25 = bm25s.BM25()
+        self.bm25.index([list(d) or [""] for d in docs], show_progress=False)
+        self.n = len(docs)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk for the query tokens (zeros when none are known)."""
+        known = [t for t in tokens if t in self.bm25.vocab_dict and t]
+        if not known:
+            return np.zeros(self.n, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+    def glossed_scores(self, q: Query, tokenize: Callable[[str], list[str]]) -> np.ndarray:
+        """BM25 of an English question: its own words, plus per glossed word the best of its report words.
+
+        An English word glosses to several report words (year -> 今年, 全年, 年度 ...): they are
+        alternatives, so the best one counts, not their sum.
+        """
+        total = self.scores(tokenize(q.core)).astype(np.float64)
+        for _, targets in q.aliases:
+            best = np.zeros(self.n)
+            for t in targets:
+                best = np.maximum(best, self.scores(tokenize(t)))
+            total += best
+        return total.astype(np.float32)
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of every item by descending score; items scoring <= 0 get rank 0 (absent)."""
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.zeros(len(scores), dtype=np.int64)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    ranks[scores <= 0] = 0
+    return ranks
+
+
+class Retriever:
+    """Searches one loaded index with one embedder."""
+
+    def __init__(self, index: Index, embedder: Embedder) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.words = _BM25(index.words)
+        self.bigrams = _BM25(index.bigrams)
+        self.chunk_matrix = index.chunk_vectors.reconstruct_n(0, index.chunk_vectors.ntotal)
+        self.sentence_matrix = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
+        self.chunk_of_sentence = np.array([s.chunk_index for s in index.sentences])
+        self.parts = np.array([c.part for c in index.chunks])
+        n_keys = index.key_vectors.ntotal if index.key_vectors is not None else 0
+        self.key_matrix = index.key_vectors.reconstruct_n(0, n_keys) if n_keys else None
+        self.key_rows: dict[str, list[int]] = {}  # key question -> key indexes (to leave one out in training)
+        for i, k in enumerate(index.keys):
+            self.key_rows.setdefault(k.question, []).append(i)
+        self.key_unanswered = np.array([k.status != "answered" for k in index.keys], dtype=bool)
+
+    def key_sims(self, qvec: np.ndarray, exclude: Sequence[str] = ()) -> np.ndarray | None:
+        """The cosine of the question and every authored question (the rows of ``exclude``'s questions -1).
+
+        None: no keys.
+        """
+        if self.key_matrix is None:
+            return None
+        sims = self.key_matrix @ qvec
+        rows = [r for question in exclude for r in self.key_rows.get(question, [])]
+        if rows:
+            sims[rows] = -1.0
+        return sims
+
+    def key_sentence_sims(self, sims: np.ndarray | None) -> np.ndarray | None:
+        """Per sentence: the cosine of the most similar authored question it answers (-1: none); None: no keys."""
+        if sims is None:
+            return None
+        out = np.full(len(self.index.sentences), -1.0, dtype=np.float32)
+        for i in np.flatnonzero(sims >= KEY_FLOOR):
+            for si in self.index.keys[i].sentences:
+                out[si] = max(out[si], sims[i])
+        return out
+
+    def key_neighbours(self, sims: np.ndarray | None, allowed: np.ndarray | None = None) -> dict[str, float]:
+        """How the nearest authored questions were labelled: the answerability model's key features.
+
+        ``key_answered`` / ``key_unanswered``: the best cosine with an authored question the report
+        answers / cannot answer; ``key_vote``: the cosine-weighted share of unanswerable questions among
+        the ``N_NEIGHBOURS`` nearest. ``allowed``: which keys may count (a boolean per key; the answer
+        stage passes over those that name another place or year). All 0 without keys.
+        """
+        if sims is None or not len(sims):
+            return {"key_answered": 0.0, "key_unanswered": 0.0, "key_vote": 0.0}
+        if allowed is not None:
+            sims = np.where(allowed, sims, -1.0)
+        unans = self.key_unanswered
+        best_a = float(sims[~unans].max(initial=-1.0))
+        best_u = float(sims[unans].max(initial=-1.0))
+        near = np.argpartition(-sims, min(N_NEIGHBOURS, len(sims) - 1))[:N_NEIGHBOURS]
+        w = np.clip(sims[near], 0.0, None)
+        vote = float((w * unans[near]).sum() / w.sum()) if w.sum() > 0 else 0.0
+        return {"key_answered": best_a, "key_unanswered": best_u, "key_vote": vote}
+
+    def embed(self, q: Query) -> np.ndarray:
+        """The query vector (unit length)."""
+        return self.embed_many([q])[0]
+
+    def embed_many(self, qs: list[Query]) -> np.ndarray:
+        """Query vectors for many questions in one batch (training)."""
+        return self.embedder.encode([q.embed_text for q in qs])
+
+    def search(
+        self,
+        q: Query,
+        k: int = 20,
+        qvec: np.ndarray | None = None,
+        weights: FusionWeights | None = None,
+        use: tuple[str, ...] = ("dense", "words", "bigrams", "keys"),
+        key_sims: np.ndarray | None = None,
+    ) -> list[Hit]:
+        """The top ``k`` chunks for the query, best first."""
+        w = weights or (WEIGHTS_EN if q.english else WEIGHTS_ZH)
+        qvec = self.embed(q) if qvec is None else qvec
+        best_sentence = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
+        np.maximum.at(best_sentence, self.chunk_of_sentence, self.sentence_matrix @ qvec)
+        dense = w.sentence_share * best_sentence + (1 - w.sentence_share) * (self.chunk_matrix @ qvec)
+        lexical = q.lexical
+        if q.english:
+            words, bigrams = self.words.glossed_scores(q, word_tokens), self.bigrams.glossed_scores(q, bigram_tokens)
+        else:
+            words, bigrams = self.words.scores(word_tokens(lexical)), self.bigrams.scores(bigram_tokens(lexical))
+        by_key = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
+        if key_sims is not None:
+            np.maximum.at(by_key, self.chunk_of_sentence, key_sims)
+        per = {
+            "dense": (dense + 1.0, w.dense),  # shifted so every chunk has a dense rank
+            "words": (words, w.words),
+            "bigrams": (bigrams, w.bigrams),
+            "keys": (np.where(by_key > 0, by_key, 0.0), w.keys),
+        }
+        fused = np.zeros(len(self.index.chunks), dtype=np.float64)
+        all_ranks: dict[str, np.ndarray] = {}
+        for name in use:
+            if name == "keys" and key_sims is None:
+                continue
+            scores, weight = per[name]
+            r = _ranks(scores)
+            all_ranks[name] = r
+            fused += np.where(r > 0, weight / (RRF_K + r), 0.0)
+        if q.part:
+            fused = np.where(self.parts == q.part, fused * w.part_boost, fused)
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [
+            Hit(
+                self.index.chunks[i],
+                float(fused[i]),
+                {n: int(r[i]) for n, r in all_ranks.items() if r[i] > 0},
+                float(dense[i]),
+            )
+            for i in order
+        ]

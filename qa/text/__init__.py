@@ -1,0 +1,1 @@
+"""Text: sentences, normalisation, the one tokenizer, English questions, numbers (the bottom room)."""

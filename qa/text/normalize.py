@@ -1,0 +1,251 @@
+"""All Chinese text handling: sentences, normalisation, Cantonese, aliases, years, tokens.
+
+Curated word lists live in ``qa/data/`` as data files (read by :mod:`qa.datafiles`), not here;
+English questions are glossed into the report's words by :mod:`qa.text.english`; jieba (words and
+part-of-speech tags) is owned by the one :class:`~qa.text.tokenizer.Tokenizer`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from qa.datafiles import read_pairs
+from qa.text.english import gloss_english
+from qa.text.tokenizer import PUNCT, tokenizer
+
+REPORT_YEAR = 2025
+
+SENTENCE_END = "。！？；!?;"
+_SENTENCE = re.compile(rf"[^{SENTENCE_END}]*(?:[{SENTENCE_END}]+[”’」』)]*|$)")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_WS = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # become spaces
+# zero-width and direction marks, soft hyphen, BOM: dropped, not spaced, so that 今\u200b年 still reads 今年
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+LEAD_MAX_CHARS = 25  # a paragraph's opening sentence up to this length is its lead phrase
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in ``text``, shifted by ``offset``; they tile the text."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        if m.end() > m.start():
+            spans.append((offset + m.start(), offset + m.end()))
+    return spans
+
+
+def lead_phrase(paragraph: str) -> str:
+    """The short sentence a paragraph opens with (e.g. 经济运行持续向好。), or ''."""
+    spans = sentence_spans(paragraph)
+    if not spans:
+        return ""
+    s, e = spans[0]
+    first = paragraph[s:e]
+    return first if first.endswith("。") and len(first) <= LEAD_MAX_CHARS and e < len(paragraph) else ""
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """The text without lone surrogates (invalid UTF-8 read with surrogateescape), so it encodes as UTF-8."""
+    return _SURROGATE.sub("", text)
+
+
+def clean_input(text: str) -> str:
+    """Remove control and zero-width characters and lone surrogates, and collapse whitespace (what a user typed)."""
+    return _WS.sub(" ", _CONTROL.sub(" ", _INVISIBLE.sub("", without_surrogates(text)))).strip()
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width ASCII forms and the ideographic space to half-width (NFKC on those only)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code == 0x3000:
+            out.append(" ")
+        elif 0xFF01 <= code <= 0xFF5E:
+            out.append(unicodedata.normalize("NFKC", ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@functools.cache
+def _t2s() -> object:
+    """The OpenCC Traditional-to-Simplified converter (loaded once)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to Simplified characters with OpenCC."""
+    return str(_t2s().convert(text))  # type: ignore[attr-defined]
+
+
+def is_english(text: str) -> bool:
+    """True when the question is written mainly in Latin letters."""
+    latin, cjk = len(_LATIN.findall(text)), len(_CJK.findall(text))
+    return latin >= 3 and latin > 2 * cjk
+
+
+@functools.cache
+def cantonese_map() -> tuple[tuple[str, str], ...]:
+    """Cantonese word -> Mandarin word, longest first (replaced in the query)."""
+    pairs = [(k, v[0] if v else "") for k, v in read_pairs("cantonese.tsv")]
+    return tuple(sorted(pairs, key=lambda kv: -len(kv[0])))
+
+
+@functools.cache
+def alias_map() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Word people use -> the report's words (appended to the query)."""
+    return tuple((k, tuple(v)) for k, v in read_pairs("aliases.tsv"))
+
+
+@functools.cache
+def intent_cues() -> dict[str, tuple[str, ...]]:
+    """Cue words for the part a question asks about: plan2025 / review2024."""
+    return {k: tuple(v) for k, v in read_pairs("part_cues.tsv")}
+
+
+_PART_YEAR = re.compile(rf"(?:{REPORT_YEAR}|{REPORT_YEAR - 1})年?")
+_YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> offset
+_EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}
+# A particular day: an annual work report has nothing to say about it (天气, 今晚的活动 ...).
+_DAY_WORDS = re.compile(
+    r"今天|明天|后天|昨天|今晚|明晚|今早|(?<![a-z])(?:tomorrow|tonight|yesterday)(?![a-z])", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question after normalisation."""
+
+    raw: str  # what the user typed, cleaned of control characters
+    text: str  # simplified, half-width, Cantonese mapped, years made explicit
+    expansions: tuple[str, ...]  # report words added by the alias file
+    aliases: tuple[tuple[str, tuple[str, ...]], ...]  # (word found in the question, its report words)
+    english: bool
+    part: str | None  # "plan2025" / "review2024" when the question clearly asks about one
+
+    @property
+    def core(self) -> str:
+        """The question without the report's own years (the part boost already uses them)."""
+        return _PART_YEAR.sub(" ", self.text)
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedding model reads: English as typed, Chinese normalised and without the years."""
+        return self.raw if self.english else self.core
+
+    @property
+    def lexical(self) -> str:
+        """Text for the lexical retrievers: the core question plus the alias expansions."""
+        return " ".join((self.core, *self.expansions))
+
+    @property
+    def asks_about_a_day(self) -> bool:
+        """Whether the question is about one particular day (明天, 今晚, tomorrow)."""
+        return _DAY_WORDS.search(self.text) is not None
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """Years the question names (after 今年/去年 were made explicit)."""
+        return tuple(sorted({int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", self.text)}))
+
+
+def has_ascii_word(word: str, low: str) -> bool:
+    """Whether an ASCII word occurs in lower-cased text, not inside a longer Latin word."""
+    return word.lower() in low and _word_pattern(word).search(low) is not None
+
+
+@functools.lru_cache(maxsize=8192)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    """The compiled whole-word pattern of an ASCII word."""
+    return re.compile(rf"(?<![a-z]){re.escape(word.lower())}(?![a-z])")
+
+
+def _cantonese(text: str) -> str:
+    """Cantonese words -> Mandarin words (data file)."""
+    for canto, mandarin in cantonese_map():
+        text = text.replace(canto, mandarin)
+    return text
+
+
+def _resolve_years(text: str) -> tuple[str, list[int]]:
+    """Replace 今年/去年/明年... by explicit years; also return every year mentioned."""
+    for word, delta in _YEAR_WORDS.items():
+        text = text.replace(word, f"{REPORT_YEAR + delta}年")
+    low = text.lower()
+    years = [int(y) for y in re.findall(r"(20\d\d)", text)]
+    years += [REPORT_YEAR + d for w, d in _EN_YEAR_WORDS.items() if w in low]
+    return text, years
+
+
+def _part_of(text: str, years: list[int]) -> str | None:
+    """Which part the question asks about, from its years and cue words (None: both)."""
+    if REPORT_YEAR in years and REPORT_YEAR - 1 not in years:
+        return "plan2025"
+    if REPORT_YEAR - 1 in years and REPORT_YEAR not in years:
+        return "review2024"
+    if years:
+        return None
+    low = text.lower()
+    votes = {
+        part: sum(has_ascii_word(c, low) if c.isascii() else c in text for c in cues)
+        for part, cues in intent_cues().items()
+    }
+    best = max(votes.values(), default=0)
+    winners = [p for p, v in votes.items() if v == best]
+    return winners[0] if best > 0 and len(winners) == 1 else None
+
+
+def normalize_query(question: str) -> Query:
+    """Normalise a question: clean, half-width, Simplified, Cantonese, aliases, years."""
+    raw = clean_input(question)
+    text = _cantonese(to_simplified(_cantonese(to_halfwidth(raw))))
+    text, years = _resolve_years(text)
+    english = is_english(text)
+    low = text.lower()
+    expansions: list[str] = []
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for key, targets in alias_map():
+        hit = has_ascii_word(key, low) if key.isascii() else key in text
+        if hit:
+            found.append((key, targets))
+            expansions.extend(t for t in targets if t not in text and t not in expansions)
+    if english:
+        for word, targets in gloss_english(text):
+            if targets and all(word != k for k, _ in found):
+                found.append((word, targets))
+                expansions.extend(t for t in targets if t not in expansions)
+    return Query(raw, text, tuple(expansions), tuple(found), english, _part_of(text, years))
+
+
+# --- tokens for BM25 -----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def pos_tags(text: str) -> tuple[tuple[str, str], ...]:
+    """(word, part-of-speech flag) pairs by the project's one :class:`~qa.text.tokenizer.Tokenizer`."""
+    return tokenizer().pos_tags(text)
+
+
+def word_tokens(text: str) -> list[str]:
+    """Jieba words (search mode), lower-cased, without punctuation and stopwords (the BM25 tokens)."""
+    return tokenizer().search_words(text)
+
+
+def bigram_tokens(text: str) -> list[str]:
+    """Overlapping character bigrams of each CJK/alphanumeric run (single chars kept)."""
+    out: list[str] = []
+    for run in PUNCT.split(text.lower()):
+        if len(run) == 1:
+            out.append(run)
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out

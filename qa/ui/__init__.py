@@ -1,0 +1,1 @@
+"""The Gradio chat: app, handlers, rendering, the ledger tab, export and feedback."""

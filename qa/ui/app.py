@@ -1,0 +1,169 @@
+"""Stage 6: the Gradio chat page. Builds the app and never serves it: :mod:`qa.server.app` does.
+
+Layout: the conversation on the left (stacked on top at phone width), the sources panel on
+the right. Handlers live in :mod:`qa.ui.handlers`, rendering in :mod:`qa.ui.render`.
+The API endpoint ``/ask`` returns the same JSON object as ``qa ask --json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import gradio as gr
+
+from qa.answer.engine import QA
+from qa.datafiles import DATA_DIR
+from qa.report.corpus import Report
+from qa.ui.export import Turn
+from qa.ui.feedback import MAX_COMMENT_CHARS
+from qa.ui.handlers import MAX_TYPED_CHARS, Asker, ChatHandlers, Message
+from qa.ui.ledger_tab import LedgerHandlers, build_ledger_tab
+
+CONCURRENCY_LIMIT = 4  # questions answered at once; the rest wait in the queue
+MAX_QUEUE = 64  # waiting requests beyond this are turned away with "queue full"
+MAX_BOX_CHARS = MAX_TYPED_CHARS  # the text box stops here; the engine refuses anything over its own cap with a message
+TITLE = "荔湾区2025年政府工作报告问答"
+INTRO = (
+    f"## {TITLE}\n"
+    "回答只摘录报告原文,并注明出自哪一部分、哪一节;报告没有写的,会直接说明。"
+    "可以接着追问(如“那去年呢?”“具体有哪些?”)。You may also ask in English; quotes stay in Chinese."
+)
+
+CSS = """
+.gradio-container { max-width: 1200px !important; }
+#qa-sources .qa-sources { font-size: 0.95rem; line-height: 1.6; overflow-wrap: anywhere; }
+#qa-sources mark.qa-quote { background: #ffe58a; color: #222; padding: 0 2px; border-radius: 2px; }
+#qa-sources .qa-cite { border-left: 3px solid #c9a227; padding: 4px 10px; margin: 10px 0; }
+#qa-sources .qa-crumb { color: #555; font-size: 0.88rem; }
+#qa-sources .qa-part { display: inline-block; font-size: 0.8rem; padding: 0 6px; border-radius: 8px; background: #eef; }
+#qa-sources .qa-part-review2024 { background: #e6f4ea; }
+#qa-sources .qa-part-plan2025 { background: #e8f0fe; }
+#qa-sources .qa-part-glossary { background: #fef7e0; }
+#qa-sources .qa-taken { font-style: italic; }
+#qa-sources details.qa-section summary { cursor: pointer; color: #1a5fb4; }
+#qa-sources .qa-section-body { max-height: 320px; overflow-y: auto; background: #fafafa; padding: 4px 8px; }
+#qa-sources .qa-glossary { background: #fffbea; padding: 6px 10px; margin-top: 10px; }
+#qa-sources .qa-glossary dt { font-weight: bold; }
+#qa-sources .qa-abstain { background: #fff4f4; padding: 6px 10px; border-left: 3px solid #c01c28; }
+#qa-sources .qa-partial { background: #fff8e6; padding: 6px 10px; border-left: 3px solid #9a6700; }
+.qa-examples button { white-space: normal !important; text-align: left; }
+@media (max-width: 640px) {
+  .gradio-container { padding: 4px !important; }
+  #qa-chat { height: 55vh !important; }
+}
+"""
+
+
+@functools.cache
+def examples() -> dict[str, list[str]]:
+    """Example questions for residents and for staff (data file)."""
+    data = json.loads((DATA_DIR / "ui_examples.json").read_text(encoding="utf-8"))
+    return {"residents": list(data["residents"]), "staff": list(data["staff"])}
+
+
+def build_app(qa: Asker, report: Report | None = None) -> gr.Blocks:
+    """The chat page for an engine (``report`` defaults to the engine's own)."""
+    if report is None:
+        report = qa.index.report if isinstance(qa, QA) else None
+    if report is None:
+        raise ValueError("build_app needs the report (pass report= with a fake engine)")
+    h = ChatHandlers(qa, report)
+    private: Any = {"api_visibility": "private"}
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        turns = gr.State([])
+        current = gr.State(-1)
+        gr.Markdown(INTRO)
+        with gr.Tab("问答", id="qa-tab-chat"), gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=300):
+                chat = gr.Chatbot(
+                    label="对话",
+                    elem_id="qa-chat",
+                    height=520,
+                    sanitize_html=True,
+                    render_markdown=True,
+                    allow_tags=False,
+                    latex_delimiters=[],
+                    buttons=[],
+                    feedback_options=("Like", "Dislike"),
+                    placeholder="请在下方输入问题,或点一个示例问题。",
+                )
+                with gr.Row():
+                    box = gr.Textbox(
+                        label="问题",
+                        placeholder="例如:今年新增就业目标是多少?",
+                        max_length=MAX_BOX_CHARS,
+                        scale=5,
+                        min_width=200,
+                        elem_id="qa-box",
+                    )
+                    send = gr.Button("提问", variant="primary", scale=1, min_width=80, elem_id="qa-send")
+                notice = gr.Markdown("", elem_id="qa-notice")
+                example_buttons: list[tuple[gr.Button, str]] = []
+                with gr.Accordion("示例问题(点一下就问)", open=True, elem_classes=["qa-examples"]):
+                    for label, key in (("居民常问", "residents"), ("工作人员常用", "staff")):
+                        gr.Markdown(f"**{label}**")
+                        with gr.Row():
+                            for q in examples()[key]:
+                                example_buttons.append((gr.Button(q, size="sm", min_width=120), q))
+                with gr.Row():
+                    clear = gr.Button("清空对话", size="sm", elem_id="qa-clear")
+                    export = gr.Button("导出对话(Markdown)", size="sm", elem_id="qa-export")
+                export_file = gr.File(label="导出的对话", visible=False, elem_id="qa-export-file")
+            with gr.Column(scale=2, min_width=300):
+                sources = gr.HTML(h.panel([], -1)[0], elem_id="qa-sources", js_on_load=None, padding=True)
+                pick = gr.Dropdown(label="复制一条引文:选择编号", choices=[], elem_id="qa-cite-pick")
+                cite = gr.Textbox(label="引文(可复制)", buttons=["copy"], interactive=False, lines=3, elem_id="qa-cite")
+                with gr.Accordion("这个回答有帮助吗?", open=True):
+                    comment = gr.Textbox(
+                        label="意见(可选,请勿填写姓名、电话等个人信息)", max_length=MAX_COMMENT_CHARS, lines=2
+                    )
+                    with gr.Row():
+                        good = gr.Button("有帮助", size="sm", elem_id="qa-good")
+                        bad = gr.Button("没帮助", size="sm", elem_id="qa-bad")
+                    status = gr.Markdown("", elem_id="qa-feedback-status")
+
+        with gr.Tab("承诺与成绩台账", id="qa-tab-ledger"):
+            build_ledger_tab(report, LedgerHandlers(report, rows=qa.ledger) if isinstance(qa, QA) else None)
+
+        outs = [chat, turns, current, box, sources, pick, cite, notice]
+
+        def respond(message: str, history: list[Message], ts: list[Turn]) -> tuple[Any, ...]:
+            """Chat handler."""
+            return h.respond(message, history, ts)
+
+        for trigger in (box.submit, send.click):
+            trigger(respond, [box, chat, turns], outs, **private)
+        for button, q in example_buttons:
+            button.click(functools.partial(h.respond, q), [chat, turns], outs, **private)
+
+        def select(ts: list[Turn], evt: gr.SelectData) -> tuple[Any, ...]:
+            """Show the sources of a clicked message."""
+            return h.select(ts, evt.index)
+
+        chat.select(select, [turns], [current, sources, pick, cite], **private)
+
+        def like(ts: list[Turn], evt: gr.LikeData) -> str:
+            """Thumbs up/down on an answer bubble."""
+            return h.like(ts, evt.index, evt.liked)
+
+        chat.like(like, [turns], [status], **private)
+        pick.change(h.copy_citation, [turns, current, pick], [cite], **private)
+        good.click(functools.partial(_feedback, h, True), [turns, current, comment], [status, comment], **private)
+        bad.click(functools.partial(_feedback, h, False), [turns, current, comment], [status, comment], **private)
+        export.click(lambda ts: gr.update(value=str(h.export(ts)), visible=True), [turns], [export_file], **private)
+        clear.click(h.clear, None, outs, **private)
+
+        def ask(question: str) -> dict[str, Any]:
+            """Answer one question; the same JSON object as `qa ask --json`."""
+            return qa.ask(question or "").to_json()
+
+        gr.api(ask, api_name="ask")
+    return demo
+
+
+def _feedback(h: ChatHandlers, helpful: bool, ts: list[Turn], current: int, comment: str) -> tuple[str, str]:
+    """Feedback button handler."""
+    return h.feedback(ts, current, helpful, comment)
