@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install sysdeps build lint fix eval bench clean
+.PHONY: run test install sysdeps build lint fix eval bench api-bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -20,7 +20,7 @@ sysdeps:
 	@command -v chromium >/dev/null && fc-list | grep -qi "noto.*cjk" || \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk)
 
-run: $(STAMP)            ## chat at http://127.0.0.1:7860 (builds the index if missing or stale)
+run: $(STAMP)            ## chat at http://127.0.0.1:7860, JSON API under /api (builds the index if missing or stale)
 	$(BIN)/qa serve
 
 build: $(STAMP)
@@ -39,6 +39,9 @@ eval: $(STAMP)
 
 bench: $(STAMP)          ## build time, cold start, query latency, memory
 	$(BIN)/python scripts/bench.py
+
+api-bench: $(STAMP)  ## the served API and the chat's route under load: latency, throughput, answers, memory
+	$(BIN)/python scripts/api_bench.py
 
 fix: $(STAMP)
 	$(BIN)/ruff check --fix .

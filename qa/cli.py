@@ -67,11 +67,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Start the web chat (bound to 127.0.0.1 unless --host says otherwise)."""
+    """Serve the chat and the JSON API (bound to 127.0.0.1 unless --host says otherwise)."""
     from qa.answer.engine import load_qa
-    from qa.ui.app import launch
+    from qa.server.app import bind, start
+    from qa.server.settings import settings_from
 
-    launch(load_qa(args.model, rebuild=not args.no_rebuild), host=args.host, port=args.port)
+    settings = settings_from(args.host, args.port, args.allowed_host, args.cors_origin)
+    sock = bind(settings.host, settings.port)  # a taken port is said before the model loads
+    start(load_qa(args.model, rebuild=not args.no_rebuild), settings, sock=sock)
     return 0
 
 
@@ -104,9 +107,21 @@ def parser() -> argparse.ArgumentParser:
     _add_model(a)
     a.set_defaults(func=cmd_ask)
 
-    s = sub.add_parser("serve", help="start the web chat")
+    s = sub.add_parser("serve", help="serve the web chat and the JSON API")
     s.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="default: $QA_HOST or 127.0.0.1")
     s.add_argument("--port", type=port, default=os.environ.get("QA_PORT", "7860"), help="default: $QA_PORT or 7860")
+    s.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a Host name to answer besides loopback (repeatable; default: $QA_ALLOWED_HOSTS, comma-separated)",
+    )
+    s.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="an origin allowed to call the API from another site (repeatable; default: $QA_CORS_ORIGINS; none)",
+    )
     _add_model(s)
     s.set_defaults(func=cmd_serve)
 
@@ -167,7 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qa.answer.answerability import AnswerModelError
         from qa.search.embedding import ModelLoadError
         from qa.search.index import IndexError_
+        from qa.server.settings import ServeError
 
+        if isinstance(e, ServeError):
+            print(f"qa: {e}", file=sys.stderr)
+            return 2
         if isinstance(e, IndexError_ | ModelLoadError | AnswerModelError):
             print(f"qa: {e}", file=sys.stderr)
             return 3

@@ -125,11 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url
     if url is None:
         from qa.answer.engine import load_qa
-        from qa.ui.app import CONCURRENCY_LIMIT, start
+        from qa.server.app import start
+        from qa.server.settings import ServerSettings
+        from qa.ui.app import CONCURRENCY_LIMIT
 
-        port = free_port()
-        demo = start(load_qa(rebuild=False), "127.0.0.1", port, block=False)
-        url = f"http://127.0.0.1:{port}/"
+        demo = start(load_qa(rebuild=False), ServerSettings(port=free_port()), block=False)
+        url = demo.url
         print(f"started the chat at {url} (concurrency limit {CONCURRENCY_LIMIT})", file=sys.stderr)
     try:
         summary = run(url, clients, per_client, verify=not args.no_verify)

@@ -31,6 +31,11 @@ HOSTILE = [
     "![x](http://x/y.png)",
 ]
 WAIT_MS = 60_000
+# Records every Content-Security-Policy violation of the page (a blocked script, style, image or eval).
+CSP_WATCH = (
+    "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+    " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+)
 
 
 STYLE_JS = """() => {
@@ -76,16 +81,17 @@ def feedback_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(feedback_file: Path, real_qa: Any) -> Iterator[str]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("chromium is not installed: run `make sysdeps`")
-    from qa.ui.app import start
+    from qa.server.app import start
+    from qa.server.settings import ServerSettings
 
     mp = pytest.MonkeyPatch()
     mp.setenv("QA_FEEDBACK_FILE", str(feedback_file))
-    port = free_port()
-    demo = start(real_qa, "127.0.0.1", port, block=False)  # the real engine, its index built in a temp folder
+    # the whole server (chat, API, guards, CSP); the real engine, its index built in a temp folder
+    running = start(real_qa, ServerSettings(port=free_port()), block=False)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield running.url
     finally:
-        demo.close()
+        running.close()
         mp.undo()
 
 
@@ -119,7 +125,10 @@ def test_chat_in_a_real_browser(server: str, browser: Any, feedback_file: Path) 
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
-    page.goto(server)
+    page.add_init_script(CSP_WATCH)
+    response = page.goto(server)
+    assert response is not None and "'nonce-" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
     page.wait_for_selector("#qa-box textarea", timeout=WAIT_MS)
 
     # an answerable question: the quote, its breadcrumb, the quote highlighted in its paragraph
@@ -187,6 +196,18 @@ def test_chat_in_a_real_browser(server: str, browser: Any, feedback_file: Path) 
     assert rows[-1]["helpful"] is True and rows[-1]["question"] == "五外联动是什么意思?"
     page.click("#qa-export")
     page.wait_for_selector("#qa-export-file:has-text('.md')", timeout=WAIT_MS)
+    assert page.evaluate("window.__csp") == []  # the whole page worked under the Content-Security-Policy
+    page.close()
+
+
+def test_api_docs_work_under_the_csp(server: str, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(CSP_WATCH)
+    page.goto(server + "docs")
+    page.wait_for_selector(".opblock", timeout=WAIT_MS)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert {"/api/ask", "/api/ledger", "/api/health"} <= {p.strip() for p in paths}
+    assert page.evaluate("window.__csp") == []
     page.close()
 
 
@@ -258,6 +279,7 @@ def test_ledger_tab_filters_and_shows_a_rows_passage(server: str, browser: Any) 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.add_init_script(CSP_WATCH)
     page.goto(server)
     page.wait_for_selector("#qa-box textarea", timeout=WAIT_MS)
     page.get_by_role("tab", name="承诺与成绩台账").click()
@@ -298,4 +320,5 @@ def test_ledger_tab_filters_and_shows_a_rows_passage(server: str, browser: Any) 
     assert dialogs == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ledger.png"), full_page=True)
+    assert page.evaluate("window.__csp") == []
     page.close()

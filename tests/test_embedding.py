@@ -37,3 +37,21 @@ def test_a_model_folder_loads_by_path_and_indexes(tmp_path: Path, monkeypatch) -
     assert loaded.manifest.model == folder and loaded.manifest.dim == 384
     with pytest.raises(ix.IndexStale):
         ix.load(DEFAULT_MODEL, tmp_path)
+
+
+def test_the_built_in_model_runs_without_torch_and_matches_its_sentence_transformers_form() -> None:
+    import subprocess
+    import sys
+
+    from qa.search.embedding import STEmbedder, USEEmbedder
+
+    code = (
+        "import sys; from qa.search.embedding import load_embedder; e = load_embedder(None); e.encode(['今年']);"
+        "print(type(e).__name__, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"QA_MODEL": ""})
+    assert out.stdout.split() == ["USEEmbedder", "False", "False"]
+    texts = ["今年新增就业目标是多少?", "新增就业1万人以上", "How many school places?", "文物普查" * 40, "x"] * 30
+    direct, wrapped = USEEmbedder().encode(texts), STEmbedder(DEFAULT_MODEL).encode(texts)
+    assert direct.shape == wrapped.shape == (150, 512) and direct.dtype == np.float32
+    assert float(np.abs(direct - wrapped).max()) < 1e-5  # the same vectors (normalisation rounds a little differently)

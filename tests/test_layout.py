@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("qa.ledger",),
     ("qa.answer",),
     ("qa.ui", "qa.evaluate"),  # interfaces
+    ("qa.server",),  # the chat and the JSON API in one web app
     ("qa.cli",),  # interface: the one CLI, which opens the chat and the eval
     ("qa", "qa.__main__", "app"),  # the package's public names, python -m qa, app.py
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from qa.report.corpus import load_report
 from qa.text.normalize import clean_input, is_english
 from qa.types import Answer, Chunk, Citation, Hit
 from qa.ui.export import export_markdown, md_text, write_export
-from qa.ui.feedback import FEEDBACK_ENV, mask_personal
+from qa.ui.feedback import FEEDBACK_ENV, MAX_COMMENT_CHARS, MAX_TURN_CHARS, mask_personal, record_feedback
 from qa.ui.handlers import ChatHandlers
 from qa.ui.render import (
     chat_markdown,
@@ -291,6 +292,33 @@ def test_feedback_appends_json_lines_without_personal_data(
 def test_mask_personal_keeps_report_figures() -> None:
     assert mask_personal("新增就业1万人以上,投资535亿元,2025年") == "新增就业1万人以上,投资535亿元,2025年"
     assert mask_personal("call 020-81234567 or +86 138 1234 5678") == "call [phone] or [phone]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["就业" * 50_000, "a" * 100_000, "1" * 100_000, "a." * 50_000, "a@" * 50_000, "1-" * 50_000, "x@y." * 25_000],
+)
+def test_masking_is_linear_on_100k_characters(text: str) -> None:
+    # the old e-mail pattern retried from every position of a run of letters or digits: 10k took 2-4 s, 100k minutes
+    t0 = time.perf_counter()
+    mask_personal(text)
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_feedback_is_capped_before_it_is_masked(tmp_path: Path) -> None:
+    long = "请联系13812345678 " + "很长的意见" * 20_000
+    a = Answer(long, "x", True, (), ())
+    t0 = time.perf_counter()
+    r = record_feedback(a, False, comment=long, typed=long, path=tmp_path / "fb.jsonl")
+    assert time.perf_counter() - t0 < 1.0
+    assert len(r["comment"]) <= MAX_COMMENT_CHARS == 2000 and len(r["typed"]) <= MAX_TURN_CHARS
+    assert len(r["question"]) <= MAX_TURN_CHARS and r["comment"].startswith("请联系[phone]")
+    assert mask_personal("邮箱a.b@example.com 谢谢") == "邮箱[email] 谢谢"  # the words around an address stay
+
+
+def test_a_message_longer_than_the_box_is_cut_on_the_server(h: ChatHandlers) -> None:
+    _, turns, *_ = ask(h, "就业" * 200_000)
+    assert len(turns[0].typed) <= 2000 and len(h.qa.asked[-1]) <= 2000  # type: ignore[attr-defined]
 
 
 def test_export_has_questions_answers_and_citations(h: ChatHandlers) -> None:

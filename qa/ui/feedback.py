@@ -24,10 +24,14 @@ from qa.types import Answer
 
 FEEDBACK_ENV = "QA_FEEDBACK_FILE"
 DEFAULT_FILE = PROJECT_DIR / "data" / "feedback.jsonl"
-MAX_COMMENT_CHARS = 1000
+MAX_COMMENT_CHARS = 2000  # the server cuts a comment here, whatever the browser sent
+MAX_TURN_CHARS = 2000  # and the recorded question (the chat box stops at 2000 too)
 _LOCK = threading.Lock()
+# Each pattern runs in linear time: an e-mail address starts only where no address character is
+# before it, so a long run of letters or digits is scanned once, not once from every position.
+# Addresses are ASCII, so the Chinese words around one are kept (邮箱a@b.cn -> 邮箱[email]).
 _PERSONAL = (
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
+    (re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"), "[email]"),
     (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"), "[id]"),
     (re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"), "[phone]"),
     (re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"), "[phone]"),
@@ -41,10 +45,15 @@ def feedback_path() -> Path:
 
 
 def mask_personal(text: str) -> str:
-    """Text with e-mail addresses, ID-card and phone numbers replaced by placeholders."""
+    """Text with e-mail addresses, ID-card and phone numbers replaced by placeholders (linear in its length)."""
     for pattern, placeholder in _PERSONAL:
         text = pattern.sub(placeholder, text)
     return text
+
+
+def _masked(text: str, limit: int) -> str:
+    """Cleaned, cut to ``limit`` characters, then masked (the cut comes first, so the work is bounded)."""
+    return mask_personal(clean_input(text[: limit * 2])[:limit])
 
 
 def make_record(answer: Answer, helpful: bool, comment: str = "", typed: str | None = None) -> dict[str, Any]:
@@ -52,9 +61,9 @@ def make_record(answer: Answer, helpful: bool, comment: str = "", typed: str | N
     return {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "helpful": helpful,
-        "comment": mask_personal(clean_input(comment)[:MAX_COMMENT_CHARS]),
-        "typed": mask_personal(clean_input(typed if typed is not None else answer.question)),
-        "question": mask_personal(clean_input(answer.question)),
+        "comment": _masked(comment, MAX_COMMENT_CHARS),
+        "typed": _masked(typed if typed is not None else answer.question, MAX_TURN_CHARS),
+        "question": _masked(answer.question, MAX_TURN_CHARS),
         "answer": answer.answer,
         "abstained": answer.abstained,
         "citations": [

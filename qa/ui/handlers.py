@@ -19,6 +19,7 @@ from qa.ui.feedback import record_feedback
 from qa.ui.render import chat_markdown, citation_text, sources_html, user_markdown
 
 MAX_FOLLOWUP_CHARS = 300  # longer input is never read as a follow-up (the engine refuses it anyway)
+MAX_TYPED_CHARS = 2000  # the chat box's own cap; a longer message sent from outside the page is cut here
 
 NOTICES = {
     ("zh", "empty"): "请输入一个问题。",
@@ -84,7 +85,7 @@ class ChatHandlers:
         self, message: str | None, history: list[Message], turns: list[Turn]
     ) -> tuple[list[Message], list[Turn], int, str, str, dict[str, Any], str, str]:
         """Ask a question: (history, turns, current turn, box text, sources, picker, citation text, notice)."""
-        typed = clean_input(message or "")
+        typed = clean_input((message or "")[: MAX_TYPED_CHARS * 2])[:MAX_TYPED_CHARS]
         if not typed:
             current = len(turns) - 1
             return (history, turns, current, "", *self.panel(turns, current), NOTICES[(_lang(""), "empty")])

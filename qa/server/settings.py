@@ -1,0 +1,62 @@
+"""Where the server listens, which Host names and CORS origins it accepts, and its size limits."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+HOSTS_ENV = "QA_ALLOWED_HOSTS"  # comma-separated Host names the server answers to (besides loopback)
+CORS_ENV = "QA_CORS_ORIGINS"  # comma-separated origins allowed to call the server from another site
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+WILDCARD_BINDS = ("0.0.0.0", "::", "")  # bind addresses that name no host
+MAX_BODY_BYTES = 64 * 1024  # any request body over this gets 413
+# The chat page sends the whole conversation with each question (Gradio's Chatbot value), about
+# 3-6 KB a turn, so its queue gets a larger cap: about 200 turns.
+MAX_CHAT_BODY_BYTES = 1024 * 1024
+# Gradio keeps each session's copy of the page's component values (about 120 KB here, the ledger
+# table included); every call of its /ask route is a new session. Its default of 10,000 sessions
+# grew the server by 850 MB in a 4,300-request run; this bounds it to about 120 MB.
+MAX_CHAT_SESSIONS = 1000
+MAX_FILE_BYTES = 1024  # Gradio's upload route is closed; should it open, nothing larger is accepted
+
+
+class ServeError(Exception):
+    """The server cannot start (the port is taken, the address is not this machine's ...)."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How one server process runs (``qa serve`` builds it from flags and the environment)."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS  # Host header names answered; anything else gets 400
+    cors_origins: tuple[str, ...] = ()  # empty: no CORS headers, cross-site preflights refused
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_chat_body_bytes: int = MAX_CHAT_BODY_BYTES
+    chat_sessions: int = MAX_CHAT_SESSIONS  # the oldest chat session beyond this is forgotten
+
+
+def _split(text: str) -> list[str]:
+    """Comma- or space-separated words, without empties."""
+    return [w for w in text.replace(",", " ").split() if w]
+
+
+def default_hosts(bind: str) -> tuple[str, ...]:
+    """Loopback names, plus the bind address itself when it names one host (not 0.0.0.0 or ::)."""
+    extra = () if bind in WILDCARD_BINDS or bind in LOOPBACK_HOSTS else (bind,)
+    return (*LOOPBACK_HOSTS, *extra)
+
+
+def settings_from(
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    allowed_hosts: Sequence[str] | None = None,
+    cors_origins: Sequence[str] | None = None,
+) -> ServerSettings:
+    """Settings from flags, falling back to $QA_ALLOWED_HOSTS and $QA_CORS_ORIGINS (read now, not at import)."""
+    hosts = list(allowed_hosts or []) or _split(os.environ.get(HOSTS_ENV, ""))
+    origins = list(cors_origins or []) or _split(os.environ.get(CORS_ENV, ""))
+    names = tuple(dict.fromkeys([*default_hosts(host), *(h.strip().lower() for h in hosts)]))
+    return ServerSettings(host=host, port=port, allowed_hosts=names, cors_origins=tuple(dict.fromkeys(origins)))
