@@ -17,6 +17,7 @@ from qa.answer.understand import (
     Frame,
     Marks,
     answer_spans,
+    outside_places,
     own_place,
     parent_places,
     place_table,
@@ -181,18 +182,18 @@ class QA:
         return replace(answer, timings_ms=timings)
 
     def analyse_many(
-        self, questions: list[str], leave_out: list[tuple[str, ...]] | None = None, qvecs: np.ndarray | None = None
+        self, questions: list[str], leave_out: list[tuple[str, ...]], qvecs: np.ndarray | None = None
     ) -> list[Analysis]:
         """The analyses of many questions, embedded in one batch (training).
 
-        ``leave_out``: per question, the authored questions whose keys it may not see (default: its own
-        key). ``qvecs``: the questions' vectors when they are already embedded
-        (``qa.answer.train.question_vectors``).
+        ``leave_out``: per question, the authored questions whose keys it may not see.  ``qvecs``: the
+        questions' vectors when they are already embedded (``qa.answer.train.question_vectors``).
         """
         queries = [normalize_query(q) for q in questions]
         qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
-        hidden = [(q,) for q in questions] if leave_out is None else leave_out
-        return [self._analyse(q, out, v, nq) for q, out, v, nq in zip(questions, hidden, qvecs, queries, strict=True)]
+        return [
+            self._analyse(q, out, v, nq) for q, out, v, nq in zip(questions, leave_out, qvecs, queries, strict=True)
+        ]
 
     def _analyse(
         self, question: str, exclude_keys: tuple[str, ...] = (), qvec: np.ndarray | None = None, q: Query | None = None
@@ -351,7 +352,7 @@ class QA:
 
     def _other_places(self, frame: Frame) -> list[str]:
         """Places of the place table the question names, other than the report's own and the city it is in."""
-        return [p for p in frame.places if p in place_table() and not self._is_own(p) and p not in self.parent_places]
+        return list(outside_places(frame.places, self.index.report.text))
 
     def _other_place(self, frame: Frame) -> bool:
         """Whether the question names a known place other than its own (or the city it is in), and not its own."""

@@ -7,8 +7,7 @@ split of ``eval/qa.jsonl`` is read. Steps:
    the index is rebuilt with them;
 2. every training question is run through the real pipeline, leaving out the keys of the questions its
    author wrote about the same report line (:func:`siblings`), and the answerability features are taken
-   (questions a plain rule declines are left out: the model never
-   sees those);
+   (questions a plain rule declines are left out: the model never sees those);
 3. a multinomial logistic regression (scikit-learn) is cross-validated with folds grouped by report
    line, the P(answered) threshold is chosen on the out-of-fold predictions so that at most
    ``MAX_FALSE_REFUSAL`` of answerable questions are declined, and the model is refit on everything
@@ -243,10 +242,11 @@ def siblings(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     near-miss twin side by side, in the same words; a real user's question meets only questions that
     other people wrote, so a feature that saw the twin would be more telling in training than in use.
     """
+    keys = [(str(r.get("id", "")).split("-")[0], r.get("line")) for r in rows]  # (author's file, line)
     groups: dict[tuple[str, object], list[str]] = {}
-    for r in rows:
-        groups.setdefault((str(r.get("id", "")).split("-")[0], r.get("line")), []).append(r["question"])
-    return [tuple(groups[(str(r.get("id", "")).split("-")[0], r.get("line"))]) for r in rows]
+    for key, r in zip(keys, rows, strict=True):
+        groups.setdefault(key, []).append(r["question"])
+    return [tuple(groups[key]) for key in keys]
 
 
 _SHARED: list[Any] = []  # (qa, questions, vectors, leave_out) for the forked workers of analyse_rows
