@@ -8,18 +8,37 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from qa.types import PART_LABELS, Answer
+from qa.types import Answer, part_label
+
+
+def add_corpus(p: argparse.ArgumentParser) -> None:
+    """--corpus, shared by every command that reads reports."""
+    p.add_argument(
+        "--corpus",
+        action="append",
+        metavar="PATH",
+        help="a report file, or a folder of .txt reports (repeatable; default: $QA_CORPUS or the Liwan report)",
+    )
+
+
+def corpus_of(args: argparse.Namespace) -> tuple[Path, ...] | None:
+    """The report files --corpus names (None: the default, ``$QA_CORPUS`` or the Liwan report)."""
+    from qa.report.corpus import corpus_files
+
+    return corpus_files(args.corpus) if getattr(args, "corpus", None) else None
 
 
 def _add_model(p: argparse.ArgumentParser) -> None:
-    """--model and --no-rebuild, shared by the commands that load the index."""
+    """--model, --no-rebuild and --corpus, shared by the commands that load the index."""
     p.add_argument(
         "--model",
         default=None,
         help="sentence-transformers model name or folder (default: $QA_MODEL or use-m-v3, built in)",
     )
     p.add_argument("--no-rebuild", action="store_true", help="refuse a missing or stale index instead of rebuilding it")
+    add_corpus(p)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -29,20 +48,22 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     embedder = load_embedder(args.model)
-    path = build(embedder)
-    manifest = load(embedder.name).manifest
+    corpus = corpus_of(args)
+    path = build(embedder, corpus=corpus)
+    manifest = load(embedder.name, corpus=corpus).manifest
     print(f"built {path} in {time.perf_counter() - t0:.1f}s (model load included)")
     print(json.dumps(manifest.to_json(), ensure_ascii=False, indent=2))
     return 0
 
 
-def format_answer(a: Answer) -> str:
-    """The readable form of an answer: the quotes, then where each comes from."""
+def format_answer(a: Answer, many: bool = False) -> str:
+    """The readable form of an answer: the quotes, then where each comes from (``many``: and from which report)."""
     lines = [a.answer] if a.message else [f"[{a.status}]", a.answer]
     if a.citations:
         lines.append("")
         for c in a.citations:
-            lines.append(f"[{c.n}] {c.section} ({PART_LABELS[c.part]}) chars {c.start}-{c.end}")
+            where = f"{c.report}: " if many else ""
+            lines.append(f"[{c.n}] {where}{c.section} ({part_label(c.part, c.year)}) chars {c.start}-{c.end}")
     if a.timings_ms:
         lines.append(f"({a.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
@@ -54,12 +75,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     question = " ".join(args.question)
     answer = refuse(question)  # empty or over-long input is answered without loading the model
+    many = False
     if answer is None:
-        answer = load_qa(args.model, rebuild=not args.no_rebuild).ask(question)
+        qa = load_qa(args.model, rebuild=not args.no_rebuild, corpus=corpus_of(args))
+        if args.report is not None and args.report not in qa.library.ids():
+            held = ", ".join(qa.library.ids())
+            print(f"qa: no report {args.report!r} in the index (it holds {held})", file=sys.stderr)
+            return 2
+        answer = qa.ask(question, report=args.report)
+        many = len(qa.library.ids()) > 1
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
-        print(format_answer(answer))
+        print(format_answer(answer, many))
     if answer.message:
         print(f"qa: {answer.message}", file=sys.stderr)
         return 2
@@ -74,7 +102,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = settings_from(args.host, args.port, args.allowed_host, args.cors_origin)
     sock = bind(settings.host, settings.port)  # a taken port is said before the model loads
-    start(load_qa(args.model, rebuild=not args.no_rebuild), settings, sock=sock)
+    start(load_qa(args.model, rebuild=not args.no_rebuild, corpus=corpus_of(args)), settings, sock=sock)
     return 0
 
 
@@ -94,16 +122,20 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    p = argparse.ArgumentParser(prog="qa", description="Ask the 2025 Liwan government work report.")
+    p = argparse.ArgumentParser(
+        prog="qa", description="Ask government work reports (default: the 2025 Liwan District report)."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build the index under index/ (or $QA_INDEX_DIR)")
     b.add_argument("--model", default=None, help="model name or folder (default: $QA_MODEL or use-m-v3)")
+    add_corpus(b)
     b.set_defaults(func=cmd_build)
 
     a = sub.add_parser("ask", help="answer one question")
     a.add_argument("question", nargs="+", help="the question")
     a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.add_argument("--report", default=None, metavar="ID", help="answer only from this report (its file stem)")
     _add_model(a)
     a.set_defaults(func=cmd_ask)
 
@@ -180,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as e:  # a clear message, not a traceback, for index, model and file problems
         from qa.answer.answerability import AnswerModelError
+        from qa.answer.scope import UnknownReport
+        from qa.report.corpus import CorpusError
         from qa.search.embedding import ModelLoadError
         from qa.search.index import IndexError_
         from qa.server.settings import ServeError
@@ -190,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, IndexError_ | ModelLoadError | AnswerModelError):
             print(f"qa: {e}", file=sys.stderr)
             return 3
+        if isinstance(e, CorpusError | UnknownReport):
+            print(f"qa: {e}", file=sys.stderr)
+            return 2
         if isinstance(e, OSError) and e.filename:
             print(f"qa: cannot read {e.filename}: {e.strerror}", file=sys.stderr)
             return 2

@@ -9,14 +9,22 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Part = Literal["review2024", "plan2025", "glossary", "other"]
+Part = Literal["review", "plan", "glossary", "annex", "other"]  # the role a part plays in its report
 
-PART_LABELS: dict[str, str] = {  # part code -> label shown to people
-    "review2024": "2024年工作回顾",
-    "plan2025": "2025年工作安排",
+PART_LABELS: dict[str, str] = {  # role -> label shown to people (review and plan also name their year)
+    "review": "工作回顾",
+    "plan": "工作安排",
     "glossary": "名词解释",
+    "annex": "附件",
     "other": "开头与结尾",
 }
+
+
+def part_label(part: str, year: int | None = None) -> str:
+    """The label people see for a role and its year: 2024年工作回顾, 2025年工作安排, 名词解释 ..."""
+    label = PART_LABELS.get(part, part)
+    return f"{year}年{label}" if year and part in ("review", "plan") else label
+
 
 BREADCRUMB_SEP = " › "
 
@@ -30,6 +38,7 @@ class Section:
     part: Part
     start: int
     end: int
+    year: int | None = None  # the year a review or plan part is about
 
     @property
     def breadcrumb(self) -> str:
@@ -49,6 +58,7 @@ class Paragraph:
     start: int
     end: int
     text: str
+    year: int | None = None
 
     @property
     def breadcrumb(self) -> str:
@@ -69,6 +79,8 @@ class Chunk:
     end: int
     text: str
     header: str  # context prepended when indexing (section title + lead); not part of the quote
+    year: int | None = None  # the year of its part (review or plan), None elsewhere
+    report: str = ""  # id of the report it comes from (the file stem); offsets index that file
 
     @property
     def breadcrumb(self) -> str:
@@ -118,6 +130,8 @@ class Citation:
     quote: str
     start: int
     end: int
+    year: int | None = None  # the year of the part quoted (review or plan)
+    report: str = ""  # id of the report quoted; start/end index that report's file
 
 
 @dataclass(frozen=True)
@@ -156,6 +170,8 @@ class Answer:
                     "chunk_id": h.chunk.id,
                     "section": h.chunk.breadcrumb,
                     "part": h.chunk.part,
+                    "year": h.chunk.year,
+                    "report": h.chunk.report,
                     "text": h.chunk.text,
                     "score": round(h.score, 6),
                     "start": h.chunk.start,

@@ -174,12 +174,12 @@ def test_csv_with_optional_answer(tmp_path: Path) -> None:
     assert [r["question"] for r in rows] == ["Q one", "Q two"]
     assert rows[0]["gold_answer"] == "abcd" and "gold_answer" not in rows[1]
     assert errors == [f"{f}:3: empty question"]
-    golds, answerable, warnings = evaluate.resolve_gold(rows, TEXT)
+    golds, answerable, warnings = evaluate.resolve_gold(rows, [TEXT] * len(rows))
     assert golds == [[[(10, 14)]], None] and answerable == [True, None] and warnings == []
 
 
 def test_missing_gold_quote_is_a_warning_not_a_zero() -> None:
-    golds, answerable, warnings = evaluate.resolve_gold([{"id": "x", "question": "?", "gold_quotes": ["ZZ"]}], TEXT)
+    golds, answerable, warnings = evaluate.resolve_gold([{"id": "x", "question": "?", "gold_quotes": ["ZZ"]}], [TEXT])
     assert golds == [None] and answerable == [None] and "x: gold quote not in the report" in warnings[0]
 
 
@@ -289,11 +289,12 @@ class StubQA:
 
     def __init__(self) -> None:
         manifest = SimpleNamespace(model="stub/model-x", to_json=lambda: {"model": "stub/model-x"})
-        self.index = SimpleNamespace(report=SimpleNamespace(text=TEXT), manifest=manifest)
+        self.index = SimpleNamespace(report=SimpleNamespace(text=TEXT, id="toy"), manifest=manifest)
+        self.library = SimpleNamespace(ids=lambda: ("toy",), text_of=lambda rid: TEXT)
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")
         self.seen: list[tuple[str, ...]] = []
 
-    def ask(self, question: str) -> Any:
+    def ask(self, question: str, report: str | None = None) -> Any:
         """Cite the span the question names, or abstain."""
         self.seen.append(self.retrievers)
         if "-" not in question:

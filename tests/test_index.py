@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.report.chunking import CHUNKER_VERSION
+from qa.report.corpus import CORPUS_FILE
 from qa.search import index as ix
 
 
@@ -17,7 +18,7 @@ def test_round_trip(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-u
     m = json.loads((folder / "manifest.json").read_text())
     assert m["model"] == "fake-bigram-hash" and m["dim"] == 64
     assert m["chunker_version"] == CHUNKER_VERSION
-    assert m["corpus_sha256"] == loaded.report.sha256
+    assert m["reports"] == {loaded.report.id: {"file": CORPUS_FILE.name, "sha256": loaded.report.sha256}}
     assert {"built_at", "build_seconds", "n_chunks", "n_sentences"} <= m.keys()
     assert loaded.chunk_vectors.ntotal == len(loaded.chunks) == m["n_chunks"]
     assert loaded.sentence_vectors.ntotal == len(loaded.sentences) == m["n_sentences"]
@@ -47,11 +48,11 @@ def test_stale_corpus_is_refused_then_rebuilt(  # type: ignore[no-untyped-def]
     tmp_path: Path, fake_embedder, corpus_copy: Path, capsys
 ) -> None:
     index_dir = tmp_path / "index"
-    ix.build(fake_embedder, index_dir, corpus_copy)
+    ix.build(fake_embedder, index_dir, (corpus_copy,))
     corpus_copy.write_text(corpus_copy.read_text(encoding="utf-8") + "\n补充一句。", encoding="utf-8")
-    with pytest.raises(ix.IndexStale, match="corpus sha256"):
-        ix.open_index(fake_embedder, rebuild=False, index_dir=index_dir, corpus=corpus_copy)
-    rebuilt = ix.open_index(fake_embedder, rebuild=True, index_dir=index_dir, corpus=corpus_copy)
+    with pytest.raises(ix.IndexStale, match=f"report {corpus_copy.stem} sha256"):
+        ix.open_index(fake_embedder, rebuild=False, index_dir=index_dir, corpus=(corpus_copy,))
+    rebuilt = ix.open_index(fake_embedder, rebuild=True, index_dir=index_dir, corpus=(corpus_copy,))
     assert "rebuilding" in capsys.readouterr().err
     assert rebuilt.report.text.endswith("补充一句。")
 

@@ -52,16 +52,16 @@ def find(rows: list[Row], quote_contains: str, value: float | None = None) -> Ro
 
 def test_counts_by_part(rows: list[Row]) -> None:
     counts = Counter((r.part, r.kind) for r in rows)
-    assert counts["plan2025", "figure"] == 73
-    assert counts["review2024", "figure"] == 154
-    assert counts["review2024", "commitment"] == 0  # part 一 gives results with a figure only
-    assert 350 <= counts["plan2025", "commitment"] <= 450
-    assert {r.part for r in rows} == {"plan2025", "review2024"}
+    assert counts["plan", "figure"] == 73
+    assert counts["review", "figure"] == 154
+    assert counts["review", "commitment"] == 0  # part 一 gives results with a figure only
+    assert 350 <= counts["plan", "commitment"] <= 450
+    assert {r.part for r in rows} == {"plan", "review"}
 
 
 def test_ids_unique_and_ordered(rows: list[Row]) -> None:
     assert len({r.id for r in rows}) == len(rows)
-    for part, prefix in (("plan2025", "P"), ("review2024", "R")):
+    for part, prefix in (("plan", "P"), ("review", "R")):
         mine = [r for r in rows if r.part == part]
         assert all(r.id.startswith(prefix) for r in mine)
         assert [r.start for r in mine] == sorted(r.start for r in mine)
@@ -80,7 +80,7 @@ def test_every_figure_is_inside_its_quote(rows: list[Row]) -> None:
 
 def test_main_targets(rows: list[Row]) -> None:
     gdp = find(rows, "地区生产总值增长5%左右")
-    assert (gdp.part, gdp.value, gdp.unit, gdp.qualifier) == ("plan2025", 5.0, "%", "左右")
+    assert (gdp.part, gdp.value, gdp.unit, gdp.qualifier) == ("plan", 5.0, "%", "左右")
     assert gdp.section.endswith("主要预期目标")
     fai = find(rows, "固定资产投资完成535亿元")
     assert (fai.value, fai.unit, fai.base_value, fai.base_unit) == (535.0, "亿元", 5.35e10, "元")
@@ -91,7 +91,7 @@ def test_main_targets(rows: list[Row]) -> None:
 
 def test_known_2024_results(rows: list[Row]) -> None:
     jobs = find(rows, "新增就业1.62万人")
-    assert (jobs.part, jobs.value, jobs.unit, jobs.base_value) == ("review2024", 1.62, "万人", 16200.0)
+    assert (jobs.part, jobs.value, jobs.unit, jobs.base_value) == ("review", 1.62, "万人", 16200.0)
     fai = find(rows, "完成固定资产投资501.29亿元")
     assert (fai.value, fai.unit) == (501.29, "亿元")
     growth = find(rows, "增长2.3%", 2.3)
@@ -150,10 +150,10 @@ def test_json_and_table(rows: list[Row]) -> None:
 
 
 def test_filter_rows(rows: list[Row]) -> None:
-    plan = filter_rows(rows, part="plan2025")
-    assert plan and all(r.part == "plan2025" for r in plan)
+    plan = filter_rows(rows, part="plan")
+    assert plan and all(r.part == "plan" for r in plan)
     jobs = filter_rows(rows, keyword="新增就业", figures_only=True)
-    assert {r.part for r in jobs} == {"plan2025", "review2024"}
+    assert {r.part for r in jobs} == {"plan", "review"}
     main = filter_rows(rows, section="主要预期目标", figures_only=True)
     assert [r.value for r in main] == [5.0, 535.0, 3.0, 1.0]
 
@@ -162,20 +162,20 @@ def test_cli(capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser(prog="qa")
     sub = parser.add_subparsers(dest="command")
     add_cli(sub)
-    args = parser.parse_args(["ledger", "--part", "plan2025", "--section", "主要预期目标", "--csv"])
+    args = parser.parse_args(["ledger", "--part", "plan", "--section", "主要预期目标", "--csv"])
     assert args.func(args) == 0
     out = capsys.readouterr().out
     parsed = from_csv(out)
-    assert parsed and all(r.part == "plan2025" for r in parsed)
+    assert parsed and all(r.part == "plan" for r in parsed)
     args = parser.parse_args(["ledger", "--keyword", "新增就业", "--json"])
     assert args.func(args) == 0
-    assert {d["part"] for d in json.loads(capsys.readouterr().out)} == {"plan2025", "review2024"}
+    assert {d["part"] for d in json.loads(capsys.readouterr().out)} == {"plan", "review"}
 
 
 def test_figure_precision_recall_against_gold(rows: list[Row], metrics: ModuleType) -> None:
     gold = metrics.load_jsonl(metrics.GOLD)
     assert len(gold) >= 60
-    assert {g["part"] for g in gold} == {"plan2025", "review2024"}
+    assert {g["part"] for g in gold} == {"plan", "review"}
     m = metrics.figure_metrics(rows, gold)
     assert m["precision"] >= 0.95, m["false_positives"]
     assert m["recall"] >= 0.90, m["missed"]
@@ -195,9 +195,9 @@ def test_pair_matching_precision(rows: list[Row], metrics: ModuleType) -> None:
 def test_other_year_pairs_each_2025_target_with_its_2024_result_both_ways(rows: list[Row]) -> None:
     other = other_year(rows)
     by_key = {(r.part, r.indicator, r.value, r.unit): r for r in rows}
-    jobs_2025, jobs_2024 = by_key["plan2025", "新增就业", 1.0, "万人"], by_key["review2024", "新增就业", 1.62, "万人"]
+    jobs_2025, jobs_2024 = by_key["plan", "新增就业", 1.0, "万人"], by_key["review", "新增就业", 1.62, "万人"]
     assert other[jobs_2025.id] == jobs_2024 and other[jobs_2024.id] == jobs_2025
-    invest_2025 = by_key["plan2025", "固定资产投资", 535.0, "亿元"]
-    assert (other[invest_2025.id].part, other[invest_2025.id].value) == ("review2024", 501.29)
+    invest_2025 = by_key["plan", "固定资产投资", 535.0, "亿元"]
+    assert (other[invest_2025.id].part, other[invest_2025.id].value) == ("review", 501.29)
     parts = {r.id: r.part for r in rows}
     assert other and all(parts[i] != o.part for i, o in other.items())  # always the other year

@@ -20,9 +20,12 @@ import pytest
 
 from qa.answer.engine import MAX_QUESTION_CHARS, QA
 from qa.cli import main as cli_main
-from qa.server.app import REPORT_ID, Running, start
+from qa.report.corpus import CORPUS_FILE
+from qa.server.app import Running, start
 from qa.server.security import HostCheck, host_name
 from qa.server.settings import MAX_BODY_BYTES, MAX_CHAT_BODY_BYTES, ServerSettings, settings_from
+
+REPORT_ID = CORPUS_FILE.stem
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "今年新增就业目标是多少?"
@@ -140,14 +143,14 @@ def test_a_lone_surrogate_is_dropped_not_a_500(http: httpx.Client) -> None:
 
 
 def test_ledger_rows_match_the_cli(http: httpx.Client, capsys: pytest.CaptureFixture[str]) -> None:
-    r = http.get("/api/ledger", params={"keyword": "就业", "part": "plan2025", "figures": "true"})
+    r = http.get("/api/ledger", params={"keyword": "就业", "part": "plan", "figures": "true"})
     assert r.status_code == 200
-    assert cli_main(["ledger", "--json", "--keyword", "就业", "--part", "plan2025", "--figures"]) == 0
+    assert cli_main(["ledger", "--json", "--keyword", "就业", "--part", "plan", "--figures"]) == 0
     assert r.json() == json.loads(capsys.readouterr().out)
-    assert r.json() and all(row["part"] == "plan2025" and row["value"] is not None for row in r.json())
+    assert r.json() and all(row["part"] == "plan" and row["value"] is not None for row in r.json())
     assert "新增就业1万人以上" in {row["quote"] for row in r.json()}
     everything = http.get("/api/ledger").json()
-    assert len(everything) > len(r.json()) and {row["part"] for row in everything} == {"plan2025", "review2024"}
+    assert len(everything) > len(r.json()) and {row["part"] for row in everything} == {"plan", "review"}
     section = http.get("/api/ledger", params={"section": "主要预期目标"}).json()
     assert section and all("主要预期目标" in row["section"] for row in section)
 
@@ -163,7 +166,11 @@ def test_bad_ledger_filters_get_422(http: httpx.Client, params: dict[str, str]) 
 def test_health_says_what_is_served(http: httpx.Client, engine: QA) -> None:
     d = http.get("/api/health").json()
     assert d["status"] == "ok" and d["report"] == REPORT_ID
-    assert d["corpus_sha256"] == engine.index.report.sha256 and d["model"] == "fake-bigram-hash"
+    assert d["reports"] == [
+        {"id": REPORT_ID, "title": "2025年广州市荔湾区政府工作报告", "review_year": 2024, "plan_year": 2025,
+         "sha256": engine.index.report.sha256}
+    ]  # fmt: skip
+    assert d["model"] == "fake-bigram-hash"
 
 
 def test_openapi_docs_are_served(http: httpx.Client) -> None:

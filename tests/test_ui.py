@@ -30,6 +30,7 @@ from qa.ui.render import (
 )
 
 REPORT = load_report()
+REPORTS = {REPORT.id: REPORT}
 HOSTILE = [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
@@ -50,14 +51,14 @@ def cite(phrase: str, n: int = 1) -> Citation:
     start = max(REPORT.text.rfind(ch, p.start, i) for ch in "。;") + 1
     start = max(start, p.start)
     end = min(j for j in (REPORT.text.find(ch, i, p.end) for ch in "。;") if j != -1) + 1
-    return Citation(n, f"c{n}", p.breadcrumb, p.part, REPORT.text[start:end], start, end)
+    return Citation(n, f"c{n}", p.breadcrumb, p.part, REPORT.text[start:end], start, end, p.year, REPORT.id)
 
 
 def hit(phrase: str) -> Hit:
     """A retrieved passage: the paragraph containing ``phrase``."""
     p = paragraph_at(REPORT, REPORT.text.index(phrase))
     assert p is not None
-    chunk = Chunk(f"h{p.id}", p.id, p.section_id, p.path, p.part, p.start, p.end, p.text, "")
+    chunk = Chunk(f"h{p.id}", p.id, p.section_id, p.path, p.part, p.start, p.end, p.text, "", p.year, REPORT.id)
     return Hit(chunk, 0.5)
 
 
@@ -67,7 +68,7 @@ class FakeQA:
     def __init__(self) -> None:
         self.asked: list[str] = []
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, report: str | None = None) -> Answer:
         self.asked.append(question)
         raw = clean_input(question)
         lang = "en" if is_english(raw) else "zh"
@@ -87,7 +88,7 @@ class FakeQA:
 
 @pytest.fixture()
 def h(tmp_path: Path) -> ChatHandlers:
-    return ChatHandlers(FakeQA(), REPORT, export_dir=tmp_path)
+    return ChatHandlers(FakeQA(), (REPORT,), export_dir=tmp_path)
 
 
 def ask(h: ChatHandlers, text: str, history: list | None = None, turns: list | None = None) -> tuple:
@@ -119,7 +120,7 @@ def test_answer_shows_quotes_citations_and_highlighted_paragraph(h: ChatHandlers
 
 def test_glossary_terms_in_the_answer_are_explained_from_the_annex(h: ChatHandlers) -> None:
     _, turns, _, _, html, *_ = ask(h, "对外开放做了什么")
-    terms = [g.term for g in glossary_for(turns[0].answer, REPORT)]
+    terms = [g.term for g in glossary_for(turns[0].answer, REPORTS)]
     assert terms == ["五外联动"]
     assert "<dt>五外联动</dt><dd>外贸、外资、外包、外经、外智联动。</dd>" in html
     # an answer quoting the annex item itself does not repeat it beside the answer
@@ -127,7 +128,7 @@ def test_glossary_terms_in_the_answer_are_explained_from_the_annex(h: ChatHandle
     gp = paragraph_at(REPORT, gi)
     assert gp is not None
     own = Answer("q", "x", False, (Citation(1, "g", gp.breadcrumb, "glossary", gp.text, gp.start, gp.end),), ())
-    assert glossary_for(own, REPORT) == []
+    assert glossary_for(own, REPORTS) == []
 
 
 def test_abstention_lists_the_nearest_sections(h: ChatHandlers) -> None:
@@ -171,7 +172,7 @@ def test_nearest_sections_are_one_list_in_bubble_and_panel() -> None:
         hits[3].chunk.section_id,
     ]
     bubble = re.findall(r"<li>(.*?)</li>", MD.render(chat_markdown(a)))
-    html = sources_html(REPORT, a)
+    html = sources_html(REPORTS, a)
     panel = re.findall(r'<li><div class="qa-crumb">(.*?)</div>', html)
     assert bubble == panel == [h.chunk.breadcrumb for h in near]
     assert "甲" not in chat_markdown(a) and MESSAGES[("zh", "abstain")] in MD.render(chat_markdown(a))
@@ -182,7 +183,7 @@ def test_a_paragraph_shared_by_two_citations_is_printed_once() -> None:
     assert paragraph_at(REPORT, c1.start) == paragraph_at(REPORT, c2.start)
     c3 = cite("大力实施“五外联动”", 3)
     a = Answer("q", "x", False, (c1, c2, c3), (), "q", "zh")
-    html = sources_html(REPORT, a)
+    html = sources_html(REPORTS, a)
     assert html.count('class="qa-para"') == 2 and html.count('<details class="qa-section">') == 2
     para = re.search(r'<p class="qa-para">(.*?)</p>', html)
     assert (
@@ -203,9 +204,9 @@ def test_hostile_input_comes_back_inert(h: ChatHandlers, payload: str) -> None:
     assert shown == payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     # the same text as a follow-up reading, in the sources panel (raw HTML) and in the export
     a = turns[0].answer
-    assert not re.search(r"<(img|script|a|iframe)\b", sources_html(REPORT, a, taken_as=payload))
+    assert not re.search(r"<(img|script|a|iframe)\b", sources_html(REPORTS, a, taken_as=payload))
     assert not re.search(r"<(img|script|a|iframe)\b", MD.render(chat_markdown(a, taken_as=payload)))
-    assert not re.search(r"<(img|script|a|iframe)\b", MD.render(export_markdown(turns)))
+    assert not re.search(r"<(img|script|a|iframe)\b", MD.render(export_markdown(turns, REPORT.title)))
 
 
 def test_raw_payloads_would_render_as_markup_so_the_inert_check_can_fail() -> None:
@@ -332,7 +333,7 @@ def test_export_has_questions_answers_and_citations(h: ChatHandlers) -> None:
     assert "1. 今年新增就业目标是多少?" in plain and "2. 那去年呢?" in plain
     assert f"「{c.quote}」" in plain and c.section in plain and f"{c.start}–{c.end}" in plain
     assert "我把这个问题理解为: 「去年新增就业目标是多少?」" in plain
-    assert "还没有问答" in export_markdown([]) and write_export([], path.parent).exists()
+    assert "还没有问答" in export_markdown([], REPORT.title) and write_export([], REPORT.title, path.parent).exists()
 
 
 GFM = MarkdownIt("commonmark").enable(["table", "strikethrough"])
@@ -365,7 +366,7 @@ def test_export_text_round_trips_to_what_was_written(text: str) -> None:
 
 def test_export_of_a_plain_answer_has_no_backslashes(h: ChatHandlers) -> None:
     _, turns, *_ = ask(h, "今年新增就业目标是多少?")
-    text = export_markdown(turns)
+    text = export_markdown(turns, REPORT.title)
     c1, c2 = turns[0].answer.citations
     assert f"「{c1.quote}」" in text and f"「{c2.quote}」" in text  # written as in the report: 24.8% not 24\\.8\\%
     assert text.count("\\") == 2  # only the two [n](part) that would otherwise be links
@@ -397,7 +398,7 @@ def test_english_question_gets_english_fixed_strings(h: ChatHandlers) -> None:
 def test_app_exposes_only_the_ask_api() -> None:
     from qa.ui.app import build_app
 
-    demo = build_app(FakeQA(), REPORT)
+    demo = build_app(FakeQA(), (REPORT,))
     public = [d for d in demo.config["dependencies"] if d.get("api_visibility") == "public"]
     assert [d["api_name"] for d in public] == ["ask"]
     ask_fn = next(f for f in demo.fns.values() if f.api_name == "ask").fn
@@ -408,7 +409,7 @@ def test_app_exposes_only_the_ask_api() -> None:
 def test_page_is_chinese_and_answers_have_a_copy_button() -> None:
     from qa.ui.app import JS, PAGE_LANG, build_app
 
-    demo = build_app(FakeQA(), REPORT)
+    demo = build_app(FakeQA(), (REPORT,))
     chat = next(c for c in demo.config["components"] if c["props"].get("elem_id") == "qa-chat")
     assert chat["props"]["buttons"] == ["copy"]
     assert PAGE_LANG == "zh-CN" and "document.documentElement.lang = 'zh-CN'" in JS

@@ -95,7 +95,7 @@ def test_every_word_of_the_search_must_match_and_full_width_is_read_as_half_widt
     assert h.query("火星移民", ALL, ALL, False, "ledger") == []
 
 
-@pytest.mark.parametrize(("part", "prefix"), [("plan2025", "P"), ("review2024", "R")])
+@pytest.mark.parametrize(("part", "prefix"), [("plan", "P"), ("review", "R")])
 def test_part_filter(h: LedgerHandlers, part: str, prefix: str) -> None:
     data = shown(h, part=part)
     assert [row[0] for row in data] == [r.id for r in ROWS if r.part == part]
@@ -106,20 +106,20 @@ def test_part_filter(h: LedgerHandlers, part: str, prefix: str) -> None:
 def test_section_filter_takes_the_section_and_its_subsections(h: LedgerHandlers) -> None:
     top = "二、2025年工作安排 › (九)坚持在发展中保障和改善民生"
     sub = f"{top} › 落实就业优先战略"
-    assert top in h.sections(ALL) and sub in h.sections("plan2025") and top not in h.sections("review2024")
+    assert top in h.sections(ALL) and sub in h.sections("plan") and top not in h.sections("review")
     in_top, in_sub = h.query("", ALL, top, False, "ledger"), h.query("", ALL, sub, False, "ledger")
     assert ids(in_top) == [r.id for r in ROWS if r.section.startswith(top)]
     assert ids(in_sub) == [r.id for r in ROWS if r.section == sub] and set(ids(in_sub)) < set(ids(in_top))
     assert {r.section for r in ROWS} <= set(h.sections(ALL))
-    assert all(s.startswith("一、") for s in h.sections("review2024"))
+    assert all(s.startswith("一、") for s in h.sections("review"))
 
 
 def test_changing_the_part_keeps_or_resets_the_section(h: LedgerHandlers) -> None:
     sec = "一、2024年工作回顾 › (六)全力优服务增福祉"
-    kept = h.part_changed("review2024", sec)
+    kept = h.part_changed("review", sec)
     assert kept["value"] == sec
-    assert [v for _, v in kept["choices"]] == [ALL, *h.sections("review2024")]
-    assert h.part_changed("plan2025", sec)["value"] == ALL
+    assert [v for _, v in kept["choices"]] == [ALL, *h.sections("review")]
+    assert h.part_changed("plan", sec)["value"] == ALL
 
 
 def test_figures_only(h: LedgerHandlers) -> None:
@@ -129,10 +129,10 @@ def test_figures_only(h: LedgerHandlers) -> None:
 
 
 def test_sorts_reorder_the_same_rows(h: LedgerHandlers) -> None:
-    base = h.query("", "plan2025", ALL, False, "ledger")
+    base = h.query("", "plan", ALL, False, "ledger")
     assert ids(base) == sorted(ids(base))
-    desc = h.query("", "plan2025", ALL, False, "value_desc")
-    asc = h.query("", "plan2025", ALL, False, "value_asc")
+    desc = h.query("", "plan", ALL, False, "value_desc")
+    asc = h.query("", "plan", ALL, False, "value_asc")
     by_section = h.query("", ALL, ALL, False, "section")
     for rows in (desc, asc):
         assert sorted(ids(rows)) == sorted(ids(base))
@@ -144,17 +144,17 @@ def test_sorts_reorder_the_same_rows(h: LedgerHandlers) -> None:
     assert d == sorted(d, reverse=True) and a == sorted(a) and d[0] > d[-1]
     assert desc[0].id == "P002"  # 固定资产投资 535亿元, the largest figure of the plan
     starts = [r.start for r in by_section]
-    assert starts == sorted(starts) and by_section[0].part == "review2024" and len(by_section) == len(ROWS)
+    assert starts == sorted(starts) and by_section[0].part == "review" and len(by_section) == len(ROWS)
 
 
 def test_csv_download_round_trips_the_rows_shown(h: LedgerHandlers) -> None:
-    _, _, path, shown_ids = h.update("就业", "plan2025", ALL, True, "value_desc")
+    _, _, path, shown_ids = h.update("就业", "plan", ALL, True, "value_desc")
     raw = Path(path).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: spreadsheet programs read the file as UTF-8
     back = from_csv(raw.decode("utf-8-sig"))
-    assert ids(back) == shown_ids and back == h.query("就业", "plan2025", ALL, True, "value_desc")
+    assert ids(back) == shown_ids and back == h.query("就业", "plan", ALL, True, "value_desc")
     assert back == [next(r for r in ROWS if r.id == i) for i in shown_ids]
-    assert h.update("就业", "plan2025", ALL, True, "value_desc")[2] == path  # the same set reuses its file
+    assert h.update("就业", "plan", ALL, True, "value_desc")[2] == path  # the same set reuses its file
     assert h.update("学位", ALL, ALL, False, "ledger")[2] != path
 
 
@@ -200,14 +200,14 @@ def test_hostile_keyword_and_ids_stay_text(h: LedgerHandlers) -> None:
 class NoEngine:
     """The chat's engine is not needed to build the ledger tab."""
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, report: str | None = None) -> Answer:
         raise AssertionError("the ledger tab must not ask the engine")
 
 
 def test_app_has_both_tabs_and_the_table_is_plain_text() -> None:
     from qa.ui.app import build_app
 
-    demo = build_app(NoEngine(), REPORT)
+    demo = build_app(NoEngine(), (REPORT,))
     comps = demo.config["components"]
     tabs = [c["props"]["label"] for c in comps if c["type"] == "tabitem"]
     assert tabs == ["问答", "承诺与成绩台账"]

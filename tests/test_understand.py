@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qa.answer.scope import Scope
 from qa.answer.understand import (
     Marks,
     answer_spans,
@@ -14,7 +15,7 @@ from qa.answer.understand import (
     topic_text,
     understand,
 )
-from qa.report.corpus import CORPUS_FILE
+from qa.report.corpus import CORPUS_FILE, load_report
 from qa.text.normalize import normalize_query
 
 
@@ -50,7 +51,7 @@ def test_count_target_measure_word_and_noun() -> None:
     f = understand(normalize_query("长者饭堂有多少个?"))
     assert (f.measure, f.noun) == ("个", "长者饭堂")
     f = understand(normalize_query("今年新增就业目标是多少?"))
-    assert f.noun == "新增就业" and f.years == (2025,) and f.part == "plan2025"
+    assert f.noun == "新增就业" and f.years == (2025,) and f.part == "plan"
 
 
 def test_topic_text_drops_the_question_words() -> None:
@@ -65,11 +66,12 @@ def test_places_named_and_the_reports_own() -> None:
 
 
 def test_an_authored_questions_label_counts_only_when_it_names_no_other_place_or_year() -> None:
-    report = CORPUS_FILE.read_text(encoding="utf-8")
     years = frozenset({2024, 2025})
 
+    outside = Scope((load_report(),), None, frozenset()).outside
+
     def marks(question: str) -> Marks:
-        return Marks.of(normalize_query(question), report)
+        return Marks.of(normalize_query(question), outside)
 
     asked = marks("How many 5G base stations were newly built in 2024?")
     assert asked == Marks(frozenset(), frozenset({2024}))

@@ -76,13 +76,13 @@ def unknown_names(q: Query, report: str) -> list[str]:
     (Paris), and pinyin names followed by District, City ... (Tianhe District).
     """
     if q.english:
-        return unknown_english_names(q.raw)
+        return unknown_english_names(q.raw, report)
     text = q.core
     for key, _ in q.aliases:
         text = text.replace(key, " ")
     return [word for word, flag in pos_tags(text) if _is_place(word, flag) and not _in_report(word, report)]
 
 
-def other_years(q: Query, report_year: int) -> list[int]:
-    """Years the question names besides the report's two (its year and the year before)."""
-    return [y for y in q.years if y not in (report_year, report_year - 1)]
+def other_years(q: Query, report_years: frozenset[int]) -> list[int]:
+    """Years the question names that the reports do not speak of (besides their review and plan years)."""
+    return [y for y in q.years if y not in report_years]

@@ -60,6 +60,7 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "key_unanswered",  # best cosine with an authored question it cannot answer
     "key_vote",  # cosine-weighted share of unanswerable ones among the 10 nearest authored questions
 )
+KEY_FEATURES: tuple[str, ...] = ("key_answered", "key_unanswered", "key_vote")  # need authored questions
 FEATURES: tuple[str, ...] = (
     *NUMERIC_FEATURES,
     *(f"intent={i}" for i in INTENTS),
@@ -93,6 +94,9 @@ class AnswerModel:
     shape: ShapeModel | None = None  # the question-shape model whose log-probabilities are stacked in
     head: EmbeddingHead | None = None  # and the question-embedding model
     meta: dict[str, Any] = field(default_factory=dict)
+    # for a report without authored questions (any report but the one the training set is about):
+    # the same model fitted with the key features at 0, and its own threshold
+    keyless: AnswerModel | None = None
 
     def proba(self, x: np.ndarray) -> dict[str, float]:
         """P(status) for one feature vector."""
@@ -101,8 +105,13 @@ class AnswerModel:
         p = z / z.sum()
         return {c: float(v) for c, v in zip(self.classes, p, strict=True)}
 
-    def decide(self, x: np.ndarray) -> tuple[Status, dict[str, float]]:
-        """The status for one feature vector, with the probabilities behind it."""
+    def decide(self, x: np.ndarray, keys: bool = True) -> tuple[Status, dict[str, float]]:
+        """The status for one feature vector, with the probabilities behind it.
+
+        ``keys=False``: the report asked has no authored questions; the keyless model decides.
+        """
+        if not keys and self.keyless is not None:
+            return self.keyless.decide(x)
         p = self.proba(x)
         if p["answered"] >= self.answer_threshold:
             return "answered", p
@@ -122,6 +131,7 @@ class AnswerModel:
             "meta": self.meta,
             "shape": self.shape.to_json() if self.shape else None,
             "head": self.head.to_json() if self.head else None,
+            "keyless": self.keyless.to_json() if self.keyless else None,
         }
 
     def save(self, path: Path = MODEL_FILE) -> None:
@@ -142,24 +152,31 @@ class AnswerModel:
         if tuple(d.get("classes", ())) != STATUSES:
             raise AnswerModelError(f"{path} has classes {d.get('classes')}, expected {list(STATUSES)}; run `qa train`")
         try:
-            model = AnswerModel(
-                FEATURES,
-                STATUSES,
-                np.asarray(d["mean"], dtype=np.float64),
-                np.asarray(d["scale"], dtype=np.float64),
-                np.asarray(d["coef"], dtype=np.float64),
-                np.asarray(d["intercept"], dtype=np.float64),
-                float(d["answer_threshold"]),
-                ShapeModel.from_json(d["shape"]) if d.get("shape") else None,
-                EmbeddingHead.from_json(d["head"]) if d.get("head") else None,
-                d.get("meta", {}),
-            )
-        except (KeyError, TypeError, ValueError) as e:
+            model = _from_json(d)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise AnswerModelError(f"{path} is incomplete ({e!r}); run `qa train`") from e
         n = len(FEATURES)
-        if model.mean.shape != (n,) or model.scale.shape != (n,) or model.coef.shape != (len(STATUSES), n):
-            raise AnswerModelError(f"{path} has arrays of the wrong shape; run `qa train`")
+        for m in (model, model.keyless):
+            if m is not None and (m.mean.shape != (n,) or m.scale.shape != (n,) or m.coef.shape != (len(STATUSES), n)):
+                raise AnswerModelError(f"{path} has arrays of the wrong shape; run `qa train`")
         return model
+
+
+def _from_json(d: dict[str, Any]) -> AnswerModel:
+    """A model (and its keyless variant) from the file's JSON object."""
+    return AnswerModel(
+        FEATURES,
+        STATUSES,
+        np.asarray(d["mean"], dtype=np.float64),
+        np.asarray(d["scale"], dtype=np.float64),
+        np.asarray(d["coef"], dtype=np.float64),
+        np.asarray(d["intercept"], dtype=np.float64),
+        float(d["answer_threshold"]),
+        ShapeModel.from_json(d["shape"]) if d.get("shape") else None,
+        EmbeddingHead.from_json(d["head"]) if d.get("head") else None,
+        d.get("meta", {}),
+        _from_json(d["keyless"]) if d.get("keyless") else None,
+    )
 
 
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")

@@ -8,18 +8,17 @@ from __future__ import annotations
 import bisect
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from qa.answer.abstain import Unit, content_units, coverage, found, other_years, share_found, unknown_names
 from qa.answer.answerability import STATUSES, AnswerModel, feature_vector, idf_weights, question_shape
+from qa.answer.scope import Library, Scope
 from qa.answer.understand import (
     Frame,
     Marks,
     answer_spans,
-    outside_places,
-    own_place,
-    parent_places,
     place_table,
     slot_match,
     topic_text,
@@ -28,21 +27,22 @@ from qa.answer.understand import (
 )
 from qa.ledger.build import build_ledger
 from qa.ledger.match import other_year
+from qa.ledger.promises import all_promises
 from qa.ledger.row import Row
 from qa.search.embedding import Embedder
-from qa.search.index import Index
+from qa.search.index import KEYS_REPORT, Index
 from qa.search.retrieve import Retriever
 from qa.text.normalize import (
-    REPORT_YEAR,
     Query,
     bigram_tokens,
     clean_input,
     is_english,
     normalize_query,
+    to_halfwidth,
     without_surrogates,
     word_tokens,
 )
-from qa.types import PART_LABELS, Answer, Chunk, Citation, Hit, Sentence
+from qa.types import Answer, Chunk, Citation, Hit, Sentence, part_label
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
 N_PASSAGES = 12  # ranked passages returned with every answer
@@ -52,7 +52,6 @@ KEEP_RATIO = 0.85  # further quotes must score at least this share of the best o
 SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence after it
 PART_BONUS = 0.1  # a sentence in the part the question asks about gains this; one in the other year loses it
 SLOT_BONUS = 0.15  # a sentence that fits the asked slot (a count of the asked noun, an amount, a date) gains this
-REPORT_YEARS = frozenset({REPORT_YEAR - 1, REPORT_YEAR})  # the years the report speaks of (results, plans)
 PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
 KEY_BONUS = 0.3  # times the cosine of the nearest authored question this sentence answers
 # A question none of whose words occur in the report, and that is less like every authored question
@@ -69,8 +68,8 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("en", "too_long"): f"The question is too long (over {MAX_QUESTION_CHARS} characters); please shorten it.",
     ("zh", "abstain"): "报告中没有找到能回答这个问题的内容。",
     ("en", "abstain"): "The report does not say.",
-    ("zh", "abstain_year"): "报告中没有找到{years}年的相关内容(报告回顾2024年工作、部署2025年工作)。",
-    ("en", "abstain_year"): "The report does not say anything about {years} (it reviews 2024 and plans 2025).",
+    ("zh", "abstain_year"): "报告中没有找到{years}年的相关内容({covers})。",
+    ("en", "abstain_year"): "The report does not say anything about {years} ({covers}).",
     ("zh", "abstain_day"): "报告中没有某一天的信息(这是年度工作报告,不涉及天气、当天的活动等)。",
     ("en", "abstain_day"): "The report does not say anything about a particular day (it is an annual work report).",
     ("zh", "abstain_unclear"): (
@@ -80,8 +79,8 @@ MESSAGES = {  # (lang, key) -> fixed string
         "I could not make sense of this question: none of its words occur in the report, and it is not like a"
         " question about the report. Try, for example: What is this year's target for new jobs?"
     ),
-    ("zh", "abstain_name"): "报告中没有提到「{names}」。这份报告只讲荔湾区的工作。",
-    ("en", "abstain_name"): "The report does not mention {names}; it covers Liwan District only.",
+    ("zh", "abstain_name"): "报告中没有提到「{names}」。这份报告只讲{place}的工作。",
+    ("en", "abstain_name"): "The report does not mention {names}; it covers {place} only.",
     ("zh", "abstain_opinion"): "报告只陈述工作成绩和工作计划,不提供观点、评价、预测或建议,所以无法回答这个问题。",
     ("en", "abstain_opinion"): (
         "The report states results and plans; it gives no opinions, ratings, predictions or advice."
@@ -93,10 +92,8 @@ MESSAGES = {  # (lang, key) -> fixed string
         "The report is not a service guide: it has no procedures, contacts or opening hours. For services,"
         " call the 12345 government service hotline (which the report names)."
     ),
-    ("zh", "abstain_chitchat"): "我只回答关于《2025年荔湾区政府工作报告》内容的问题,请问报告里的具体内容。",
-    ("en", "abstain_chitchat"): (
-        "I only answer questions about what the 2025 Liwan District government work report says."
-    ),
+    ("zh", "abstain_chitchat"): "我只回答关于《{title}》内容的问题,请问报告里的具体内容。",
+    ("en", "abstain_chitchat"): "I only answer questions about what the report 《{title}》 says.",
     ("zh", "partial"): "报告没有给出{missing}。报告提到:",
     ("en", "partial"): "The report does not give {missing}. What it does say (quoted in Chinese):",
     ("zh", "nearest"): "最接近的章节:",
@@ -131,39 +128,55 @@ class QA:
         self.chunk_pos = {c.id: i for i, c in enumerate(index.chunks)}
         self.model = AnswerModel.load() if model is True else (model or None)
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams", "keys")  # rankings fused (eval varies it)
-        self.chunk_starts = [c.start for c in index.chunks]
-        self.report_bigrams = frozenset(bigram_tokens(index.report.text))
-        self.report_lower = index.report.text.lower()
-        self.own_place = own_place(index.report.text)  # 荔湾: a question about another place is not about this one
-        self.parent_places = parent_places(index.report.text)  # 广州: the city the district belongs to
+        self.library = Library(index)  # which reports a question is about
+        self.chunk_starts: dict[str, list[int]] = {}  # report id -> its chunks' starts (ascending)
+        self.chunk_first: dict[str, int] = {}  # report id -> index of its first chunk
+        for i, c in enumerate(index.chunks):
+            self.chunk_first.setdefault(c.report, i)
+            self.chunk_starts.setdefault(c.report, []).append(c.start)
+        self.report_bigrams = frozenset(bigram_tokens(self.library.all.text))
         marked: dict[Marks, list[int]] = {}  # authored questions that name a place or year, by what they name
         for i, k in enumerate(index.keys):
             if k.places or k.years:
                 marked.setdefault(Marks(frozenset(k.places), frozenset(k.years)), []).append(i)
         self.marked_keys = [(m, np.asarray(rows)) for m, rows in marked.items()]
-        self.has_digit = [any(ch.isdigit() for ch in s.text) for s in index.sentences]  # sentence index -> bool
-        self.idf = idf_weights([set(bigram_tokens(s.text)) | set(word_tokens(s.text)) for s in index.sentences])
-        self.ledger = build_ledger(index.report)  # every row; the chat tab's ledger reuses it
-        self.ledger_rows = [r for r in self.ledger if r.is_figure]
-        self.ledger_pairs: dict[str, Row] = other_year(self.ledger_rows)  # row id -> the other year's row
+        # each sentence as the question is matched against it: half-width (，（） -> ,()), as questions are
+        self.match = [to_halfwidth(s.text) for s in index.sentences]
+        self.has_digit = [any(ch.isdigit() for ch in t) for t in self.match]  # sentence index -> bool
+        self.idf = idf_weights([set(bigram_tokens(t)) | set(word_tokens(t)) for t in self.match])
+        self.ledgers = {r.id: build_ledger(r) for r in index.reports}  # every row; the chat's ledger tab reuses them
+        self.ledger = self.ledgers[index.report.id]  # the first report's
+        self.ledger_rows = [(rid, r) for rid, rows in self.ledgers.items() for r in rows if r.is_figure]
+        self.ledger_pairs: dict[tuple[str, str], Row] = {  # (report id, row id) -> the other year's row
+            (rid, k): v
+            for rid, rows in self.ledgers.items()
+            for k, v in other_year([r for r in rows if r.is_figure]).items()
+        }
+        for p in all_promises(index.reports, self.ledgers):  # a target and a later report's result for it
+            self.ledger_pairs[(p.target.report, p.target.id)] = p.result
+            self.ledger_pairs[(p.result.report, p.result.id)] = p.target
         embedder.encode(["预热", "warm-up"])  # the model's first call is slow (~0.7 s): pay it at start-up
         word_tokens("预热")  # load jieba's dictionary now, not on the first question
         understand(normalize_query("荔湾有多少个长者饭堂"))  # and jieba's part-of-speech model
-        warm_spans([s.text for s in index.sentences])  # each sentence's figures, dates, names: found once
+        normalize_query("warm-up", vocab=self.library.all.text)  # the English glosses of these reports
+        warm_spans(self.match)  # each sentence's figures, dates, names: found once
 
-    def ask(self, question: str) -> Answer:
-        """Answer one question (never raises on bad input: returns a message instead)."""
+    def ask(self, question: str, report: str | None = None) -> Answer:
+        """Answer one question (never raises on bad input: returns a message instead).
+
+        ``report``: answer only from the report with this id (``UnknownReport`` if the index holds none).
+        """
         t0 = time.perf_counter()
         question = without_surrogates(question)  # the answer echoes the question: it must encode as UTF-8
         if (refused := refuse(question)) is not None:
             return refused
-        a = self._analyse(question)
+        a = self._analyse(question, scope=self.library.scope(question, report))
         if (ruled := self.ruled_out(a)) is not None:
             answer = self._decline(a, MESSAGES[(a.lang, ruled[0])].format(**ruled[1]), ruled[0])
         else:
             if self.model is None:
                 raise RuntimeError("no answerability model loaded (run `qa train`)")
-            status, probs = self.model.decide(feature_vector(a.features, a.frame))
+            status, probs = self.model.decide(feature_vector(a.features, a.frame), keys=a.keys)
             if status == "answered":
                 answer = self._compose(a)
             elif (
@@ -189,44 +202,58 @@ class QA:
         ``leave_out``: per question, the authored questions whose keys it may not see.  ``qvecs``: the
         questions' vectors when they are already embedded (``qa.answer.train.question_vectors``).
         """
-        queries = [normalize_query(q) for q in questions]
+        scopes = [self.library.scope(q) for q in questions]
+        queries = [normalize_query(q, sc.plan_year, sc.parts, sc.text) for q, sc in zip(questions, scopes, strict=True)]
         qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
         return [
-            self._analyse(q, out, v, nq) for q, out, v, nq in zip(questions, leave_out, qvecs, queries, strict=True)
+            self._analyse(q, out, v, nq, sc)
+            for q, out, v, nq, sc in zip(questions, leave_out, qvecs, queries, scopes, strict=True)
         ]
 
     def _analyse(
-        self, question: str, exclude_keys: tuple[str, ...] = (), qvec: np.ndarray | None = None, q: Query | None = None
+        self,
+        question: str,
+        exclude_keys: tuple[str, ...] = (),
+        qvec: np.ndarray | None = None,
+        q: Query | None = None,
+        scope: Scope | None = None,
     ) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms)."""
         t0 = time.perf_counter()
-        q = normalize_query(question) if q is None else q
+        scope = self.library.all if scope is None else scope
+        q = normalize_query(question, scope.plan_year, scope.parts, scope.text) if q is None else q
         frame = understand(q)
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q) if qvec is None else qvec
         t2 = time.perf_counter()
-        sims = self.retriever.key_sims(qvec, exclude_keys)
+        keys = KEYS_REPORT in scope.ids  # the authored questions are about this report only
+        sims = self.retriever.key_sims(qvec, exclude_keys) if keys else None
         key_sims = self.retriever.key_sentence_sims(sims)
         hits = self.retriever.search(
-            q, k=max(N_PASSAGES, N_CANDIDATE_CHUNKS), qvec=qvec, use=self.retrievers, key_sims=key_sims
+            q,
+            k=max(N_PASSAGES, N_CANDIDATE_CHUNKS),
+            qvec=qvec,
+            use=self.retrievers,
+            key_sims=key_sims,
+            allowed=scope.mask,
         )
         t3 = time.perf_counter()
-        ranked, dense_best, slot_best = self._score_sentences(q, frame, qvec, hits, key_sims)
+        ranked, dense_best, slot_best = self._score_sentences(q, frame, qvec, hits, key_sims, scope)
         lang = "en" if is_english(clean_input(question)) else "zh"
-        a = Analysis(question, q, frame, lang, hits, ranked, {}, {})
-        neighbours = self.retriever.key_neighbours(sims, self._comparable_keys(q))
+        a = Analysis(question, q, frame, lang, scope, hits, ranked, {}, {}, keys=bool(sims is not None))
+        neighbours = self.retriever.key_neighbours(sims, self._comparable_keys(q, scope))
         features = {**self._features(a, qvec, dense_best, slot_best), **neighbours}
         timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
         return replace(a, features=features, timings=timings, qvec=qvec)
 
-    def _comparable_keys(self, q: Query) -> np.ndarray | None:
+    def _comparable_keys(self, q: Query, scope: Scope) -> np.ndarray | None:
         """Per key: whether its label may count for this question (it names no place or year the question does not)."""
         if not self.marked_keys:
             return None
-        marks = Marks.of(q, self.index.report.text)
+        marks = Marks.of(q, scope.outside)
         allowed = np.ones(len(self.index.keys), dtype=bool)
         for m, rows in self.marked_keys:
-            if marks.conflicts(m, REPORT_YEARS):
+            if marks.conflicts(m, scope.years):
                 allowed[rows] = False
         return allowed
 
@@ -237,61 +264,66 @@ class QA:
         今晚); or none of its words occurs in the report and it is like no authored question (nonsense);
         or it asks about a year no candidate sentence mentions.
         """
-        if names := unknown_names(a.q, self.index.report.text):
-            return "abstain_name", {"names": "、".join(names)}
+        if names := unknown_names(a.q, a.scope.text) or self._absent_places(a):
+            return "abstain_name", {"names": "、".join(names), "place": a.scope.place_names()}
         if a.q.asks_about_a_day:
             return "abstain_day", {}
         if a.features.get("key_answered", 0.0) < UNCLEAR_KEY_COSINE and not any(
-            found(u, self.report_lower) for u in content_units(a.q)
+            found(u, a.scope.lower) for u in content_units(a.q)
         ):
             return "abstain_unclear", {}
         if not a.ranked:
-            return "abstain_year", {"years": "、".join(str(y) for y in other_years(a.q, REPORT_YEAR))}
+            years = "、".join(str(y) for y in other_years(a.q, a.scope.years))
+            return "abstain_year", {"years": years, "covers": a.scope.covers(a.lang)}
         return None
 
     def _score_sentences(
-        self, q: Query, frame: Frame, qvec: np.ndarray, hits: list[Hit], key_sims: np.ndarray | None
+        self,
+        q: Query,
+        frame: Frame,
+        qvec: np.ndarray,
+        hits: list[Hit],
+        key_sims: np.ndarray | None,
+        scope: Scope,
     ) -> tuple[list[tuple[float, int]], float, float]:
         """(score, sentence index) best first among the top chunks' sentences; the best cosine and slot fit."""
         units = content_units(q)
-        years = [str(y) for y in other_years(q, REPORT_YEAR)]  # a question about 2023 quotes only 2023
+        years = [str(y) for y in other_years(q, scope.years)]  # a question about 2023 quotes only 2023
         ranked: list[tuple[float, int]] = []
         best_dense = max((h.dense for h in hits[:N_CANDIDATE_CHUNKS]), default=0.0)
         best_slot = 0.0
         for rank, h in enumerate(hits[:N_CANDIDATE_CHUNKS], start=1):
             for si in self.sentences_of[self.chunk_pos[h.chunk.id]]:
-                s = self.index.sentences[si]
-                if years and not any(y in s.text for y in years):
+                text = self.match[si]
+                if years and not any(y in text for y in years):
                     continue
                 dense = float(self.sentence_matrix[si] @ qvec)
                 best_dense = max(best_dense, dense)
-                fit = slot_match(frame, s.text)
+                fit = slot_match(frame, text)
                 best_slot = max(best_slot, fit)
-                score = 0.5 * dense + 0.5 * share_found(units, s.text) + 0.15 / rank + SLOT_BONUS * fit
+                score = 0.5 * dense + 0.5 * share_found(units, text) + 0.15 / rank + SLOT_BONUS * fit
                 if key_sims is not None:
                     score += KEY_BONUS * max(float(key_sims[si]), 0.0)
-                if len(s.text) < SHORT_SENTENCE and not self.has_digit[si]:
+                if len(text) < SHORT_SENTENCE and not self.has_digit[si]:
                     score -= 0.2  # a short lead phrase (经济运行持续向好。), not a short figure (新增就业1万人以上;)
-                if q.part and h.chunk.part in ("review2024", "plan2025"):
-                    score += PART_BONUS if h.chunk.part == q.part else -PART_BONUS
+                if (q.part or q.part_year) and h.chunk.year is not None:  # a dated part: review, plan, annex
+                    score += PART_BONUS if q.in_asked_part(h.chunk.part, h.chunk.year) else -PART_BONUS
                 ranked.append((score, si))
         ranked.sort(key=lambda x: -x[0])
         return ranked, best_dense, best_slot
 
     def _features(self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float) -> dict[str, float]:
         """The answerability model's numeric features (see :data:`qa.answer.answerability.NUMERIC_FEATURES`)."""
-        units = self._topic_units(a.q)
-        first = self.index.sentences[a.ranked[0][1]] if a.ranked else None
-        text = first.text.lower() if first else ""
+        units = self._topic_units(a.q, a.scope)
+        first = self.match[a.ranked[0][1]] if a.ranked else None
+        text = first.lower() if first is not None else ""
         weights = self._unit_weights(units)
         total = sum(weights) or 1.0
         missing = [w for u, w in zip(units, weights, strict=True) if not found(u, text)]
-        absent = [w for u, w in zip(units, weights, strict=True) if not found(u, self.report_lower)]
-        part = self.index.chunks[first.chunk_index].part if first else "other"
+        absent = [w for u, w in zip(units, weights, strict=True) if not found(u, a.scope.lower)]
         pool = [si for h in a.hits[:N_PASSAGES] for si in self.sentences_of[self.chunk_pos[h.chunk.id]]]
-        near = {si: self._topic_near(a.frame, units, weights, self.index.sentences[si].text) for si in pool}
-        # the part the question asks about (both years, glossary and the rest when it names none)
-        asked = {a.q.part, "glossary", "other"} if a.q.part else {"review2024", "plan2025", "glossary", "other"}
+        near = {si: self._topic_near(a.frame, units, weights, self.match[si]) for si in pool}
+        asked = {si for si in near if self._asked(a.q, si)}
         top = a.hits[0] if a.hits else None
         lexical = bool(top and any(0 < top.ranks.get(n, 0) <= 3 for n in ("words", "bigrams")))
         return {
@@ -302,19 +334,19 @@ class QA:
             "miss_weight": sum(missing) / total,
             "absent_weight": sum(absent) / total,
             "max_miss_idf": max(missing, default=0.0),
-            "slot_first": slot_match(a.frame, first.text) if first else 0.0,
+            "slot_first": slot_match(a.frame, first) if first is not None else 0.0,
             "topic_near_first": near[a.ranked[0][1]] if a.ranked else 0.0,  # the first sentence is in the pool
             "topic_near_best": max(near.values(), default=0.0),
-            "near_asked_part": max((v for si, v in near.items() if self._part(si) in asked), default=0.0),
-            "near_other_part": max((v for si, v in near.items() if self._part(si) not in asked), default=0.0),
+            "near_asked_part": max((v for si, v in near.items() if si in asked), default=0.0),
+            "near_other_part": max((v for si, v in near.items() if si not in asked), default=0.0),
             "slot_best": slot_best,
-            "part_conflict": float(bool(a.q.part) and part in ("review2024", "plan2025") and part != a.q.part),
+            "part_conflict": float(first is not None and not self._asked(a.q, a.ranked[0][1])),
             "lexical_agree": float(lexical),
             "n_units": float(np.log1p(len(units))),
             "english": float(a.q.english),
-            "other_place": float(self._other_place(a.frame)),
-            "parent_place": float(any(p in self.parent_places for p in a.frame.places)),
-            "other_year": float(bool(other_years(a.q, REPORT_YEAR))),
+            "other_place": float(self._other_place(a.frame, a.scope)),
+            "parent_place": float(any(p in a.scope.parents for p in a.frame.places)),
+            "other_year": float(bool(other_years(a.q, a.scope.years))),
             **self._shape_features(a.q),
             **self._embedding_features(qvec),
         }
@@ -338,28 +370,28 @@ class QA:
 
     def _decline_reason(self, a: Analysis) -> tuple[str, dict[str, str]]:
         """The message key (and its fields) that says why the model declined: opinion, how-to, place, year ..."""
-        if a.frame.intent in ("opinion", "howto", "chitchat"):
+        if a.frame.intent == "chitchat":
+            return "abstain_chitchat", {"title": a.scope.title()}
+        if a.frame.intent in ("opinion", "howto"):
             return f"abstain_{a.frame.intent}", {}
         if a.features.get("other_place"):
-            return "abstain_name", {"names": "、".join(self._other_places(a.frame))}
-        if years := other_years(a.q, REPORT_YEAR):
-            return "abstain_year", {"years": "、".join(str(y) for y in years)}
+            return "abstain_name", {"names": "、".join(a.scope.outside(a.frame.places)), "place": a.scope.place_names()}
+        if years := other_years(a.q, a.scope.years):
+            return "abstain_year", {"years": "、".join(str(y) for y in years), "covers": a.scope.covers(a.lang)}
         return "abstain", {}
 
-    def _is_own(self, place: str) -> bool:
-        """Whether a named place is the report's own district (荔湾, 荔湾区)."""
-        return bool(self.own_place) and (self.own_place in place or place in self.own_place)
+    @staticmethod
+    def _absent_places(a: Analysis) -> list[str]:
+        """Other places the question names (深圳, Zhejiang) that the reports never mention."""
+        return [p for p in a.scope.outside(a.frame.places) if p not in a.scope.text]
 
-    def _other_places(self, frame: Frame) -> list[str]:
-        """Places of the place table the question names, other than the report's own and the city it is in."""
-        return list(outside_places(frame.places, self.index.report.text))
+    @staticmethod
+    def _other_place(frame: Frame, scope: Scope) -> bool:
+        """Whether the question names a known place other than the reports' own (or their city), and not their own."""
+        named = [p for p in frame.places if p in place_table() and p not in scope.parents]
+        return bool(named) and not any(scope.is_own(p) for p in frame.places)
 
-    def _other_place(self, frame: Frame) -> bool:
-        """Whether the question names a known place other than its own (or the city it is in), and not its own."""
-        named = [p for p in frame.places if p in place_table() and p not in self.parent_places]
-        return bool(named) and not any(self._is_own(p) for p in frame.places)
-
-    def _topic_units(self, q: Query) -> list[Unit]:
+    def _topic_units(self, q: Query, scope: Scope) -> list[Unit]:
         """The question's content without its question words; for English, only what can occur in the report.
 
         An English word the lexicon does not gloss (open, places) can never be found in a Chinese report, so
@@ -367,7 +399,7 @@ class QA:
         """
         units = content_units(q, topic_text(q))
         if q.english:
-            units = [u for u in units if not isinstance(u, str) or u in self.report_lower]
+            units = [u for u in units if not isinstance(u, str) or u in scope.lower]
         return units
 
     def _unit_weights(self, units: list[Unit]) -> list[float]:
@@ -393,26 +425,43 @@ class QA:
         return {f"shape_{s}": float(v) for s, v in zip(STATUSES, lp, strict=True)}
 
     def _other_year_rows(self, citations: list[Citation]) -> list[Row]:
-        """Ledger rows of the other year matching a figure in the cited sentences (2025 target <-> 2024 result)."""
+        """Ledger rows matching a figure in the cited sentences: a target's result, a result's target.
+
+        Within a report, its plan's target beside its review's result of the year before; across
+        reports of one place, a year's target beside the later report's result for that year.
+        """
         out: list[Row] = []
-        taken = [(c.start, c.end) for c in citations]
+        taken = [(c.report, c.start, c.end) for c in citations]
         for c in citations:
-            for row in self.ledger_rows:
-                other = self.ledger_pairs.get(row.id) if c.start <= row.start and row.end <= c.end else None
-                if other is None or any(s < other.end and other.start < e for s, e in taken):
+            for rid, row in self.ledger_rows:
+                inside = rid == c.report and c.start <= row.start and row.end <= c.end
+                other = self.ledger_pairs.get((rid, row.id)) if inside else None
+                if other is None or any(r == other.report and s < other.end and other.start < e for r, s, e in taken):
                     continue
                 out.append(other)
-                taken.append((other.start, other.end))
+                taken.append((other.report, other.start, other.end))
         return out[:MAX_QUOTES]
 
-    def _chunk_at(self, offset: int) -> Chunk:
-        """The chunk holding a character offset."""
-        i = bisect.bisect_right(self.chunk_starts, offset) - 1
-        return self.index.chunks[max(i, 0)]
+    def _chunk_at(self, report: str, offset: int) -> Chunk:
+        """The chunk of a report holding a character offset."""
+        i = bisect.bisect_right(self.chunk_starts[report], offset) - 1
+        return self.index.chunks[self.chunk_first[report] + max(i, 0)]
 
     def _part(self, si: int) -> str:
         """The part of the report a sentence belongs to."""
         return self.index.chunks[self.index.sentences[si].chunk_index].part
+
+    def _where(self, chunk: Chunk) -> str:
+        """The part a quote is from, for the answer's text (and its report, when the index holds several)."""
+        label = part_label(chunk.part, chunk.year)
+        return f"{self.index.report_of(chunk.report).title}·{label}" if len(self.index.reports) > 1 else label
+
+    def _asked(self, q: Query, si: int) -> bool:
+        """Whether a sentence is in the part the question asks about (undated parts, e.g. the glossary, always are)."""
+        chunk = self.index.chunks[self.index.sentences[si].chunk_index]
+        if not (q.part or q.part_year) or chunk.year is None:
+            return True
+        return q.in_asked_part(chunk.part, chunk.year)
 
     def _quote_span(self, si: int) -> tuple[int, int]:
         """Offsets of a sentence, extended over the next one when it is only a short lead phrase."""
@@ -431,9 +480,10 @@ class QA:
         """Quote the best sentences with numbered citations."""
         ranked = a.ranked
         best = ranked[0][0]
-        if a.frame.intent == "comparison" or {REPORT_YEAR - 1, REPORT_YEAR} <= set(a.q.years):
+        both = any(r.review_year and r.plan_year and r.years <= set(a.q.years) for r in a.scope.reports)
+        if a.frame.intent == "comparison" or both:
             # a comparison quotes the best sentence of each year first
-            parts = ("review2024", "plan2025")
+            parts = ("review", "plan")
             firsts = [next((si for _, si in ranked if self._part(si) == part), None) for part in parts]
             pinned = [si for si in firsts if si is not None]
             ranked = [(best, si) for si in pinned] + [(sc, si) for sc, si in ranked if si not in pinned]
@@ -448,9 +498,12 @@ class QA:
         citations, lines = self._cite(spans)
         for row in self._other_year_rows(citations):
             n = len(citations) + 1
-            chunk = self._chunk_at(row.start)
-            citations.append(Citation(n, chunk.id, chunk.breadcrumb, row.part, row.quote, row.start, row.end))
-            lines.append(MESSAGES[(a.lang, "beside")].format(part=PART_LABELS[row.part]) + f"「{row.quote}」[{n}]")
+            chunk = self._chunk_at(row.report, row.start)
+            citations.append(
+                Citation(n, chunk.id, chunk.breadcrumb, row.part, row.quote, row.start, row.end, chunk.year, row.report)
+            )
+            label = self._where(chunk)
+            lines.append(MESSAGES[(a.lang, "beside")].format(part=label) + f"「{row.quote}」[{n}]")
         text = "\n".join([MESSAGES[(a.lang, "lead")], *lines])
         return Answer(a.question, text, False, tuple(citations), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang)
 
@@ -460,9 +513,11 @@ class QA:
         lines: list[str] = []
         for n, (start, end, s) in enumerate(spans, start=1):
             chunk = self.index.chunks[s.chunk_index]
-            quote = self.index.report.text[start:end]
-            citations.append(Citation(n, chunk.id, chunk.breadcrumb, chunk.part, quote, start, end))
-            lines.append(f"「{quote}」[{n}]({PART_LABELS[chunk.part]})")
+            quote = self.library.text_of(chunk.report)[start:end]
+            citations.append(
+                Citation(n, chunk.id, chunk.breadcrumb, chunk.part, quote, start, end, chunk.year, chunk.report)
+            )
+            lines.append(f"「{quote}」[{n}]({self._where(chunk)})")
         return citations, lines
 
     def _partial_sentence(self, a: Analysis) -> int | None:
@@ -472,13 +527,10 @@ class QA:
         of the question's (rarity-weighted) content, the report does not speak of the thing, and the
         question is declined instead.
         """
-        units = self._topic_units(a.q)
+        units = self._topic_units(a.q, a.scope)
         weights = self._unit_weights(units)
         best = max(
-            (
-                (self._weighted_share(units, weights, self.index.sentences[si].text), -i, si)
-                for i, (_, si) in enumerate(a.ranked[:10])
-            ),
+            ((self._weighted_share(units, weights, self.match[si]), -i, si) for i, (_, si) in enumerate(a.ranked[:10])),
             default=None,
         )
         return best[2] if best is not None and best[0] >= PARTIAL_MIN_SHARE else None
@@ -496,15 +548,15 @@ class QA:
 
     def missing(self, a: Analysis, si: int) -> str:
         """What the report does not give, in words: 「2025年的投资额的具体金额」, "the address of ..."."""
-        first = self.index.sentences[si].text
+        first = self.match[si]
         topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in (a.q.text.lower()) else ""
         if not topic and not a.q.english:
             words = [w for w in word_tokens(a.q.core) if len(w) >= 2 and w in first]
             topic = max(words, key=len, default="")
-        part = self._part(si)
         year = ""
-        if a.q.part and part in ("review2024", "plan2025") and part != a.q.part:
-            year = a.q.part[-4:]
+        if not self._asked(a.q, si):
+            asked = a.q.part_year or (a.q.plan_year if a.q.part == "plan" else a.q.plan_year - 1)
+            year = str(asked)
         zh, en = SLOT_WORDS.get(a.frame.slot, ("这个问题所问的具体内容", "what was asked"))
         if a.lang == "en":
             return f"{en}{' for ' + year if year else ''}{' of ' + topic if topic else ''}"
@@ -532,23 +584,28 @@ class Analysis:
     q: Query
     frame: Frame
     lang: str
+    scope: Scope  # the reports it is answered from
     hits: list[Hit]
     ranked: list[tuple[float, int]]  # (score, sentence index), best first
     features: dict[str, float]
     timings: dict[str, float]
     qvec: np.ndarray | None = None  # the question's embedding
+    keys: bool = True  # whether the authored questions (keys) are about the reports searched
 
 
-def load_qa(model: str | None = None, rebuild: bool = True, answer_model: bool = True) -> QA:
+def load_qa(
+    model: str | None = None, rebuild: bool = True, answer_model: bool = True, corpus: tuple[Path, ...] | None = None
+) -> QA:
     """The QA engine for ``model`` (default: $QA_MODEL or the built-in model), building the index if needed.
 
-    ``answer_model=False`` leaves the answerability model out (``qa train`` makes it).
+    ``corpus``: the report files (default: ``$QA_CORPUS`` or the Liwan report). ``answer_model=False``
+    leaves the answerability model out (``qa train`` makes it).
     """
     from qa.search.embedding import load_embedder
     from qa.search.index import open_index
 
     embedder = load_embedder(model)
-    return QA(open_index(embedder, rebuild=rebuild), embedder, None if not answer_model else True)
+    return QA(open_index(embedder, rebuild=rebuild, corpus=corpus), embedder, None if not answer_model else True)
 
 
 def refuse(question: str) -> Answer | None:

@@ -29,6 +29,7 @@ import numpy as np
 
 from qa.answer.answerability import (
     FEATURES,
+    KEY_FEATURES,
     MODEL_FILE,
     STATUSES,
     AnswerModel,
@@ -38,8 +39,10 @@ from qa.answer.answerability import (
     question_shape,
     shape_ngrams,
 )
+from qa.answer.scope import Scope
 from qa.answer.understand import Marks
 from qa.datafiles import PROJECT_DIR
+from qa.report.corpus import Report
 from qa.search.index import KEYS_FILE
 from qa.text.normalize import normalize_query
 
@@ -78,7 +81,7 @@ def load_training(files: list[Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_keys(rows: list[dict[str, Any]], report: str, path: Path = KEYS_FILE) -> int:
+def write_keys(rows: list[dict[str, Any]], report: Report, path: Path = KEYS_FILE) -> int:
     """The question keys; returns how many were written.
 
     An answered question gives one key per gold span (it points at the sentences the span overlaps);
@@ -87,14 +90,15 @@ def write_keys(rows: list[dict[str, Any]], report: str, path: Path = KEYS_FILE) 
     (:class:`qa.answer.understand.Marks`), so that its label is not counted for a question that differs in them.
     """
     out: list[dict[str, Any]] = []
+    outside = Scope((report,), None, frozenset()).outside
     for r in rows:
-        m = Marks.of(normalize_query(r["question"]), report)
+        m = Marks.of(normalize_query(r["question"], vocab=report.text), outside)
         marks = {"places": sorted(m.places), "years": sorted(m.years)} if m.places or m.years else {}
         if r["status"] != "answered":
             out.append({"question": r["question"], "status": r["status"], **marks})
             continue
         for quote in r["gold_quotes"]:
-            start = report.find(quote)
+            start = report.text.find(quote)
             if start >= 0:
                 out.append({"question": r["question"], "start": start, "end": start + len(quote), **marks})
     path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in out), encoding="utf-8")
@@ -325,6 +329,7 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     shape = _fit_shape(shapes, y)
     head = _fit_head(e, y, qa.index.manifest.model)
     order = _status_order(clf)
+    keyless, keyless_cv = _fit_keyless(x, y, folds, kinds)
     return AnswerModel(
         FEATURES,
         STATUSES,
@@ -348,16 +353,44 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
             "embedding_model": head.model,
             "max_false_refusal": MAX_FALSE_REFUSAL,
             "cross_validation": summary(oof, y, threshold, kinds),
+            "keyless_cross_validation": keyless_cv,
             "seconds_to_fit_after_analysis": round(time.perf_counter() - t_analysed, 1),
             "note": "Written by `qa train`; the test split of eval/qa.jsonl is never read.",
         },
+        keyless,
     )
+
+
+def _fit_keyless(
+    x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], kinds: list[str | None]
+) -> tuple[AnswerModel, dict[str, Any]]:
+    """The model for reports without authored questions: the key features held at 0; and its out-of-fold rates.
+
+    The other features of the training questions were computed with the keys in retrieval, so this
+    is an approximation of a report without them.
+    """
+    xk = x.copy()
+    xk[:, [FEATURES.index(f) for f in KEY_FEATURES]] = 0.0
+    oof = cross_validate(xk, y, folds)
+    threshold = choose_threshold(oof[:, 0], y == 0)
+    scaler, clf = _fit(xk, y)
+    order = _status_order(clf)
+    model = AnswerModel(
+        FEATURES,
+        STATUSES,
+        scaler.mean_,
+        np.where(scaler.scale_ > 0, scaler.scale_, 1.0),
+        clf.coef_[order],
+        clf.intercept_[order],
+        threshold,
+    )
+    return model, summary(oof, y, threshold, kinds)
 
 
 def main(args: argparse.Namespace) -> int:
     """Build keys and the index, learn the model, save it."""
     from qa.answer.engine import load_qa
-    from qa.report.corpus import CORPUS_FILE
+    from qa.report.corpus import CORPUS_FILE, load_report  # the report the training set is about
 
     t0 = time.perf_counter()
     files = training_files(Path(args.train_dir) if getattr(args, "train_dir", None) else TRAIN_DIR)
@@ -365,8 +398,8 @@ def main(args: argparse.Namespace) -> int:
         print("qa train: no training files (eval/train/*.jsonl)", file=sys.stderr)
         return 2
     rows = load_training(files)
-    n_keys = write_keys(rows, CORPUS_FILE.read_text(encoding="utf-8"))
-    qa = load_qa(args.model, rebuild=True, answer_model=False)
+    n_keys = write_keys(rows, load_report(CORPUS_FILE))
+    qa = load_qa(args.model, rebuild=True, answer_model=False, corpus=(CORPUS_FILE,))  # the report the set is about
     t1 = time.perf_counter()
     meta = {
         "trained_on": [f"{f.parent.name}/{f.name}" for f in files],

@@ -145,12 +145,6 @@ def parent_places(report_text: str) -> tuple[str, ...]:
     return tuple(p for p in place_table() if p != own and re.search(f"{p}(?:省|市|自治区)?{own}", head))
 
 
-def outside_places(places: tuple[str, ...], report_text: str) -> tuple[str, ...]:
-    """The places of the table among ``places`` that are neither the report's own nor the city it is in."""
-    own, parents = own_place(report_text), parent_places(report_text)
-    return tuple(p for p in places if p in place_table() and p not in parents and not (own and (own in p or p in own)))
-
-
 @dataclass(frozen=True)
 class Marks:
     """The places (besides the report's own and its city) and the years a question names.
@@ -164,9 +158,9 @@ class Marks:
     years: frozenset[int] = frozenset()
 
     @staticmethod
-    def of(q: Query, report_text: str) -> Marks:
-        """A question's marks (``report_text`` tells which places are the report's own or its city's)."""
-        return Marks(frozenset(outside_places(table_places(q), report_text)), frozenset(q.years))
+    def of(q: Query, outside: Callable[[tuple[str, ...]], tuple[str, ...]]) -> Marks:
+        """A question's marks (``outside`` keeps the places that are neither the reports' own nor their city)."""
+        return Marks(frozenset(outside(table_places(q))), frozenset(q.years))
 
     def conflicts(self, other: Marks, report_years: frozenset[int]) -> bool:
         """Whether ``other`` (an authored question's marks) names a place or year this question does not.

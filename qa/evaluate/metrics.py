@@ -31,7 +31,7 @@ METRICS: tuple[str, ...] = (  # summary keys, in display order
 LOWER_IS_BETTER: frozenset[str] = frozenset({"false_refusal", "latency_p50_ms", "latency_p95_ms"})
 GOLD_METRICS: tuple[str, ...] = ("recall@1", "recall@5", "recall@10", "mrr", "answer_hit", "citation_precision")
 ABSTAIN_METRICS: tuple[str, ...] = ("abstention_accuracy", "false_refusal")
-BREAKDOWN_FIELDS: tuple[str, ...] = ("persona", "lang", "kind", "intent", "unanswerable_kind", "split")
+BREAKDOWN_FIELDS: tuple[str, ...] = ("report", "persona", "lang", "kind", "intent", "unanswerable_kind", "split")
 
 
 def find_spans(text: str, quote: str) -> list[Span]:

@@ -107,7 +107,7 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def resolve_gold(
-    questions: Sequence[dict[str, Any]], text: str
+    questions: Sequence[dict[str, Any]], texts: Sequence[str]
 ) -> tuple[list[list[list[metrics.Span]] | None], list[bool | None], list[str]]:
     """Per question: the report spans of each gold quote, whether it is answerable, and warnings.
 
@@ -118,7 +118,7 @@ def resolve_gold(
     golds: list[list[list[metrics.Span]] | None] = []
     answerable: list[bool | None] = []
     warnings: list[str] = []
-    for q in questions:
+    for q, text in zip(questions, texts, strict=True):
         quotes = q.get("gold_quotes")
         if quotes is None and isinstance(q.get("gold_answer"), str) and metrics.find_spans(text, q["gold_answer"]):
             quotes = [q["gold_answer"]]
@@ -143,7 +143,19 @@ def run(
         from tqdm import tqdm
 
         it = tqdm(items, desc=desc, unit="q", file=sys.stderr)
-    return [{"id": q["id"], **qa.ask(q["question"]).to_json()} for q in it]
+    return [{"id": q["id"], **qa.ask(q["question"], report=q.get("report")).to_json()} for q in it]
+
+
+def report_of(qa: QA, q: dict[str, Any]) -> str:
+    """The id of the report a question is about: its ``report`` field, else the index's first report."""
+    rid = q.get("report")
+    return rid if isinstance(rid, str) else qa.index.report.id
+
+
+def in_report(result: dict[str, Any], rid: str) -> dict[str, Any]:
+    """The result with only the passages and citations from report ``rid`` (offsets index that report)."""
+    keep = lambda items: [x for x in items if x.get("report", rid) == rid]  # noqa: E731
+    return {**result, "passages": keep(result["passages"]), "citations": keep(result["citations"])}
 
 
 def run_variants(
@@ -171,13 +183,17 @@ def evaluate(
     qa: QA, questions: Sequence[dict[str, Any]], names: Sequence[str] = ("hybrid",), progress: bool = False
 ) -> dict[str, Any]:
     """Run and score ``questions`` under each variant: summaries, breakdowns, per-question rows, notes."""
-    text = qa.index.report.text
-    golds, answerable, warnings = resolve_gold(questions, text)
+    rids = [report_of(qa, q) for q in questions]
+    texts = [qa.library.text_of(rid) for rid in rids]
+    golds, answerable, warnings = resolve_gold(questions, texts)
     results = run_variants(qa, questions, names, progress)
     variants: dict[str, Any] = {}
     all_scores: dict[str, list[dict[str, Any]]] = {}
     for name in names:
-        scores = [metrics.score(r, g, a, text) for r, g, a in zip(results[name], golds, answerable, strict=True)]
+        scores = [
+            metrics.score(in_report(r, rid), g, a, t)
+            for r, g, a, rid, t in zip(results[name], golds, answerable, rids, texts, strict=True)
+        ]
         all_scores[name] = scores
         variants[name] = {
             "retrievers": list(VARIANTS[name]),
@@ -215,8 +231,11 @@ def best_latency(qa: QA, questions: Sequence[dict[str, Any]], passes: int = 3) -
     Taking the best of a few passes, as ``timeit`` does, keeps other processes' load out of the gate;
     a pipeline that is really slow is slow in every pass.
     """
-    text = qa.index.report.text
-    runs = [metrics.summarize([metrics.score(r, None, None, text) for r in run(qa, questions)]) for _ in range(passes)]
+    texts = [qa.library.text_of(report_of(qa, q)) for q in questions]
+    runs = [
+        metrics.summarize([metrics.score(r, None, None, t) for r, t in zip(run(qa, questions), texts, strict=True)])
+        for _ in range(passes)
+    ]
     return {k: min(r[k] for r in runs) for k in ("latency_p50_ms", "latency_p95_ms")}
 
 
@@ -248,6 +267,7 @@ def parse_variants(spec: str) -> list[str]:
 def main(args: argparse.Namespace) -> int:
     """`qa eval`: run, print the table, write the report, optionally calibrate, pin or check the gate."""
     from qa.answer.engine import load_qa
+    from qa.report.corpus import corpus_files
 
     pin = getattr(args, "pin", False)
     check = getattr(args, "check_expected", False)
@@ -268,7 +288,11 @@ def main(args: argparse.Namespace) -> int:
         if not questions:
             print(f"qa eval: no question has split {args.split!r}", file=sys.stderr)
             return 2
-    qa = load_qa(args.model, rebuild=not args.no_rebuild)
+    corpus = corpus_files(args.corpus) if getattr(args, "corpus", None) else None
+    qa = load_qa(args.model, rebuild=not args.no_rebuild, corpus=corpus)
+    if missing := sorted({q["report"] for q in questions if isinstance(q.get("report"), str)} - set(qa.library.ids())):
+        print(f"qa eval: the index holds no report {', '.join(missing)} (add it with --corpus)", file=sys.stderr)
+        return 2
     data = evaluate(qa, questions, names, progress=len(questions) >= PROGRESS_MIN)
     for w in data["warnings"]:
         print(f"qa eval: {w}", file=sys.stderr)

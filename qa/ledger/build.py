@@ -2,8 +2,8 @@
 
 Rows are extracted by rules (:mod:`qa.ledger.rules`) over the parsed sentences of the
 report; every row quotes the report verbatim with offsets (``report.text[start:end] ==
-quote``). Part 二 (plan2025) gives figure rows and, for clauses without a figure, commitment
-rows with their verb and object; part 一 (review2024) gives figure rows only.
+quote``). Part 二 (plan) gives figure rows and, for clauses without a figure, commitment
+rows with their verb and object; part 一 (review) gives figure rows only.
 The row type is :class:`qa.ledger.row.Row`; CSV, JSON and the table live in :mod:`qa.ledger.table`, the
 ``qa ledger`` command in :mod:`qa.ledger.cli`, 2024↔2025 matching in :mod:`qa.ledger.match`.
 """
@@ -23,6 +23,7 @@ from qa.ledger.rules import (
     verb_object,
 )
 from qa.report.corpus import Report
+from qa.text.normalize import to_halfwidth
 from qa.types import Paragraph
 
 SKIP_SECTIONS = ("总体要求", "总结", "困难和挑战")  # guidance, thanks, problems: no commitments
@@ -34,29 +35,34 @@ def _skip_commitments(p: Paragraph) -> bool:
     return any(label in p.path for label in SKIP_SECTIONS)
 
 
-def _is_heading(report: Report, p: Paragraph, c: Clause) -> bool:
+def _is_heading(text: str, p: Paragraph, c: Clause) -> bool:
     """True for the lead sentence of a paragraph and the title sentence of a subsection."""
     first_sentence_end = c.sentence_start == p.start
     if first_sentence_end and p.lead:
         return True
-    return first_sentence_end and report.text[p.start : p.start + 1] == "("
+    return first_sentence_end and text[p.start : p.start + 1] == "("
 
 
-def _paragraph_rows(report: Report, p: Paragraph) -> list[dict[str, object]]:
-    """Row fields (without ids) for one paragraph of part 一 or 二."""
-    text, out = report.text, []
-    figs = figures(p.text, p.start)
-    for c in clauses(p.text, p.start):
+def _paragraph_rows(report: Report, p: Paragraph, text: str) -> list[dict[str, object]]:
+    """Row fields (without ids) for one paragraph of the plan or the review.
+
+    ``text`` is the report half-width (，（） read as ,(): the same length, so offsets hold); quotes are
+    taken from the report as given.
+    """
+    out: list[dict[str, object]] = []
+    figs = figures(text[p.start : p.end], p.start)
+    for c in clauses(text[p.start : p.end], p.start):
         inside = [q for q in figs if c.start <= q.start and q.end <= c.end]
         quote = text[c.start : c.end]
         verb, obj = verb_object(quote)
-        base = {
+        base: dict[str, object] = {
             "part": p.part,
+            "year": p.year,
             "section": p.breadcrumb,
-            "quote": quote,
+            "quote": report.text[c.start : c.end],
             "start": c.start,
             "end": c.end,
-            "deadline": deadline(text, c) if p.part == "plan2025" else "",
+            "deadline": deadline(text, c) if p.part == "plan" else "",
             "verb": verb,
             "object": obj,
         }
@@ -74,7 +80,7 @@ def _paragraph_rows(report: Report, p: Paragraph) -> list[dict[str, object]]:
                     "qualifier": qualifiers(text, q, c),
                 }
             )
-        if inside or p.part != "plan2025" or _skip_commitments(p) or _is_heading(report, p, c):
+        if inside or p.part != "plan" or _skip_commitments(p) or _is_heading(text, p, c):
             continue
         if len(quote) < MIN_COMMITMENT_CHARS or text[c.end : c.end + 1] in ":：" or not verb:
             continue
@@ -100,16 +106,17 @@ def qualifiers_free(quote: str) -> str:
 
 
 def build_ledger(report: Report) -> list[Row]:
-    """All ledger rows of the report: part 二 first (P001...), then part 一 (R001...)."""
+    """All ledger rows of the report: its plan first (P001...), then its review (R001...)."""
     rows: list[Row] = []
-    for part, prefix in (("plan2025", "P"), ("review2024", "R")):
+    half = to_halfwidth(report.text)
+    for part, prefix in (("plan", "P"), ("review", "R")):
         n = 0
         for p in report.paragraphs:
             if p.part != part:
                 continue
-            for fields_ in _paragraph_rows(report, p):
+            for fields_ in _paragraph_rows(report, p, half):
                 n += 1
-                rows.append(Row(id=f"{prefix}{n:03d}", **fields_))  # type: ignore[arg-type]
+                rows.append(Row(id=f"{prefix}{n:03d}", report=report.id, **fields_))  # type: ignore[arg-type]
     return rows
 
 

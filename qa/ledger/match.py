@@ -1,7 +1,7 @@
 """2025 targets beside 2024 results: which 2024 figure row each 2025 figure row continues.
 
-Matching compares indicator words (jieba, IDF-weighted) between a plan2025 figure and the
-review2024 figures with the same base unit; the best candidate above a threshold is its pair.
+Matching compares indicator words (jieba, IDF-weighted) between a plan figure and the
+review figures with the same base unit; the best candidate above a threshold is its pair.
 """
 
 from __future__ import annotations
@@ -88,11 +88,11 @@ def _compatible(a: Row, b: Row) -> bool:
 
 
 def match_pairs(rows: list[Row], threshold: float = MATCH_THRESHOLD) -> dict[str, Row]:
-    """plan2025 figure row id -> the review2024 figure row on the same indicator (best one)."""
+    """Plan figure row id -> the review figure row on the same indicator (best one)."""
     figs = [r for r in rows if r.is_figure]
     idf = _idf(figs)
-    plan = [r for r in figs if r.part == "plan2025"]
-    review = [r for r in figs if r.part == "review2024"]
+    plan = [r for r in figs if r.part == "plan"]
+    review = [r for r in figs if r.part == "review"]
     toks = {r.id: set(_tokens(r.indicator)) for r in figs}
     sim = {(p.id, r.id): _similarity(toks[p.id], toks[r.id], idf) for p in plan for r in review if _compatible(p, r)}
     best_for_review: dict[str, float] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal
 
-LedgerPart = Literal["plan2025", "review2024"]
+LedgerPart = Literal["plan", "review"]  # the report's plan (targets) or review (results)
 Kind = Literal["figure", "commitment"]
 
 
@@ -13,7 +13,7 @@ Kind = Literal["figure", "commitment"]
 class Row:
     """One ledger row: a figure (value + unit) or a commitment without a figure (verb + object)."""
 
-    id: str  # P001... (plan2025) / R001... (review2024), in report order
+    id: str  # P001... (plan) / R001... (review), in report order (unique within one report)
     part: LedgerPart
     kind: Kind
     indicator: str  # what is measured / promised, e.g. 新增就业, 产业载体建设面积
@@ -30,6 +30,8 @@ class Row:
     quote: str  # the clause, verbatim
     start: int
     end: int
+    year: int | None = None  # the year of its part: the plan's year for targets, the review's for results
+    report: str = ""  # id of the report it is quoted from; start/end index that report's file
 
     @property
     def is_figure(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from qa.ledger.row import ROW_FIELDS, Row
 from qa.text.numbers import format_value
-from qa.types import PART_LABELS
+from qa.types import part_label
 
 _FLOAT_FIELDS = ("value", "value_max", "base_value")
 _INT_FIELDS = ("start", "end")
@@ -37,6 +37,7 @@ def from_csv(text: str) -> list[Row]:
             kw[f] = float(d[f]) if d[f] else None
         for f in _INT_FIELDS:
             kw[f] = int(d[f])
+        kw["year"] = int(d["year"]) if d.get("year") else None
         rows.append(Row(**kw))
     return rows
 
@@ -86,7 +87,7 @@ def format_table(rows: list[Row]) -> str:
     def cells(r: Row) -> dict[str, str]:
         return {
             "id": r.id,
-            "part": PART_LABELS.get(r.part, r.part),
+            "part": part_label(r.part, r.year),
             "indicator": r.indicator,
             "value": format_value(r.value, r.value_max),
             "unit": r.unit,

@@ -4,7 +4,7 @@ Layout (the index describes itself)::
 
     index/CURRENT                 name of the live build (replaced atomically)
     index/.build.lock             held by the one build running (qa/search/buildlock.py)
-    index/<build>/manifest.json   model, dims, corpus sha256, chunker version, build time, and the
+    index/<build>/manifest.json   model, dims, each report's file and sha256, chunker version, build time, and the
                                   size and sha256 of every file below (verified at load, qa/search/integrity.py)
     index/<build>/chunks.jsonl    one Chunk per line, in reading order
     index/<build>/lexical.jsonl   the BM25 tokens of each chunk (words, bigrams)
@@ -12,6 +12,10 @@ Layout (the index describes itself)::
     index/<build>/sentences.faiss inner-product index of every sentence of every chunk
     index/<build>/keys.jsonl      authored questions used as extra retrieval keys, with the sentences they hit
     index/<build>/keys.faiss      inner-product index of those questions
+
+One index holds one report or many (``--corpus``/``$QA_CORPUS``: files or folders); every chunk
+carries its report's id. An index of another set of reports than the default lives in its own
+folder under ``index/sets/`` so that switching sets does not rebuild the default index.
 
 A build is written to a fresh folder and only then made live, so a crash mid-build
 leaves the previous index usable. Builds into one folder take turns. No pickle anywhere.
@@ -39,18 +43,18 @@ import numpy as np
 
 from qa.datafiles import DATA_DIR, PROJECT_DIR
 from qa.report.chunking import CHUNKER_VERSION, chunk_report
-from qa.report.corpus import CORPUS_FILE, Report, load_report
+from qa.report.corpus import CORPUS_FILE, Report, default_corpus, load_reports
 from qa.search.buildlock import BuildBusy, build_lock
 from qa.search.embedding import Embedder
 from qa.search.integrity import MANIFEST_FILE, Damaged, FileSum, from_json, read_verified, sum_files
-from qa.text.normalize import bigram_tokens, normalize_query, sentence_spans, word_tokens
+from qa.text.normalize import bigram_tokens, normalize_query, sentence_spans, to_halfwidth, word_tokens
 from qa.text.tokenizer import tokenizer_fingerprint
 from qa.types import Chunk, Sentence
 
-INDEX_FORMAT = 6  # 5: the manifest records a checksum of every artifact; 6: keys record the places and years they name
+INDEX_FORMAT = 7  # 5: a checksum of every artifact; 6: keys record places and years; 7: many reports, roles and years
 ARTIFACTS = ("chunks.jsonl", "lexical.jsonl", "chunks.faiss", "sentences.faiss", "keys.jsonl", "keys.faiss")
 KEYS_FILE = DATA_DIR / "question_keys.jsonl"  # written by `qa train`
-INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", PROJECT_DIR / "index"))
+KEYS_REPORT = CORPUS_FILE.stem  # the report the keys (the authored training questions) are about
 
 
 class IndexError_(RuntimeError):
@@ -74,14 +78,36 @@ class IndexBusy(IndexError_):
 
 
 @dataclass(frozen=True)
+class ReportSum:
+    """One report an index was built from: its file name and the sha256 of its bytes."""
+
+    file: str
+    sha256: str
+
+
+def index_root() -> Path:
+    """Where indexes live: ``$QA_INDEX_DIR`` (read at call time) or ``index/``."""
+    return Path(os.environ.get("QA_INDEX_DIR") or PROJECT_DIR / "index")
+
+
+def index_dir_for(corpus: tuple[Path, ...], root: Path | None = None) -> Path:
+    """The index folder for a set of report files: ``root`` itself for the default report, else a folder of its own."""
+    root = index_root() if root is None else root
+    files = tuple(p.resolve() for p in corpus)
+    if files == (CORPUS_FILE.resolve(),):
+        return root
+    key = hashlib.sha256("\n".join(map(str, files)).encode()).hexdigest()[:12]
+    return root / "sets" / key
+
+
+@dataclass(frozen=True)
 class Manifest:
     """What an index was built from."""
 
     format: int
     model: str
     dim: int
-    corpus_file: str
-    corpus_sha256: str
+    reports: dict[str, ReportSum]  # report id (file stem) -> its file and sha256
     chunker_version: str
     tokenizer: str  # fingerprint of the jieba dictionary and stopword files the BM25 tokens were made with
     built_at: str
@@ -104,15 +130,18 @@ class Manifest:
             raise Damaged(f"{MANIFEST_FILE} lists files {sorted(manifest.files)}, expected {sorted(ARTIFACTS)}")
         return manifest
 
-    def mismatches(self, model: str, corpus_sha256: str) -> list[str]:
-        """Why this index does not fit the current corpus/model/chunker ([] when it fits)."""
+    def mismatches(self, model: str, reports: dict[str, str]) -> list[str]:
+        """Why this index does not fit the current reports (id -> sha256), model, chunker ([] when it fits)."""
         out = []
         if self.format != INDEX_FORMAT:
             out.append(f"index format {self.format} != {INDEX_FORMAT}")
         if self.model != model:
             out.append(f"model {self.model!r} != {model!r}")
-        if self.corpus_sha256 != corpus_sha256:
-            out.append(f"corpus sha256 {self.corpus_sha256[:12]}… != {corpus_sha256[:12]}…")
+        built = {k: v.sha256 for k, v in self.reports.items()}
+        if set(built) != set(reports):
+            out.append(f"reports {sorted(built)} != {sorted(reports)}")
+        else:
+            out += [f"report {k} sha256 {built[k][:12]}… != {v[:12]}…" for k, v in reports.items() if built[k] != v]
         if self.chunker_version != CHUNKER_VERSION:
             out.append(f"chunker {self.chunker_version!r} != {CHUNKER_VERSION!r}")
         if self.keys_sha256 != keys_sha256():
@@ -128,7 +157,7 @@ class Index:
 
     path: Path
     manifest: Manifest
-    report: Report
+    reports: tuple[Report, ...]  # in the order given; the first is the default of single-report callers
     chunks: tuple[Chunk, ...]
     sentences: tuple[Sentence, ...]
     chunk_vectors: Any  # faiss.IndexFlatIP over chunks
@@ -137,6 +166,18 @@ class Index:
     bigrams: tuple[tuple[str, ...], ...]  # chunk index -> character bigram tokens
     keys: tuple[Key, ...] = ()  # authored questions and the sentences they are answered by
     key_vectors: Any = None  # faiss.IndexFlatIP over the keys' questions
+
+    @property
+    def report(self) -> Report:
+        """The first report (the only one, for a single-report index)."""
+        return self.reports[0]
+
+    def report_of(self, report_id: str) -> Report:
+        """The report with this id (``KeyError`` if the index holds none)."""
+        for r in self.reports:
+            if r.id == report_id:
+                return r
+        raise KeyError(report_id)
 
 
 @dataclass(frozen=True)
@@ -159,10 +200,19 @@ def keys_sha256(path: Path = KEYS_FILE) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
 
 
-def read_keys(sentences: list[Sentence] | tuple[Sentence, ...], path: Path = KEYS_FILE) -> list[Key]:
-    """The question keys of the keys file, each mapped to the sentences its gold span overlaps."""
-    if not path.exists():
+def read_keys(
+    sentences: list[Sentence] | tuple[Sentence, ...], chunks: list[Chunk] | tuple[Chunk, ...], path: Path = KEYS_FILE
+) -> list[Key]:
+    """The question keys of the keys file, each mapped to the sentences its gold span overlaps.
+
+    The keys were authored about the default report (their offsets index it): an index without that
+    report has none, and in an index of many they point only at its sentences.
+    """
+    own = [i for i, s in enumerate(sentences) if chunks[s.chunk_index].report == KEYS_REPORT]
+    if not path.exists() or not own:
         return []
+    base = own[0]
+    sentences = [sentences[i] for i in own]
     starts = [s.start for s in sentences]
     keys = []
     for d in _read_jsonl(path):
@@ -174,13 +224,13 @@ def read_keys(sentences: list[Sentence] | tuple[Sentence, ...], path: Path = KEY
         hit = [i for i in range(lo, len(sentences)) if sentences[i].start < d["end"]]
         hit = [i for i in hit if sentences[i].end > d["start"]]
         if hit:
-            keys.append(Key(d["question"], tuple(hit), places=places, years=years))
+            keys.append(Key(d["question"], tuple(base + i for i in hit), places=places, years=years))
     return keys
 
 
 def index_text(chunk: Chunk) -> str:
-    """The text embedded and tokenised for a chunk: its header, then its words."""
-    return f"{chunk.header} {chunk.text}".strip()
+    """The text embedded and tokenised for a chunk: its header, then its words, half-width as questions are."""
+    return to_halfwidth(f"{chunk.header} {chunk.text}".strip())
 
 
 def split_sentences(chunks: tuple[Chunk, ...] | list[Chunk]) -> list[Sentence]:
@@ -200,13 +250,20 @@ def _flat_ip(vectors: np.ndarray) -> Any:
 
 
 def build(
-    embedder: Embedder, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE, wait: float | None = None
+    embedder: Embedder,
+    index_dir: Path | None = None,
+    corpus: tuple[Path, ...] | None = None,
+    wait: float | None = None,
 ) -> Path:
-    """Build an index for ``corpus`` with ``embedder`` and make it live; returns its folder.
+    """Build an index of the report files ``corpus`` with ``embedder``, make it live; returns its folder.
+
+    ``corpus`` defaults to :func:`default_corpus`, ``index_dir`` to :func:`index_dir_for` the files.
 
     Holds the folder's build lock throughout: a concurrent build waits up to ``wait`` seconds
     (default ``$QA_BUILD_WAIT`` or 600), then raises ``IndexBusy``.
     """
+    corpus = default_corpus() if corpus is None else corpus
+    index_dir = index_dir_for(corpus) if index_dir is None else index_dir
     with _build_lock(index_dir, wait):
         return _build(embedder, index_dir, corpus)
 
@@ -221,15 +278,15 @@ def _build_lock(index_dir: Path, wait: float | None) -> Iterator[None]:
         raise IndexBusy(str(e)) from e
 
 
-def _build(embedder: Embedder, index_dir: Path, corpus: Path) -> Path:
+def _build(embedder: Embedder, index_dir: Path, corpus: tuple[Path, ...]) -> Path:
     """Build and switch ``CURRENT`` to the new build (the caller holds the build lock)."""
     t0 = time.perf_counter()
-    report = load_report(corpus)
-    chunks = chunk_report(report)
+    reports = load_reports(corpus)
+    chunks = [c for r in reports for c in chunk_report(r)]
     sentences = split_sentences(chunks)
     cvec = embedder.encode([index_text(c) for c in chunks])
-    svec = embedder.encode([s.text for s in sentences])
-    keys = read_keys(sentences)
+    svec = embedder.encode([to_halfwidth(s.text) for s in sentences])
+    keys = read_keys(sentences, chunks)
     # keys are embedded as the questions they stand for are (normalised), so training reuses their vectors
     kvec = (
         embedder.encode([normalize_query(k.question).embed_text for k in keys])
@@ -260,24 +317,23 @@ def _build(embedder: Embedder, index_dir: Path, corpus: Path) -> Path:
                 row |= {"places": list(k.places), "years": list(k.years)} if k.places or k.years else {}
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
         manifest = Manifest(
-            INDEX_FORMAT,
-            embedder.name,
-            int(cvec.shape[1]),
-            corpus.name,
-            report.sha256,
-            CHUNKER_VERSION,
-            tokenizer_fingerprint(),
-            datetime.now(UTC).isoformat(timespec="seconds"),
-            round(time.perf_counter() - t0, 3),
-            len(chunks),
-            len(sentences),
-            keys_sha256(),
-            len(keys),
-            sum_files(tmp, ARTIFACTS),  # the files are closed and complete by now
+            format=INDEX_FORMAT,
+            model=embedder.name,
+            dim=int(cvec.shape[1]),
+            reports={r.id: ReportSum(p.name, r.sha256) for r, p in zip(reports, corpus, strict=True)},
+            chunker_version=CHUNKER_VERSION,
+            tokenizer=tokenizer_fingerprint(),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - t0, 3),
+            n_chunks=len(chunks),
+            n_sentences=len(sentences),
+            keys_sha256=keys_sha256(),
+            n_keys=len(keys),
+            files=sum_files(tmp, ARTIFACTS),  # the files are closed and complete by now
         )
         text = json.dumps(manifest.to_json(), ensure_ascii=False, indent=2) + "\n"
         (tmp / MANIFEST_FILE).write_text(text, encoding="utf-8")
-        name = f"build-{report.sha256[:8]}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+        name = f"build-{reports[0].sha256[:8]}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
         final = index_dir / name
         os.replace(tmp, final)
         pointer = index_dir / f".CURRENT.{os.getpid()}"
@@ -354,11 +410,15 @@ def _read_manifest(path: Path) -> Manifest:
         raise IndexBroken(f"index in {path} is damaged: {e}") from e
 
 
-def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE, verify: bool = True) -> Index:
-    """Load the live index, refusing one that is missing, stale, damaged or inconsistent.
+def load(
+    model: str, index_dir: Path | None = None, corpus: tuple[Path, ...] | None = None, verify: bool = True
+) -> Index:
+    """Load the live index of ``corpus``, refusing one that is missing, stale, damaged or inconsistent.
 
     ``verify=False`` skips the artifact checksums; it exists only to measure what they cost.
     """
+    corpus = default_corpus() if corpus is None else corpus
+    index_dir = index_dir_for(corpus) if index_dir is None else index_dir
     name = _current(index_dir)
     try:
         return _load_build(index_dir / name, model, corpus, verify)
@@ -368,11 +428,11 @@ def load(model: str, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE, ve
     return _load_build(index_dir / _current(index_dir), model, corpus, verify)  # a build went live meanwhile
 
 
-def _load_build(path: Path, model: str, corpus: Path, verify: bool) -> Index:
+def _load_build(path: Path, model: str, corpus: tuple[Path, ...], verify: bool) -> Index:
     """Load the build in ``path``: manifest, staleness, checksums, then the files' contents."""
     manifest = _read_manifest(path)
-    report = load_report(corpus)
-    if why := manifest.mismatches(model, report.sha256):
+    reports = load_reports(corpus)
+    if why := manifest.mismatches(model, {r.id: r.sha256 for r in reports}):
         raise IndexStale(f"index in {path} does not match: " + "; ".join(why))
     try:
         data = read_verified(path, manifest.files) if verify else {n: (path / n).read_bytes() for n in ARTIFACTS}
@@ -418,17 +478,20 @@ def _load_build(path: Path, model: str, corpus: Path, verify: bool) -> Index:
         (k.status == "answered") != bool(k.sentences) or max(k.sentences, default=0) >= len(sentences) for k in keys
     ):
         problems.append("a question key's sentences do not fit its status, or point past the last sentence")
-    if any(report.text[c.start : c.end] != c.text for c in chunks):
-        problems.append("a chunk's text differs from the corpus between its offsets")
+    texts = {r.id: r.text for r in reports}
+    if any(c.report not in texts or texts[c.report][c.start : c.end] != c.text for c in chunks):
+        problems.append("a chunk's text differs from its report between its offsets")
     if problems:
         raise IndexBroken(f"index in {path} is inconsistent: " + "; ".join(problems))
-    return Index(path, manifest, report, chunks, sentences, cvec, svec, words, bigrams, keys, kvec)
+    return Index(path, manifest, reports, chunks, sentences, cvec, svec, words, bigrams, keys, kvec)
 
 
 def open_index(
-    embedder: Embedder, rebuild: bool = True, index_dir: Path = INDEX_DIR, corpus: Path = CORPUS_FILE
+    embedder: Embedder, rebuild: bool = True, index_dir: Path | None = None, corpus: tuple[Path, ...] | None = None
 ) -> Index:
     """Load the index; when it is missing, stale or damaged, rebuild it (saying so) or refuse."""
+    corpus = default_corpus() if corpus is None else corpus
+    index_dir = index_dir_for(corpus) if index_dir is None else index_dir
     try:
         return load(embedder.name, index_dir, corpus)
     except IndexError_ as e:

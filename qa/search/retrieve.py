@@ -92,6 +92,7 @@ class Retriever:
         self.sentence_matrix = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
         self.chunk_of_sentence = np.array([s.chunk_index for s in index.sentences])
         self.parts = np.array([c.part for c in index.chunks])
+        self.years = np.array([c.year or 0 for c in index.chunks])
         n_keys = index.key_vectors.ntotal if index.key_vectors is not None else 0
         self.key_matrix = index.key_vectors.reconstruct_n(0, n_keys) if n_keys else None
         self.key_rows: dict[str, list[int]] = {}  # key question -> key indexes (to leave one out in training)
@@ -158,8 +159,9 @@ class Retriever:
         weights: FusionWeights | None = None,
         use: tuple[str, ...] = ("dense", "words", "bigrams", "keys"),
         key_sims: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
     ) -> list[Hit]:
-        """The top ``k`` chunks for the query, best first."""
+        """The top ``k`` chunks for the query, best first; only chunks ``allowed`` (a boolean per chunk) when given."""
         w = weights or (WEIGHTS_EN if q.english else WEIGHTS_ZH)
         qvec = self.embed(q) if qvec is None else qvec
         best_sentence = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
@@ -185,12 +187,20 @@ class Retriever:
             if name == "keys" and key_sims is None:
                 continue
             scores, weight = per[name]
-            r = _ranks(scores)
+            r = _ranks(scores if allowed is None else np.where(allowed, scores, 0.0))
             all_ranks[name] = r
             fused += np.where(r > 0, weight / (RRF_K + r), 0.0)
-        if q.part:
-            fused = np.where(self.parts == q.part, fused * w.part_boost, fused)
-        order = np.argsort(-fused, kind="stable")[:k]
+        if q.part or q.part_year:
+            asked = np.ones(len(fused), dtype=bool)
+            if q.part:  # an annex of the plan's year (2025年十件民生实事) counts as that year's plan
+                asked &= (self.parts == q.part) | ((self.parts == "annex") & (q.part == "plan"))
+            if q.part_year:
+                asked &= self.years == q.part_year
+            fused = np.where(asked, fused * w.part_boost, fused)
+        order = np.argsort(-fused, kind="stable")
+        if allowed is not None:
+            order = order[allowed[order]]
+        order = order[:k]
         return [
             Hit(
                 self.index.chunks[i],

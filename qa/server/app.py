@@ -18,13 +18,11 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from qa.answer.engine import QA
-from qa.report.corpus import CORPUS_FILE
 from qa.server.api import add_api
 from qa.server.security import middleware_stack
 from qa.server.settings import MAX_CHAT_SESSIONS, MAX_FILE_BYTES, ServeError, ServerSettings, settings_from
-from qa.ui.app import CONCURRENCY_LIMIT, CSS, JS, MAX_QUEUE, TITLE, build_app
+from qa.ui.app import CONCURRENCY_LIMIT, CSS, JS, MAX_QUEUE, build_app, page_title
 
-REPORT_ID = CORPUS_FILE.stem  # what "report" in POST /api/ask may name
 START_TIMEOUT_S = 60.0
 
 
@@ -47,13 +45,13 @@ def create_app(qa: QA, settings: ServerSettings | None = None) -> FastAPI:
         settings.allowed_hosts, settings.cors_origins, public, settings.max_body_bytes, settings.max_chat_body_bytes
     )
     app = FastAPIOffline(
-        title=TITLE,
+        title=page_title(qa.index.reports),
         description="Answers are the report's own sentences, quoted with character offsets. The chat is at `/`.",
         version="1",
         redoc_url=None,
         middleware=guards,
     )
-    add_api(app, qa, REPORT_ID, qa.ledger)
+    add_api(app, qa)
     return gr.mount_gradio_app(
         app,
         demo,

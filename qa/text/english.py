@@ -1,7 +1,10 @@
 """English questions: dictionary glossing into the report's words, and names the report never uses.
 
 The data files are generated from CC-CEDICT and pypinyin by ``scripts/make_en_lexicon.py``:
-``en_zh_lexicon.tsv``, ``en_foreign_names.txt`` and ``report_pinyin.json``.
+``en_zh_lexicon.tsv``, ``en_names.tsv`` and ``pinyin_chars.json``. They cover the genre (the Liwan
+report and the government work reports in ``../shared/corpora``); each question is glossed with the
+words and names of the reports it is asked of (``vocab``: their text), as far as that text is not
+a whole library (over ``MAX_VOCAB_TEXT`` characters), where every word of the genre is kept.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterable
 
 from qa.datafiles import DATA_DIR, read_pairs, stopwords
 
@@ -52,10 +56,19 @@ def lemma(word: str) -> str:
     return word
 
 
-@functools.cache
-def en_lexicon() -> dict[str, tuple[str, ...]]:
-    """English word -> report words, from CC-CEDICT (generated data file); vague words left out."""
-    return {k: v for k, v in _en_lexicon_all().items() if len(v) <= MAX_GLOSS_TARGETS}
+MAX_VOCAB_TEXT = 600_000  # characters: a longer text (a library of reports) is not used to narrow the glosses
+
+
+@functools.lru_cache(maxsize=16)
+def en_lexicon(vocab: str | None = None) -> dict[str, tuple[str, ...]]:
+    """English word -> report words, from CC-CEDICT (generated data file); vague words left out.
+
+    ``vocab``: the text of the reports asked; only words occurring in it are kept.
+    """
+    rows: Iterable[tuple[str, tuple[str, ...]]] = _en_lexicon_all().items()
+    if vocab is not None and len(vocab) <= MAX_VOCAB_TEXT:
+        rows = ((k, tuple(t for t in v if t in vocab)) for k, v in rows)
+    return {k: v for k, v in rows if 0 < len(v) <= MAX_GLOSS_TARGETS}
 
 
 @functools.cache
@@ -64,14 +77,16 @@ def _en_lexicon_all() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in read_pairs("en_zh_lexicon.tsv")}
 
 
-def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
+def gloss_english(text: str, vocab: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
     """(word or phrase, report words) for the content of an English question (dictionary-based translation).
 
     Two-word phrases the lexicon knows (green space -> 绿地) are taken before single words. A word the
     lexicon does not know that reads as the pinyin of a name in the report (Baietan -> 白鹅潭, Qiaoyin ->
     侨银) is glossed with that name; so are two or three such words written apart (Shi Wei Tang).
+    ``vocab``: the text of the reports asked (None: glossed with the whole genre, no names spelled out).
     """
-    stop, lexicon = stopwords(), en_lexicon()
+    stop, lexicon = stopwords(), en_lexicon(vocab)
+    runs = (pinyin_runs(vocab) if vocab is not None else None) or {}
     raw = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in stop]
     words = [lemma(w) for w in raw]
     out: list[tuple[str, tuple[str, ...]]] = []
@@ -81,8 +96,8 @@ def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
         if phrase in lexicon and not {i, i + 1} & used:
             out.append((phrase, lexicon[phrase]))
             used |= {i, i + 1}
-    for i, n in _pinyin_spans(raw, lexicon, used):
-        out.append((" ".join(raw[i : i + n]), pinyin_names()[1]["".join(raw[i : i + n])]))
+    for i, n in _pinyin_spans(raw, lexicon, used, runs):
+        out.append((" ".join(raw[i : i + n]), runs["".join(raw[i : i + n])]))
         used |= set(range(i, i + n))
     for i, w in enumerate(words):
         if i not in used and len(w) >= 3 and all(w != k for k, _ in out):
@@ -90,9 +105,10 @@ def gloss_english(text: str) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-def _pinyin_spans(raw: list[str], lexicon: dict[str, tuple[str, ...]], used: set[int]) -> list[tuple[int, int]]:
+def _pinyin_spans(
+    raw: list[str], lexicon: dict[str, tuple[str, ...]], used: set[int], runs: dict[str, tuple[str, ...]]
+) -> list[tuple[int, int]]:
     """(start, length) of runs of 1-3 words, unknown to the lexicon, that spell a name of the report in pinyin."""
-    runs = pinyin_names()[1]
     spans: list[tuple[int, int]] = []
     taken = set(used)
     for n in (3, 2, 1):
@@ -107,23 +123,6 @@ def _pinyin_spans(raw: list[str], lexicon: dict[str, tuple[str, ...]], used: set
     return spans
 
 
-@functools.cache
-def pinyin_names() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
-    """(valid pinyin syllables, every run of 2-4 of the report's characters by its joined pinyin).
-
-    The runs map "shiweitang" -> ("石围塘",): how an English question spells the report's names.
-    """
-    data = json.loads((DATA_DIR / "report_pinyin.json").read_text(encoding="utf-8"))
-    seq, hanzi = data["report"].split(), data["hanzi"]
-    runs: dict[str, set[str]] = {}
-    for i in range(len(seq)):
-        for n in (2, 3, 4):
-            if "|" in seq[i : i + n] or i + n > len(seq):
-                continue
-            runs.setdefault("".join(seq[i : i + n]), set()).add(hanzi[i : i + n])
-    return frozenset(data["syllables"]), {k: tuple(sorted(v)) for k, v in runs.items()}
-
-
 def _is_pinyin(word: str, syllables: frozenset[str]) -> bool:
     """Whether a lower-case word splits into two or more pinyin syllables (tianhe = tian + he)."""
     ok = [0] * (len(word) + 1)  # ok[i]: fewest syllables covering word[:i] (0: impossible, except at 0)
@@ -135,29 +134,55 @@ def _is_pinyin(word: str, syllables: frozenset[str]) -> bool:
 
 
 @functools.cache
-def foreign_names() -> frozenset[str]:
-    """English names of places and people the report never names (generated from CC-CEDICT)."""
-    lines = (DATA_DIR / "en_foreign_names.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+def english_names() -> dict[str, tuple[str, ...]]:
+    """English names of places and people -> the Chinese words they name (generated from CC-CEDICT)."""
+    return {k: tuple(v) for k, v in read_pairs("en_names.tsv")}
 
 
-def unknown_english_names(raw: str) -> list[str]:
-    """Capitalised names in an English question that the report never mentions.
+@functools.cache
+def _pinyin_data() -> tuple[frozenset[str], dict[str, str]]:
+    """(valid pinyin syllables, CJK character -> its toneless pinyin), from the generated data file."""
+    data = json.loads((DATA_DIR / "pinyin_chars.json").read_text(encoding="utf-8"))
+    return frozenset(data["syllables"]), dict(data["chars"])
 
-    A name counts when CC-CEDICT knows it as a place or person the report does not name (Paris,
-    New York), or when it reads as pinyin that is no run of the report's characters and is followed
-    by an administrative word (Tianhe District, Shenzhen city).
+
+@functools.lru_cache(maxsize=16)
+def pinyin_runs(text: str) -> dict[str, tuple[str, ...]] | None:
+    """Every run of 2-4 CJK characters of ``text`` by its joined pinyin ("shiweitang" -> ("石围塘",)).
+
+    None for a text over ``MAX_VOCAB_TEXT`` characters (a library: its names are not spelled out).
     """
-    syllables, runs = pinyin_names()
-    known, foreign = _en_lexicon_all(), foreign_names()
+    if len(text) > MAX_VOCAB_TEXT:
+        return None
+    table = _pinyin_data()[1]
+    seq = [table.get(ch, "|") for ch in text]
+    runs: dict[str, set[str]] = {}
+    for n in (2, 3, 4):
+        for i in range(len(seq) - n + 1):
+            if "|" not in seq[i : i + n]:
+                runs.setdefault("".join(seq[i : i + n]), set()).add(text[i : i + n])
+    return {k: tuple(sorted(v)) for k, v in runs.items()}
+
+
+def unknown_english_names(raw: str, text: str) -> list[str]:
+    """Capitalised names in an English question that the report ``text`` never mentions.
+
+    A name counts when CC-CEDICT knows it as a place or person none of whose Chinese forms the report
+    uses (Paris, New York), or when it reads as pinyin that is no run of the report's characters and is
+    followed by an administrative word (Tianhe District, Shenzhen city).
+    """
+    syllables = _pinyin_data()[0]
+    runs = pinyin_runs(text)
+    known, names = _en_lexicon_all(), english_names()
     out: list[str] = []
     for m in re.finditer(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z]{2,})(?: ([A-Z][a-z]{2,}))?\b", raw):
         admin = ADMIN_WORDS.match(raw[m.end(1) :]) is not None
         pair = f"{m.group(1)} {m.group(2)}" if m.group(2) else ""
         for name in [pair, m.group(1)] if pair else [m.group(1)]:
             low = name.lower()
-            if low in foreign or (
-                " " not in low
+            if (low in names and not any(zh in text for zh in names[low])) or (
+                runs is not None
+                and " " not in low
                 and len(low) >= 4
                 and low not in stopwords()
                 and low not in known

@@ -16,7 +16,7 @@ from qa.datafiles import read_pairs
 from qa.text.english import gloss_english
 from qa.text.tokenizer import PUNCT, tokenizer
 
-REPORT_YEAR = 2025
+DEFAULT_PLAN_YEAR = 2025  # the default report's plan year: 今年 when no report is named (see normalize_query)
 
 SENTENCE_END = "。！？；!?;"
 _SENTENCE = re.compile(rf"[^{SENTENCE_END}]*(?:[{SENTENCE_END}]+[”’」』)]*|$)")
@@ -109,11 +109,11 @@ def alias_map() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 @functools.cache
 def intent_cues() -> dict[str, tuple[str, ...]]:
-    """Cue words for the part a question asks about: plan2025 / review2024."""
+    """Cue words for the part a question asks about: plan / review."""
     return {k: tuple(v) for k, v in read_pairs("part_cues.tsv")}
 
 
-_PART_YEAR = re.compile(rf"(?:{REPORT_YEAR}|{REPORT_YEAR - 1})年?")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d(?!\d)|19\d\d(?=年))")
 _YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> offset
 _EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}
 # A particular day: an annual work report has nothing to say about it (天气, 今晚的活动 ...).
@@ -131,12 +131,24 @@ class Query:
     expansions: tuple[str, ...]  # report words added by the alias file
     aliases: tuple[tuple[str, tuple[str, ...]], ...]  # (word found in the question, its report words)
     english: bool
-    part: str | None  # "plan2025" / "review2024" when the question clearly asks about one
+    part: str | None  # "plan" / "review" when the question clearly asks about one
+    part_year: int | None = None  # the one year of the reports' parts it names (the part boost uses it)
+    plan_year: int = DEFAULT_PLAN_YEAR  # 今年, 去年, this year ... were read relative to this year
+
+    def in_asked_part(self, part: str, year: int | None) -> bool:
+        """Whether a part (role and year) is the one the question asks about (False when it asks about none).
+
+        An annex of the plan's year (附件1 2025年省十件民生实事) counts as that year's plan.
+        """
+        if self.part is None and self.part_year is None:
+            return False
+        role = self.part is None or part == self.part or (part == "annex" and self.part == "plan")
+        return role and (self.part_year is None or year == self.part_year)
 
     @property
     def core(self) -> str:
         """The question without the report's own years (the part boost already uses them)."""
-        return _PART_YEAR.sub(" ", self.text)
+        return re.sub(rf"(?:{self.plan_year}|{self.plan_year - 1})年?", " ", self.text)
 
     @property
     def embed_text(self) -> str:
@@ -156,7 +168,7 @@ class Query:
     @property
     def years(self) -> tuple[int, ...]:
         """Years the question names (after 今年/去年 were made explicit)."""
-        return tuple(sorted({int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", self.text)}))
+        return tuple(sorted({int(y) for y in _YEAR_IN_TEXT.findall(self.text)}))
 
 
 def has_ascii_word(word: str, low: str) -> bool:
@@ -177,24 +189,39 @@ def _cantonese(text: str) -> str:
     return text
 
 
-def _resolve_years(text: str) -> tuple[str, list[int]]:
-    """Replace 今年/去年/明年... by explicit years; also return every year mentioned."""
+def _resolve_years(text: str, plan_year: int) -> tuple[str, list[int]]:
+    """Replace 今年/去年/明年... by explicit years (relative to ``plan_year``); also return every year mentioned."""
     for word, delta in _YEAR_WORDS.items():
-        text = text.replace(word, f"{REPORT_YEAR + delta}年")
+        text = text.replace(word, f"{plan_year + delta}年")
     low = text.lower()
-    years = [int(y) for y in re.findall(r"(20\d\d)", text)]
-    years += [REPORT_YEAR + d for w, d in _EN_YEAR_WORDS.items() if w in low]
+    years = [int(y) for y in _YEAR_IN_TEXT.findall(text)]
+    years += [plan_year + d for w, d in _EN_YEAR_WORDS.items() if w in low]
     return text, years
 
 
-def _part_of(text: str, years: list[int]) -> str | None:
-    """Which part the question asks about, from its years and cue words (None: both)."""
-    if REPORT_YEAR in years and REPORT_YEAR - 1 not in years:
-        return "plan2025"
-    if REPORT_YEAR - 1 in years and REPORT_YEAR not in years:
-        return "review2024"
-    if years:
-        return None
+Parts = frozenset[tuple[str, int]]  # the (role, year) of the review and plan parts of the reports searched
+
+
+def _part_of(text: str, years: list[int], parts: Parts) -> tuple[str | None, int | None]:
+    """Which part (role, year) the question asks about, from its years and cue words (None: any).
+
+    A question that names exactly one of the parts' years asks about that year (and the part of that
+    year its cue words name, when the reports have one, e.g. 2024年的目标 in a library holding 2024's plan
+    and 2025's review of 2024); one that names none of them asks about the part its cue words name.
+    """
+    named = {y for y in years if any(y == py for _, py in parts)}
+    cue = _cue_part(text) if not years else None
+    if len(named) == 1:
+        year = named.pop()
+        roles = {r for r, py in parts if py == year}
+        wanted = _cue_part(text)
+        role = wanted if wanted in roles else (next(iter(roles)) if len(roles) == 1 else None)
+        return role, year
+    return (cue, None) if not years else (None, None)
+
+
+def _cue_part(text: str) -> str | None:
+    """The part the question's cue words point to (目标 -> plan, 完成了 -> review), or None."""
     low = text.lower()
     votes = {
         part: sum(has_ascii_word(c, low) if c.isascii() else c in text for c in cues)
@@ -205,11 +232,19 @@ def _part_of(text: str, years: list[int]) -> str | None:
     return winners[0] if best > 0 and len(winners) == 1 else None
 
 
-def normalize_query(question: str) -> Query:
-    """Normalise a question: clean, half-width, Simplified, Cantonese, aliases, years."""
+def normalize_query(
+    question: str, plan_year: int = DEFAULT_PLAN_YEAR, parts: Parts | None = None, vocab: str | None = None
+) -> Query:
+    """Normalise a question: clean, half-width, Simplified, Cantonese, aliases, years.
+
+    今年/去年/明年 are read relative to ``plan_year`` (the plan year of the report asked); ``parts`` are the
+    (role, year) of the review and plan parts searched (default: review the year before, plan ``plan_year``).
+    ``vocab``: the text of the reports asked, whose words and names an English question is glossed with.
+    """
+    parts = frozenset({("review", plan_year - 1), ("plan", plan_year)}) if parts is None else parts
     raw = clean_input(question)
     text = _cantonese(to_simplified(_cantonese(to_halfwidth(raw))))
-    text, years = _resolve_years(text)
+    text, years = _resolve_years(text, plan_year)
     english = is_english(text)
     low = text.lower()
     expansions: list[str] = []
@@ -220,11 +255,12 @@ def normalize_query(question: str) -> Query:
             found.append((key, targets))
             expansions.extend(t for t in targets if t not in text and t not in expansions)
     if english:
-        for word, targets in gloss_english(text):
+        for word, targets in gloss_english(text, vocab):
             if targets and all(word != k for k, _ in found):
                 found.append((word, targets))
                 expansions.extend(t for t in targets if t not in expansions)
-    return Query(raw, text, tuple(expansions), tuple(found), english, _part_of(text, years))
+    part, part_year = _part_of(text, years, parts)
+    return Query(raw, text, tuple(expansions), tuple(found), english, part, part_year, plan_year)
 
 
 # --- tokens for BM25 -----------------------------------------------------------------

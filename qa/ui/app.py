@@ -24,12 +24,22 @@ from qa.ui.ledger_tab import LedgerHandlers, build_ledger_tab
 CONCURRENCY_LIMIT = 4  # questions answered at once; the rest wait in the queue
 MAX_QUEUE = 64  # waiting requests beyond this are turned away with "queue full"
 MAX_BOX_CHARS = MAX_TYPED_CHARS  # the text box stops here; the engine refuses anything over its own cap with a message
-TITLE = "荔湾区2025年政府工作报告问答"
-INTRO = (
-    f"## {TITLE}\n"
-    "回答只摘录报告原文,并注明出自哪一部分、哪一节;报告没有写的,会直接说明。"
-    "可以接着追问(如“那去年呢?”“具体有哪些?”)。You may also ask in English; quotes stay in Chinese."
-)
+ALL_REPORTS = ""  # the report picker's value for "every report"
+
+
+def page_title(reports: tuple[Report, ...]) -> str:
+    """The page's title: the report's, or how many reports it answers from."""
+    return f"{reports[0].title}问答" if len(reports) == 1 else f"政府工作报告问答({len(reports)}份)"
+
+
+def intro(reports: tuple[Report, ...]) -> str:
+    """The text above the chat."""
+    return (
+        f"## {page_title(reports)}\n"
+        "回答只摘录报告原文,并注明出自哪一部分、哪一节;报告没有写的,会直接说明。"
+        "可以接着追问(如“那去年呢?”“具体有哪些?”)。You may also ask in English; quotes stay in Chinese."
+    )
+
 
 PAGE_LANG = "zh-CN"
 # Pass JS (and CSS) to whatever serves the Blocks: launch(..., js=JS) or gr.mount_gradio_app(..., js=JS).
@@ -59,8 +69,8 @@ CSS = """
 #qa-sources .qa-cite { border-left: 3px solid #c9a227; padding: 4px 10px; margin: 10px 0; }
 #qa-sources .qa-crumb { color: #555; font-size: 0.88rem; }
 #qa-sources .qa-part { display: inline-block; font-size: 0.8rem; padding: 0 6px; border-radius: 8px; background: #eef; }
-#qa-sources .qa-part-review2024 { background: #e6f4ea; }
-#qa-sources .qa-part-plan2025 { background: #e8f0fe; }
+#qa-sources .qa-part-review { background: #e6f4ea; }
+#qa-sources .qa-part-plan, #qa-sources .qa-part-annex { background: #e8f0fe; }
 #qa-sources .qa-part-glossary { background: #fef7e0; }
 #qa-sources .qa-taken { font-style: italic; }
 #qa-sources details.qa-section summary { cursor: pointer; color: #1a5fb4; }
@@ -88,19 +98,29 @@ def examples() -> dict[str, list[str]]:
     return {"residents": list(data["residents"]), "staff": list(data["staff"])}
 
 
-def build_app(qa: Asker, report: Report | None = None) -> gr.Blocks:
-    """The chat page for an engine (``report`` defaults to the engine's own)."""
-    if report is None:
-        report = qa.index.report if isinstance(qa, QA) else None
-    if report is None:
-        raise ValueError("build_app needs the report (pass report= with a fake engine)")
-    h = ChatHandlers(qa, report)
+def build_app(qa: Asker, reports: tuple[Report, ...] | None = None) -> gr.Blocks:
+    """The chat page for an engine (``reports`` default to the engine's own).
+
+    With more than one report, a picker above the chat restricts answers to one of them.
+    """
+    if reports is None:
+        reports = qa.index.reports if isinstance(qa, QA) else None
+    if not reports:
+        raise ValueError("build_app needs the reports (pass reports= with a fake engine)")
+    h = ChatHandlers(qa, reports)
     private: Any = {"api_visibility": "private"}
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    with gr.Blocks(title=page_title(reports), analytics_enabled=False) as demo:
         turns = gr.State([])
         current = gr.State(-1)
-        gr.Markdown(INTRO)
+        gr.Markdown(intro(reports))
+        picker = gr.Dropdown(
+            [("全部报告", ALL_REPORTS), *((f"{r.title}({r.id})", r.id) for r in reports)],
+            value=ALL_REPORTS,
+            label="只问这份报告",
+            visible=len(reports) > 1,
+            elem_id="qa-report",
+        )
         with gr.Tab("问答", id="qa-tab-chat"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 chat = gr.Chatbot(
@@ -151,18 +171,23 @@ def build_app(qa: Asker, report: Report | None = None) -> gr.Blocks:
                     status = gr.Markdown("", elem_id="qa-feedback-status")
 
         with gr.Tab("承诺与成绩台账", id="qa-tab-ledger"):
-            build_ledger_tab(report, LedgerHandlers(report, rows=qa.ledger) if isinstance(qa, QA) else None)
+            first = reports[0]  # the chat's ledger tab shows one report; `qa ledger --report` and the API any
+            if len(reports) > 1:
+                gr.Markdown(
+                    f"台账:《{first.title}》。其他报告的台账:`qa ledger --report ID` 或 `GET /api/ledger?report=ID`。"
+                )
+            build_ledger_tab(first, LedgerHandlers(first, rows=qa.ledgers[first.id]) if isinstance(qa, QA) else None)
 
         outs = [chat, turns, current, box, sources, pick, cite, notice]
 
-        def respond(message: str, history: list[Message], ts: list[Turn]) -> tuple[Any, ...]:
+        def respond(message: str, history: list[Message], ts: list[Turn], report: str) -> tuple[Any, ...]:
             """Chat handler."""
-            return h.respond(message, history, ts)
+            return h.respond(message, history, ts, report)
 
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chat, turns], outs, **private)
+            trigger(respond, [box, chat, turns, picker], outs, **private)
         for button, q in example_buttons:
-            button.click(functools.partial(h.respond, q), [chat, turns], outs, **private)
+            button.click(functools.partial(h.respond, q), [chat, turns, picker], outs, **private)
 
         def select(ts: list[Turn], evt: gr.SelectData) -> tuple[Any, ...]:
             """Show the sources of a clicked message."""

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from qa.types import Answer
-from qa.ui.render import REPORT_TITLE, labels, part_label
+from qa.types import Answer, part_label
+from qa.ui.render import labels
 
 # What can turn plain text into Markdown syntax, and nothing else (so 1.62万人 and 5% stay as written):
 _MD_INLINE = re.compile(
@@ -38,13 +38,13 @@ def md_text(text: str) -> str:
     return _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else "\\" + m.group(3), flat)
 
 
-def export_markdown(turns: list[Turn], now: datetime | None = None) -> str:
+def export_markdown(turns: list[Turn], title: str, now: datetime | None = None) -> str:
     """The conversation as Markdown: each question, its answer and its numbered citations.
 
     All text goes through :func:`md_text`, so the file renders as the text itself and reads cleanly as plain text.
     """
     stamp = (now or datetime.now()).strftime("%Y-%m-%d %H:%M")
-    out = [f"# {md_text(REPORT_TITLE)} 问答记录", "", f"导出时间:{md_text(stamp)}", ""]
+    out = [f"# {md_text(title)} 问答记录", "", f"导出时间:{md_text(stamp)}", ""]
     if not turns:
         out.append("(还没有问答。)")
     for i, t in enumerate(turns, start=1):
@@ -57,15 +57,15 @@ def export_markdown(turns: list[Turn], now: datetime | None = None) -> str:
         if a.citations:
             out += ["", f"**{md_text(lab['sources'])}**", ""]
             for c in a.citations:
-                where = f"{c.section}({part_label(c.part)},{lab['chars']} {c.start}–{c.end})"
+                where = f"{c.section}({part_label(c.part, c.year)},{lab['chars']} {c.start}–{c.end})"
                 out.append(f"{c.n}. {md_text(where)}:{md_text('「' + c.quote + '」')}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_export(turns: list[Turn], folder: Path | None = None) -> Path:
+def write_export(turns: list[Turn], title: str, folder: Path | None = None) -> Path:
     """Write the Markdown export to a fresh file (in the temp folder unless ``folder`` is given)."""
     base = Path(tempfile.mkdtemp(prefix="liwan-qa-", dir=folder))
     path = base / f"liwan-qa-{datetime.now().strftime('%Y%m%d-%H%M%S')}.md"
-    path.write_text(export_markdown(turns), encoding="utf-8")
+    path.write_text(export_markdown(turns, title), encoding="utf-8")
     return path

@@ -13,10 +13,10 @@ from typing import Any, Protocol
 from qa.answer.followup import rewrite
 from qa.report.corpus import Report
 from qa.text.normalize import clean_input, is_english
-from qa.types import Answer
+from qa.types import Answer, Citation
 from qa.ui.export import Turn, write_export
 from qa.ui.feedback import record_feedback
-from qa.ui.render import chat_markdown, citation_text, sources_html, user_markdown
+from qa.ui.render import Reports, chat_markdown, citation_text, report_of, sources_html, user_markdown
 
 MAX_FOLLOWUP_CHARS = 300  # longer input is never read as a follow-up (the engine refuses it anyway)
 MAX_TYPED_CHARS = 2000  # the chat box's own cap; a longer message sent from outside the page is cut here
@@ -37,8 +37,8 @@ PanelUpdate = tuple[str, dict[str, Any], str]  # sources HTML, citation picker u
 class Asker(Protocol):
     """Anything with the engine's ``ask`` (the real :class:`qa.answer.engine.QA` or a test fake)."""
 
-    def ask(self, question: str) -> Answer:
-        """Answer one question."""
+    def ask(self, question: str, report: str | None = None) -> Answer:
+        """Answer one question (only from ``report`` when given)."""
         ...
 
 
@@ -62,29 +62,38 @@ def turn_of_message(index: int | tuple[int, ...] | list[int]) -> int:
 
 
 class ChatHandlers:
-    """Event handlers bound to one engine and the report it answers from."""
+    """Event handlers bound to one engine and the reports it answers from."""
 
-    def __init__(self, qa: Asker, report: Report, export_dir: Path | None = None) -> None:
+    def __init__(self, qa: Asker, reports: tuple[Report, ...], export_dir: Path | None = None) -> None:
         self.qa = qa
-        self.report = report
+        self.reports: Reports = {r.id: r for r in reports}
+        self.titles = {r.id: r.title for r in reports}
+        self.title = reports[0].title if len(reports) == 1 else f"{len(reports)}份政府工作报告"
         self.export_dir = export_dir
 
     def panel(self, turns: list[Turn], index: int) -> PanelUpdate:
         """Sources panel, citation picker and first citation text for turn ``index`` (empty state if none)."""
         if not 0 <= index < len(turns):
-            return sources_html(self.report, None), {"__type__": "update", "choices": [], "value": None}, ""
+            return sources_html(self.reports, None), {"__type__": "update", "choices": [], "value": None}, ""
         t = turns[index]
         a = t.answer
-        html = sources_html(self.report, a, a.question if t.rewritten else None)
+        html = sources_html(self.reports, a, a.question if t.rewritten else None)
         choices = [(f"[{c.n}] {c.section}", c.n) for c in a.citations]
         first = a.citations[0].n if a.citations else None
-        text = citation_text(a.citations[0]) if a.citations else ""
+        text = self.citation_text(a.citations[0]) if a.citations else ""
         return html, {"__type__": "update", "choices": choices, "value": first}, text
 
+    def citation_text(self, c: Citation) -> str:
+        """A citation as plain text, naming its report."""
+        return citation_text(c, report_of(self.reports, c.report).title)
+
     def respond(
-        self, message: str | None, history: list[Message], turns: list[Turn]
+        self, message: str | None, history: list[Message], turns: list[Turn], report: str | None = None
     ) -> tuple[list[Message], list[Turn], int, str, str, dict[str, Any], str, str]:
-        """Ask a question: (history, turns, current turn, box text, sources, picker, citation text, notice)."""
+        """Ask a question (of one report, when ``report`` names one; "" or None: all of them).
+
+        Returns (history, turns, current turn, box text, sources, picker, citation text, notice).
+        """
         typed = clean_input((message or "")[: MAX_TYPED_CHARS * 2])[:MAX_TYPED_CHARS]
         if not typed:
             current = len(turns) - 1
@@ -94,13 +103,16 @@ class ChatHandlers:
             question, rewritten = rw.question, rw.rewritten
         else:
             question, rewritten = typed, False
-        answer = self.qa.ask(question)
+        answer = self.qa.ask(question, report=report if report in self.reports else None)
         turn = Turn(typed, answer, rewritten)
         turns = [*turns, turn]
         history = [
             *history,
             {"role": "user", "content": user_markdown(typed)},
-            {"role": "assistant", "content": chat_markdown(answer, answer.question if rewritten else None)},
+            {
+                "role": "assistant",
+                "content": chat_markdown(answer, answer.question if rewritten else None, self.titles),
+            },
         ]
         current = len(turns) - 1
         box = message or "" if answer.message else ""  # a refused question (too long) stays, to be shortened
@@ -121,7 +133,7 @@ class ChatHandlers:
             return ""
         for c in turns[current].answer.citations:
             if str(c.n) == str(n):
-                return citation_text(c)
+                return self.citation_text(c)
         return ""
 
     def feedback(self, turns: list[Turn], current: int, helpful: bool, comment: str | None) -> tuple[str, str]:
@@ -139,7 +151,7 @@ class ChatHandlers:
 
     def export(self, turns: list[Turn]) -> Path:
         """Write the conversation as Markdown; return the file."""
-        return write_export(turns, self.export_dir)
+        return write_export(turns, self.title, self.export_dir)
 
     def clear(self) -> tuple[list[Message], list[Turn], int, str, str, dict[str, Any], str, str]:
         """A fresh conversation."""

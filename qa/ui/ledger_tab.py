@@ -22,11 +22,10 @@ from qa.ledger.table import to_csv
 from qa.report.corpus import Report
 from qa.text.normalize import clean_input, to_halfwidth, to_simplified
 from qa.text.numbers import format_value
-from qa.types import BREADCRUMB_SEP
-from qa.ui.render import esc, marked_text, paragraph_at, part_label
+from qa.types import BREADCRUMB_SEP, part_label
+from qa.ui.render import esc, marked_text, paragraph_at
 
 ALL = "all"
-PART_CHOICES = [("全部", ALL), (part_label("plan2025"), "plan2025"), (part_label("review2024"), "review2024")]
 SORTS = [
     ("台账顺序(2025年在前)", "ledger"),
     ("按章节(报告目录顺序)", "section"),
@@ -87,7 +86,7 @@ class LedgerHandlers:
         o = self.other.get(row.id)
         if o is None:
             return ""
-        year = "2024年" if o.part == "review2024" else "2025年"
+        year = f"{o.year}年" if o.year else ""
         qual = f"({o.qualifier})" if o.qualifier else ""
         return f"{year} {o.indicator} {format_value(o.value, o.value_max)}{o.unit}{qual} [{o.id}]"
 
@@ -96,7 +95,7 @@ class LedgerHandlers:
         data = [
             [
                 r.id,
-                part_label(r.part),
+                part_label(r.part, r.year),
                 r.indicator,
                 format_value(r.value, r.value_max),
                 r.unit,
@@ -150,7 +149,9 @@ class LedgerHandlers:
         parts = [self._cite_html(row, "")]
         other = self.other.get(row.id)
         if other is not None:
-            label = "2024年对应的完成情况" if other.part == "review2024" else "2025年对应的目标"
+            label = (
+                f"{other.year or ''}年对应的完成情况" if other.part == "review" else f"{other.year or ''}年对应的目标"
+            )
             parts.append(self._cite_html(other, label))
         return f'<div class="qa-ledger-passage">{"".join(parts)}</div>'
 
@@ -168,7 +169,7 @@ class LedgerHandlers:
         return (
             f'<div class="qa-cite" data-row="{esc(row.id)}">'
             f'<div class="qa-cite-head">{esc(head)}<strong>{esc(row.id)}</strong> '
-            f'<span class="qa-part qa-part-{esc(row.part)}">{esc(part_label(row.part))}</span> '
+            f'<span class="qa-part qa-part-{esc(row.part)}">{esc(part_label(row.part, row.year))}</span> '
             f"{esc(row.indicator)} {esc(figure)} {esc(row.qualifier)}</div>"
             f'<div class="qa-crumb">{esc(crumb)}</div>'
             f'<p class="qa-para">{para}</p>'
@@ -218,13 +219,23 @@ def status_html(rows: list[Row], keyword: str) -> str:
     return f'<p class="qa-ledger-status">{words}共 {len(rows)} 条,其中 {figures} 条带数字。点一行查看原文。</p>'
 
 
+def part_choices(report: Report) -> list[tuple[str, str]]:
+    """The part filter's choices: all, the plan (its year), the review (its year)."""
+    return [
+        ("全部", ALL),
+        (part_label("plan", report.plan_year), "plan"),
+        (part_label("review", report.review_year), "review"),
+    ]
+
+
 def build_ledger_tab(report: Report, handlers: LedgerHandlers | None = None) -> LedgerHandlers:
     """Lay the ledger tab out in the current Blocks context and wire its events; returns the handlers."""
     h = handlers or LedgerHandlers(report)
     private: Any = {"api_visibility": "private"}
     table0, status0, csv0, shown0 = h.update("", ALL, ALL, False, "ledger")
+    plan, review = report.plan_year or "", report.review_year or ""
     gr.Markdown(
-        "2025年的每项目标与承诺、2024年的每项成绩,一个数字一行,均摘自报告原文。"
+        f"{plan}年的每项目标与承诺、{review}年的每项成绩,一个数字一行,均摘自报告原文。"
         "可按关键词搜索、按部分和章节筛选、排序,并下载为 CSV。"
     )
     with gr.Row():
@@ -236,7 +247,7 @@ def build_ledger_tab(report: Report, handlers: LedgerHandlers | None = None) -> 
             min_width=200,
             elem_id="qa-ledger-keyword",
         )
-        part = gr.Radio(PART_CHOICES, value=ALL, label="部分", scale=2, min_width=200, elem_id="qa-ledger-part")
+        part = gr.Radio(part_choices(report), value=ALL, label="部分", scale=2, min_width=200, elem_id="qa-ledger-part")
     with gr.Row():
         section = gr.Dropdown(
             section_choices(h.sections(ALL)), value=ALL, label="章节", scale=3, elem_id="qa-ledger-section"

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass
 
 from qa.report.corpus import Report
-from qa.types import BREADCRUMB_SEP, PART_LABELS, Answer, Citation, Hit, Paragraph
+from qa.types import BREADCRUMB_SEP, Answer, Citation, Hit, Paragraph, part_label
 
-REPORT_TITLE = "广州市荔湾区2025年政府工作报告"
+Reports = dict[str, Report]  # report id -> the report (every citation and passage names its own)
 _MD_SPECIAL = re.compile(r"""([\\`*_{}\[\]()<>#+\-.!|~:@$&%"'=^/;?,])""")
 _QUOTE_MARKS = re.compile(r"[“”\"'‘’「」]")
 _GLOSSARY_NUMBER = re.compile(r"^\d+\.\s*")
@@ -74,18 +74,21 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def part_label(part: str) -> str:
-    """The human label of a part code."""
-    return PART_LABELS.get(part, part)
+def report_of(reports: Reports, report_id: str) -> Report:
+    """The report with this id (the first one for an id it does not know, as a fake engine's citations have)."""
+    return reports.get(report_id) or next(iter(reports.values()))
 
 
-def citation_text(c: Citation) -> str:
-    """One citation as plain text, ready to paste elsewhere."""
-    return f"「{c.quote}」——《{REPORT_TITLE}》{c.section}({part_label(c.part)},字符 {c.start}–{c.end})"
+def citation_text(c: Citation, title: str) -> str:
+    """One citation as plain text, ready to paste elsewhere (``title``: its report's)."""
+    return f"「{c.quote}」——《{title}》{c.section}({part_label(c.part, c.year)},字符 {c.start}–{c.end})"
 
 
-def chat_markdown(a: Answer, taken_as: str | None = None) -> str:
-    """The assistant bubble: the question it was taken to be, the quotes, then the numbered citations."""
+def chat_markdown(a: Answer, taken_as: str | None = None, titles: dict[str, str] | None = None) -> str:
+    """The assistant bubble: the question it was taken to be, the quotes, then the numbered citations.
+
+    ``titles`` (report id -> title): with more than one report, each citation names its report.
+    """
     lab = labels(a.lang)
     lines: list[str] = []
     if taken_as:
@@ -107,8 +110,11 @@ def chat_markdown(a: Answer, taken_as: str | None = None) -> str:
         line = linked_markers(md_inert(line))
         lines.append(f"**{line}**" if i == 0 and a.status == "partial" else line)
     lines += ["", f"**{md_inert(lab['sources'])}**"]
+    many = titles is not None and len(titles) > 1
     for c in a.citations:
-        lines.append(f"{linked_markers(md_inert(f'[{c.n}]'))} {md_inert(c.section)} · {md_inert(part_label(c.part))}")
+        where = f"《{titles[c.report]}》 " if many and titles and c.report in titles else ""
+        label = md_inert(part_label(c.part, c.year))
+        lines.append(f"{linked_markers(md_inert(f'[{c.n}]'))} {md_inert(where + c.section)} · {label}")
     return "\n".join(lines)
 
 
@@ -176,12 +182,12 @@ def section_html(report: Report, section_id: str, marks: list[tuple[int, int, in
     )
 
 
-def _part_badge(part: str) -> str:
+def _part_badge(part: str, year: int | None) -> str:
     """A small label naming the part of the report."""
-    return f'<span class="qa-part qa-part-{esc(part)}">{esc(part_label(part))}</span>'
+    return f'<span class="qa-part qa-part-{esc(part)}">{esc(part_label(part, year))}</span>'
 
 
-def citation_html(report: Report, cs: list[Citation], lang: str) -> str:
+def citation_html(report: Report, cs: list[Citation], lang: str, many: bool = False) -> str:
     """Cited passages that share one paragraph, shown together.
 
     Their numbers (each an anchor, ``#qa-cite-n``), part and breadcrumb, the paragraph printed once
@@ -191,6 +197,7 @@ def citation_html(report: Report, cs: list[Citation], lang: str) -> str:
     p = paragraph_at(report, c.start)
     marks = [(x.start, x.end, x.n) for x in cs]
     crumb = BREADCRUMB_SEP.join(p.path) if p else c.section
+    crumb = f"《{report.title}》{BREADCRUMB_SEP}{crumb}" if many else crumb
     if p:
         para = marked_text(report, p.start, p.end, marks)
     else:
@@ -199,19 +206,20 @@ def citation_html(report: Report, cs: list[Citation], lang: str) -> str:
     numbers = " ".join(f'<span class="qa-n" id="qa-cite-{x.n}">[{x.n}]</span>' for x in cs)
     return (
         f'<div class="qa-cite">'
-        f'<div class="qa-cite-head">{numbers} {_part_badge(c.part)}</div>'
+        f'<div class="qa-cite-head">{numbers} {_part_badge(c.part, c.year)}</div>'
         f'<div class="qa-crumb">{esc(crumb)}</div>'
         f'<p class="qa-para">{para}</p>{section}</div>'
     )
 
 
-def citations_html(report: Report, cs: tuple[Citation, ...], lang: str) -> str:
+def citations_html(reports: Reports, cs: tuple[Citation, ...], lang: str) -> str:
     """All cited passages, one block per paragraph (two quotes from one paragraph print it once), in citation order."""
-    groups: dict[str, list[Citation]] = {}
+    groups: dict[tuple[str, str], list[Citation]] = {}
     for c in cs:
-        p = paragraph_at(report, c.start)
-        groups.setdefault(p.id if p else f"quote-{c.n}", []).append(c)
-    return "".join(citation_html(report, g, lang) for g in groups.values())
+        p = paragraph_at(report_of(reports, c.report), c.start)
+        groups.setdefault((c.report, p.id if p else f"quote-{c.n}"), []).append(c)
+    many = len(reports) > 1
+    return "".join(citation_html(report_of(reports, g[0].report), g, lang, many) for g in groups.values())
 
 
 @dataclass(frozen=True)
@@ -239,11 +247,16 @@ def glossary_entries(report: Report) -> tuple[GlossaryEntry, ...]:
     return tuple(out)
 
 
-def glossary_for(a: Answer, report: Report) -> list[GlossaryEntry]:
-    """Annex items whose term occurs in the answer's quotes (not counting a quote of that item itself)."""
-    cited = {pa.id for c in a.citations if (pa := paragraph_at(report, c.start)) is not None}
-    text = _QUOTE_MARKS.sub("", " ".join(c.quote for c in a.citations))
-    return [g for g in glossary_entries(report) if g.key in text and g.paragraph_id not in cited]
+def glossary_for(a: Answer, reports: Reports) -> list[GlossaryEntry]:
+    """Glossary items of the quoted reports whose term occurs in the quotes (not counting a quote of that item)."""
+    out: list[GlossaryEntry] = []
+    for rid in dict.fromkeys(c.report for c in a.citations):
+        report = report_of(reports, rid)
+        cs = [c for c in a.citations if c.report == rid]
+        cited = {pa.id for c in cs if (pa := paragraph_at(report, c.start)) is not None}
+        text = _QUOTE_MARKS.sub("", " ".join(c.quote for c in cs))
+        out += [g for g in glossary_entries(report) if g.key in text and g.paragraph_id not in cited]
+    return out
 
 
 def glossary_html(entries: list[GlossaryEntry], lang: str) -> str:
@@ -254,12 +267,17 @@ def glossary_html(entries: list[GlossaryEntry], lang: str) -> str:
     return f'<div class="qa-glossary"><h4>{esc(labels(lang)["glossary"])}</h4><dl>{items}</dl></div>'
 
 
-def nearest_html(report: Report, a: Answer) -> str:
+def _section_of_hit(reports: Reports, h: Hit, lang: str) -> str:
+    """The whole section a passage is in, the passage marked."""
+    return section_html(report_of(reports, h.chunk.report), h.chunk.section_id, [(h.chunk.start, h.chunk.end, 0)], lang)
+
+
+def nearest_html(reports: Reports, a: Answer) -> str:
     """The "report does not say" state: the message and the nearest sections, each readable in full."""
     lab = labels(a.lang)
     items = [
-        f'<li><div class="qa-crumb">{esc(h.chunk.breadcrumb)}</div> {_part_badge(h.chunk.part)}'
-        f"{section_html(report, h.chunk.section_id, [(h.chunk.start, h.chunk.end, 0)], a.lang)}</li>"
+        f'<li><div class="qa-crumb">{esc(h.chunk.breadcrumb)}</div> {_part_badge(h.chunk.part, h.chunk.year)}'
+        f"{_section_of_hit(reports, h, a.lang)}</li>"
         for h in nearest_sections(a)
     ]
     first = a.answer.split("\n")[0]
@@ -267,7 +285,7 @@ def nearest_html(report: Report, a: Answer) -> str:
     return f'<div class="qa-abstain"><p class="qa-abstain-title"><strong>{esc(first)}</strong></p>{near}</div>'
 
 
-def sources_html(report: Report, a: Answer | None, taken_as: str | None = None) -> str:
+def sources_html(reports: Reports, a: Answer | None, taken_as: str | None = None) -> str:
     """The whole sources panel for one answer (or its empty state when ``a`` is None)."""
     if a is None:
         return f'<div class="qa-sources qa-empty"><p>{esc(labels("zh")["empty"])}</p></div>'
@@ -276,15 +294,15 @@ def sources_html(report: Report, a: Answer | None, taken_as: str | None = None) 
     if a.message:
         body = f'<div class="qa-abstain"><p><strong>{esc(a.message)}</strong></p><p>{esc(lab["refused"])}</p></div>'
     elif a.status == "partial":
-        cites = citations_html(report, a.citations, a.lang)
+        cites = citations_html(reports, a.citations, a.lang)
         first = a.answer.split("\n")[0]
         body = (
             f'<div class="qa-partial"><p class="qa-partial-title"><strong>{esc(lab["partial"])}</strong></p>'
             f"<p>{esc(first)}</p></div><h4>{esc(lab['sources'])}</h4>{cites}"
         )
     elif a.abstained:
-        body = nearest_html(report, a)
+        body = nearest_html(reports, a)
     else:
-        cites = citations_html(report, a.citations, a.lang)
-        body = f"<h4>{esc(lab['sources'])}</h4>{cites}{glossary_html(glossary_for(a, report), a.lang)}"
+        cites = citations_html(reports, a.citations, a.lang)
+        body = f"<h4>{esc(lab['sources'])}</h4>{cites}{glossary_html(glossary_for(a, reports), a.lang)}"
     return f'<div class="qa-sources" lang="{"en" if a.lang == "en" else "zh"}">{head}{body}</div>'
