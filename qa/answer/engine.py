@@ -58,6 +58,7 @@ KEY_BONUS = 0.3  # times the cosine of the nearest authored question this senten
 # than this (cosine), is not understood: nonsense (asdkjh, 啊啊啊, lorem ipsum) scores 0.20-0.40 on the
 # training set, the least like of its answered questions that share no word with the report 0.48.
 UNCLEAR_KEY_COSINE = 0.45
+WARM_REPORTS = 8  # at start-up, each report's English glosses are made for this many reports (others on first use)
 NEAR_BEFORE = 24  # characters before a figure (a date, a name ...) that count as "next to it"
 NEAR_AFTER = 8  # and after it
 
@@ -158,7 +159,8 @@ class QA:
         embedder.encode(["预热", "warm-up"])  # the model's first call is slow (~0.7 s): pay it at start-up
         word_tokens("预热")  # load jieba's dictionary now, not on the first question
         understand(normalize_query("荔湾有多少个长者饭堂"))  # and jieba's part-of-speech model
-        normalize_query("warm-up", vocab=self.library.all.text)  # the English glosses of these reports
+        for scope in self.library.scopes()[: 1 + WARM_REPORTS]:  # the English glosses of the reports, once
+            normalize_query("warm-up", vocab=scope.text)
         warm_spans(self.match)  # each sentence's figures, dates, names: found once
 
     def ask(self, question: str, report: str | None = None) -> Answer:
@@ -424,11 +426,12 @@ class QA:
         lp = shape.log_proba(question_shape(q, self.report_bigrams)) if shape else np.zeros(3)
         return {f"shape_{s}": float(v) for s, v in zip(STATUSES, lp, strict=True)}
 
-    def _other_year_rows(self, citations: list[Citation]) -> list[Row]:
+    def _other_year_rows(self, citations: list[Citation], scope: Scope) -> list[Row]:
         """Ledger rows matching a figure in the cited sentences: a target's result, a result's target.
 
         Within a report, its plan's target beside its review's result of the year before; across
-        reports of one place, a year's target beside the later report's result for that year.
+        reports of one place, a year's target beside the later report's result for that year (when
+        both reports are searched).
         """
         out: list[Row] = []
         taken = [(c.report, c.start, c.end) for c in citations]
@@ -436,7 +439,9 @@ class QA:
             for rid, row in self.ledger_rows:
                 inside = rid == c.report and c.start <= row.start and row.end <= c.end
                 other = self.ledger_pairs.get((rid, row.id)) if inside else None
-                if other is None or any(r == other.report and s < other.end and other.start < e for r, s, e in taken):
+                if other is None or other.report not in scope.ids:
+                    continue
+                if any(r == other.report and s < other.end and other.start < e for r, s, e in taken):
                     continue
                 out.append(other)
                 taken.append((other.report, other.start, other.end))
@@ -496,7 +501,7 @@ class QA:
                 continue
             spans.append((start, end, self.index.sentences[si]))
         citations, lines = self._cite(spans)
-        for row in self._other_year_rows(citations):
+        for row in self._other_year_rows(citations, a.scope):
             n = len(citations) + 1
             chunk = self._chunk_at(row.report, row.start)
             citations.append(

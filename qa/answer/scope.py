@@ -134,6 +134,10 @@ class Library:
         parts = frozenset((c.part, c.year) for c in self.index.chunks if c.report in ids and c.year)
         return Scope(reports, mask, parts)
 
+    def scopes(self) -> list[Scope]:
+        """Every scope a question may get: all reports, then each one (when there are several)."""
+        return [self.all, *self._by_id.values()]
+
     def text_of(self, report_id: str) -> str:
         """The text of the report with this id."""
         return self.index.report_of(report_id).text

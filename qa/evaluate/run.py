@@ -51,8 +51,11 @@ def _decode_lines(path: Path) -> tuple[str, list[str]]:
 def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Questions from JSON lines (``id``, ``question``, optional gold fields) or CSV (``question``[, ``answer``]).
 
+    A folder gives the questions of its ``*.jsonl`` files (e.g. ``eval/corpora/``, one file per report).
     Returns the good rows and one error message per malformed line (named by its line number).
     """
+    if path.is_dir():
+        return _load_folder(path)
     text, errors = _decode_lines(path)
     rows: list[dict[str, Any]] = []
     if path.suffix.lower() == ".csv":
@@ -104,6 +107,17 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         seen.add(str(row["id"]))
         rows.append(row)
     return rows, errors
+
+
+def _load_folder(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The questions of every ``*.jsonl`` file of a folder, in file-name order."""
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for f in sorted(path.glob("*.jsonl")):
+        more, errs = load_questions(f)
+        rows += more
+        errors += errs
+    return rows, errors if rows or errors else [f"{path}: no .jsonl question file in this folder"]
 
 
 def resolve_gold(
@@ -177,6 +191,16 @@ def run_variants(
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def set_sha256(path: Path) -> str:
+    """Hex sha256 of a question file, or of a folder's ``*.jsonl`` files (their names and bytes, in order)."""
+    if not path.is_dir():
+        return file_sha256(path)
+    h = hashlib.sha256()
+    for f in sorted(path.glob("*.jsonl")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
 
 
 def evaluate(
@@ -308,7 +332,7 @@ def main(args: argparse.Namespace) -> int:
         "model": manifest["model"],
         "manifest": manifest,
         "questions_file": str(path),
-        "set_sha256": file_sha256(path),
+        "set_sha256": set_sha256(path),
         "split": args.split,
         "n_questions": len(questions),
         "commit": evalreport.git_commit(),

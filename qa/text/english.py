@@ -56,7 +56,7 @@ def lemma(word: str) -> str:
     return word
 
 
-MAX_VOCAB_TEXT = 600_000  # characters: a longer text (a library of reports) is not used to narrow the glosses
+MAX_VOCAB_TEXT = 300_000  # characters: a longer text (a library of reports) is not used to narrow the glosses
 
 
 @functools.lru_cache(maxsize=16)
@@ -67,8 +67,15 @@ def en_lexicon(vocab: str | None = None) -> dict[str, tuple[str, ...]]:
     """
     rows: Iterable[tuple[str, tuple[str, ...]]] = _en_lexicon_all().items()
     if vocab is not None and len(vocab) <= MAX_VOCAB_TEXT:
-        rows = ((k, tuple(t for t in v if t in vocab)) for k, v in rows)
+        present = _words_in(vocab, {t for _, v in _en_lexicon_all().items() for t in v})
+        rows = ((k, tuple(t for t in v if t in present)) for k, v in rows)
     return {k: v for k, v in rows if 0 < len(v) <= MAX_GLOSS_TARGETS}
+
+
+def _words_in(text: str, words: set[str], longest: int = 6) -> set[str]:
+    """The ``words`` that occur in ``text`` (one set of its short substrings instead of a search per word)."""
+    grams = {text[i : i + n] for n in range(1, longest + 1) for i in range(len(text) - n + 1)}
+    return {w for w in words if (w in grams if len(w) <= longest else w in text)}
 
 
 @functools.cache
@@ -86,7 +93,7 @@ def gloss_english(text: str, vocab: str | None = None) -> list[tuple[str, tuple[
     ``vocab``: the text of the reports asked (None: glossed with the whole genre, no names spelled out).
     """
     stop, lexicon = stopwords(), en_lexicon(vocab)
-    runs = (pinyin_runs(vocab) if vocab is not None else None) or {}
+    runs = _LazyRuns(vocab)
     raw = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in stop]
     words = [lemma(w) for w in raw]
     out: list[tuple[str, tuple[str, ...]]] = []
@@ -106,7 +113,7 @@ def gloss_english(text: str, vocab: str | None = None) -> list[tuple[str, tuple[
 
 
 def _pinyin_spans(
-    raw: list[str], lexicon: dict[str, tuple[str, ...]], used: set[int], runs: dict[str, tuple[str, ...]]
+    raw: list[str], lexicon: dict[str, tuple[str, ...]], used: set[int], runs: _LazyRuns
 ) -> list[tuple[int, int]]:
     """(start, length) of runs of 1-3 words, unknown to the lexicon, that spell a name of the report in pinyin."""
     spans: list[tuple[int, int]] = []
@@ -164,6 +171,24 @@ def pinyin_runs(text: str) -> dict[str, tuple[str, ...]] | None:
     return {k: tuple(sorted(v)) for k, v in runs.items()}
 
 
+class _LazyRuns:
+    """The pinyin runs of a text (``pinyin_runs``), built on the first lookup only: most questions need none."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+
+    @functools.cached_property
+    def runs(self) -> dict[str, tuple[str, ...]]:
+        """The runs ({} without a text, or for a library)."""
+        return (pinyin_runs(self.text) if self.text is not None else None) or {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.runs
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        return self.runs[key]
+
+
 def unknown_english_names(raw: str, text: str) -> list[str]:
     """Capitalised names in an English question that the report ``text`` never mentions.
 
@@ -172,7 +197,6 @@ def unknown_english_names(raw: str, text: str) -> list[str]:
     followed by an administrative word (Tianhe District, Shenzhen city).
     """
     syllables = _pinyin_data()[0]
-    runs = pinyin_runs(text)
     known, names = _en_lexicon_all(), english_names()
     out: list[str] = []
     for m in re.finditer(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z]{2,})(?: ([A-Z][a-z]{2,}))?\b", raw):
@@ -181,13 +205,13 @@ def unknown_english_names(raw: str, text: str) -> list[str]:
         for name in [pair, m.group(1)] if pair else [m.group(1)]:
             low = name.lower()
             if (low in names and not any(zh in text for zh in names[low])) or (
-                runs is not None
-                and " " not in low
+                " " not in low
                 and len(low) >= 4
                 and low not in stopwords()
                 and low not in known
                 and admin
                 and _is_pinyin(low, syllables)
+                and (runs := pinyin_runs(text)) is not None
                 and low not in runs
             ):
                 out.append(name)
