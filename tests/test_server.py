@@ -380,3 +380,36 @@ def test_serve_on_a_taken_port_says_so_in_one_line() -> None:
     assert r.stderr.strip().splitlines() == [
         f"qa: cannot listen on 127.0.0.1:{port}: Address already in use (choose another with --port or QA_PORT)"
     ]
+
+
+def test_a_server_of_two_reports_answers_from_the_one_named(tmp_path: Path) -> None:
+    from conftest import FakeEmbedder
+
+    from qa.report.corpus import CORPUS_FILE as LIWAN
+    from qa.search.index import open_index
+
+    other = ROOT / "tests" / "data" / "corpora" / "national-2025.txt"
+    embedder = FakeEmbedder()
+    two = QA(open_index(embedder, index_dir=tmp_path / "index", corpus=(LIWAN, other)), embedder)
+    running = serve(two)
+    try:
+        with httpx.Client(base_url=running.url.rstrip("/"), timeout=60) as http:
+            health = http.get("/api/health").json()
+            assert health["report"] is None
+            assert [(r["id"], r["plan_year"]) for r in health["reports"]] == [
+                (REPORT_ID, 2025),
+                ("national-2025", 2025),
+            ]
+            got = http.post(
+                "/api/ask", json={"question": "国内生产总值增长目标是多少?", "report": "national-2025"}
+            ).json()
+            assert got["passages"] and {p["report"] for p in got["passages"]} == {"national-2025"}
+            text = other.read_text(encoding="utf-8")
+            assert all(text[c["start"] : c["end"]] == c["quote"] for c in got["citations"])
+            rows = http.get("/api/ledger", params={"report": "national-2025", "figures": "true"}).json()
+            assert rows and {r["report"] for r in rows} == {"national-2025"}
+            bad = http.post("/api/ask", json={"question": QUESTION, "report": "tianhe-2025"})
+            assert bad.status_code == 404 and "national-2025" in bad.json()["detail"][0]["msg"]
+            assert http.get("/api/ledger", params={"report": "tianhe-2025"}).status_code == 404
+    finally:
+        running.close()

@@ -67,7 +67,16 @@ def make_record(answer: Answer, helpful: bool, comment: str = "", typed: str | N
         "answer": answer.answer,
         "abstained": answer.abstained,
         "citations": [
-            {"n": c.n, "section": c.section, "part": c.part, "quote": c.quote, "start": c.start, "end": c.end}
+            {
+                "n": c.n,
+                "section": c.section,
+                "part": c.part,
+                "year": c.year,
+                "report": c.report,
+                "quote": c.quote,
+                "start": c.start,
+                "end": c.end,
+            }
             for c in answer.citations
         ],
     }
