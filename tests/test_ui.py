@@ -414,3 +414,26 @@ def test_page_is_chinese_and_answers_have_a_copy_button() -> None:
     assert chat["props"]["buttons"] == ["copy"]
     assert PAGE_LANG == "zh-CN" and "document.documentElement.lang = 'zh-CN'" in JS
     assert "clipboard.writeText" in JS and ".message-content" in JS  # copies the shown text, not the Markdown
+
+
+def test_the_report_picker_shows_only_with_several_reports_and_restricts_the_question(tmp_path: Path) -> None:
+    from qa.ui.app import build_app
+
+    def picker(reports: tuple) -> dict:
+        demo = build_app(FakeQA(), reports)
+        return next(c for c in demo.config["components"] if c["props"].get("elem_id") == "qa-report")["props"]
+
+    assert picker((REPORT,))["visible"] is False
+    other = load_report(Path(__file__).parent / "data" / "corpora" / "national-2025.txt")
+    shown = picker((REPORT, other))
+    assert shown["visible"] is True
+    assert [c[1] for c in shown["choices"]] == ["", REPORT.id, "national-2025"]
+    qa = FakeQA()
+    seen: list[str | None] = []
+    asked = qa.ask
+    qa.ask = lambda question, report=None: (seen.append(report), asked(question))[1]  # type: ignore[method-assign]
+    h = ChatHandlers(qa, (REPORT, other), export_dir=tmp_path)
+    h.respond("今年国内生产总值增长目标是多少?", [], [], "national-2025")
+    h.respond("今年国内生产总值增长目标是多少?", [], [], "")  # the picker's "all reports"
+    h.respond("今年国内生产总值增长目标是多少?", [], [], "no-such-report")
+    assert seen == ["national-2025", None, None]

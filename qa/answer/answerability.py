@@ -60,7 +60,6 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "key_unanswered",  # best cosine with an authored question it cannot answer
     "key_vote",  # cosine-weighted share of unanswerable ones among the 10 nearest authored questions
 )
-KEY_FEATURES: tuple[str, ...] = ("key_answered", "key_unanswered", "key_vote")  # need authored questions
 FEATURES: tuple[str, ...] = (
     *NUMERIC_FEATURES,
     *(f"intent={i}" for i in INTENTS),

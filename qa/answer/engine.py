@@ -197,18 +197,23 @@ class QA:
         return replace(answer, timings_ms=timings)
 
     def analyse_many(
-        self, questions: list[str], leave_out: list[tuple[str, ...]], qvecs: np.ndarray | None = None
+        self,
+        questions: list[str],
+        leave_out: list[tuple[str, ...]],
+        qvecs: np.ndarray | None = None,
+        use_keys: bool = True,
     ) -> list[Analysis]:
         """The analyses of many questions, embedded in one batch (training).
 
         ``leave_out``: per question, the authored questions whose keys it may not see.  ``qvecs``: the
         questions' vectors when they are already embedded (``qa.answer.train.question_vectors``).
+        ``use_keys=False``: as for a report without authored questions (the keyless model learns from it).
         """
         scopes = [self.library.scope(q) for q in questions]
         queries = [normalize_query(q, sc.plan_year, sc.parts, sc.text) for q, sc in zip(questions, scopes, strict=True)]
         qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
         return [
-            self._analyse(q, out, v, nq, sc)
+            self._analyse(q, out, v, nq, sc, use_keys)
             for q, out, v, nq, sc in zip(questions, leave_out, qvecs, queries, scopes, strict=True)
         ]
 
@@ -219,6 +224,7 @@ class QA:
         qvec: np.ndarray | None = None,
         q: Query | None = None,
         scope: Scope | None = None,
+        use_keys: bool = True,
     ) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms)."""
         t0 = time.perf_counter()
@@ -228,7 +234,7 @@ class QA:
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q) if qvec is None else qvec
         t2 = time.perf_counter()
-        keys = KEYS_REPORT in scope.ids  # the authored questions are about this report only
+        keys = use_keys and KEYS_REPORT in scope.ids  # the authored questions are about this report only
         sims = self.retriever.key_sims(qvec, exclude_keys) if keys else None
         key_sims = self.retriever.key_sentence_sims(sims)
         hits = self.retriever.search(

@@ -22,6 +22,7 @@ import json
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,6 @@ import numpy as np
 
 from qa.answer.answerability import (
     FEATURES,
-    KEY_FEATURES,
     MODEL_FILE,
     STATUSES,
     AnswerModel,
@@ -258,11 +258,11 @@ _SHARED: list[Any] = []  # (qa, questions, vectors, leave_out) for the forked wo
 
 def _analyse_slice(bounds: tuple[int, int]) -> list[tuple[bool, np.ndarray, str]]:
     """One worker's share of :func:`analyse_rows` (reads the QA inherited from the parent process)."""
-    qa, questions, qvecs, leave_out = _SHARED
+    qa, questions, qvecs, leave_out, use_keys = _SHARED
     lo, hi = bounds
     return [
         (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), question_shape(a.q, qa.report_bigrams))
-        for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi])
+        for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi], use_keys)
     ]
 
 
@@ -274,9 +274,11 @@ def _one_blas_thread() -> None:
 
 
 def analyse_rows(
-    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
+    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]], use_keys: bool = True
 ) -> list[tuple[bool, np.ndarray, str]]:
     """Per question (leaving out the keys ``leave_out`` names): ruled out by a plain rule?, features, shape.
+
+    ``use_keys=False``: analysed as for a report without authored questions (no keys at all).
 
     The questions are already embedded; the rest (retrieval, sentence scoring, features) is pure
     Python and numpy, so it runs in ``N_JOBS`` forked processes that share the loaded index (about
@@ -287,7 +289,7 @@ def analyse_rows(
     step = max(1, -(-len(questions) // (4 * N_JOBS)))
     slices = [(lo, min(lo + step, len(questions))) for lo in range(0, len(questions), step)]
     fork = N_JOBS > 1 and len(slices) > 1 and "fork" in multiprocessing.get_all_start_methods()
-    _SHARED[:] = [qa, questions, qvecs, leave_out]
+    _SHARED[:] = [qa, questions, qvecs, leave_out, use_keys]
     try:
         if fork:
             with multiprocessing.get_context("fork").Pool(N_JOBS, initializer=_one_blas_thread) as pool:
@@ -305,12 +307,14 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     ruled = 0
     questions = [r["question"] for r in rows]
     qvecs = question_vectors(qa, questions)
-    for r, v, (is_ruled, xv, shape_text) in zip(
-        rows, qvecs, analyse_rows(qa, questions, qvecs, siblings(rows)), strict=True
+    used: list[int] = []  # indexes of the rows no plain rule declines: the ones the model learns from
+    for i, (r, v, (is_ruled, xv, shape_text)) in enumerate(
+        zip(rows, qvecs, analyse_rows(qa, questions, qvecs, siblings(rows)), strict=True)
     ):
         if is_ruled:
             ruled += 1
             continue
+        used.append(i)
         xs.append(xv)
         ys.append(STATUSES.index(r["status"]))
         groups.append(r.get("line", 0))
@@ -323,24 +327,15 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     # stacked: each question is scored by first-stage models that never saw it
     x[:, [FEATURES.index(f"shape_{s}") for s in STATUSES]] = shape_oof(shapes, y, folds)
     x[:, [FEATURES.index(f"embq_{s}") for s in STATUSES]] = head_oof(e, y, folds, qa.index.manifest.model)
-    oof = cross_validate(x, y, folds)
-    threshold = choose_threshold(oof[:, 0], y == 0)
-    scaler, clf = _fit(x, y)
+    linear, oof = _linear_model(x, y, folds)
     shape = _fit_shape(shapes, y)
     head = _fit_head(e, y, qa.index.manifest.model)
-    order = _status_order(clf)
-    keyless, keyless_cv = _fit_keyless(x, y, folds, kinds)
-    return AnswerModel(
-        FEATURES,
-        STATUSES,
-        scaler.mean_,
-        np.where(scaler.scale_ > 0, scaler.scale_, 1.0),
-        clf.coef_[order],
-        clf.intercept_[order],
-        threshold,
-        shape,
-        head,
-        {
+    keyless, keyless_cv = _fit_keyless(qa, rows, qvecs, x, used)
+    return replace(
+        linear,
+        shape=shape,
+        head=head,
+        meta={
             **(meta or {}),
             "n_questions": len(rows),
             "n_used": len(ys),
@@ -352,28 +347,21 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
             "head_c": HEAD_C,
             "embedding_model": head.model,
             "max_false_refusal": MAX_FALSE_REFUSAL,
-            "cross_validation": summary(oof, y, threshold, kinds),
+            "cross_validation": summary(oof, y, linear.answer_threshold, kinds),
             "keyless_cross_validation": keyless_cv,
             "seconds_to_fit_after_analysis": round(time.perf_counter() - t_analysed, 1),
             "note": "Written by `qa train`; the test split of eval/qa.jsonl is never read.",
         },
-        keyless,
+        keyless=keyless,
     )
 
 
-def _fit_keyless(
-    x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], kinds: list[str | None]
-) -> tuple[AnswerModel, dict[str, Any]]:
-    """The model for reports without authored questions: the key features held at 0; and its out-of-fold rates.
-
-    The other features of the training questions were computed with the keys in retrieval, so this
-    is an approximation of a report without them.
-    """
-    xk = x.copy()
-    xk[:, [FEATURES.index(f) for f in KEY_FEATURES]] = 0.0
-    oof = cross_validate(xk, y, folds)
-    threshold = choose_threshold(oof[:, 0], y == 0)
-    scaler, clf = _fit(xk, y)
+def _linear_model(
+    x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[AnswerModel, np.ndarray]:
+    """The logistic regression on (x, y), its P(answered) threshold set out of fold; and those out-of-fold P."""
+    oof = cross_validate(x, y, folds)
+    scaler, clf = _fit(x, y)
     order = _status_order(clf)
     model = AnswerModel(
         FEATURES,
@@ -382,9 +370,33 @@ def _fit_keyless(
         np.where(scaler.scale_ > 0, scaler.scale_, 1.0),
         clf.coef_[order],
         clf.intercept_[order],
-        threshold,
+        choose_threshold(oof[:, 0], y == 0),
     )
-    return model, summary(oof, y, threshold, kinds)
+    return model, oof
+
+
+def _fit_keyless(
+    qa: QA, rows: list[dict[str, Any]], qvecs: np.ndarray, x: np.ndarray, used: list[int]
+) -> tuple[AnswerModel, dict[str, Any]]:
+    """The model for reports without authored questions, and its out-of-fold rates.
+
+    The training questions are analysed again as a question about a report without keys is (no key
+    retriever, no key bonus, key features 0, the nonsense rule without its key test). The stacked
+    shape and embedding columns are the keyed model's (they do not depend on keys): ``x`` holds the
+    keyed features of the rows ``used`` (indexes into ``rows``).
+    """
+    questions = [r["question"] for r in rows]
+    analysed = analyse_rows(qa, questions, qvecs, [()] * len(questions), use_keys=False)
+    at = {i: n for n, i in enumerate(used)}
+    kept = [i for i, (is_ruled, _, _) in enumerate(analysed) if not is_ruled and i in at]
+    stacked = [FEATURES.index(f"{m}_{s}") for m in ("shape", "embq") for s in STATUSES]
+    xk = np.vstack([analysed[i][1] for i in kept])
+    xk[:, stacked] = x[[at[i] for i in kept]][:, stacked]
+    y = np.asarray([STATUSES.index(rows[i]["status"]) for i in kept])
+    kinds = [rows[i].get("kind") for i in kept]
+    folds = _folds(y, np.asarray([rows[i].get("line", 0) for i in kept]))
+    model, oof = _linear_model(xk, y, folds)
+    return model, summary(oof, y, model.answer_threshold, kinds)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -16,8 +16,9 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from qa.datafiles import PROJECT_DIR
 from qa.text.normalize import lead_phrase
@@ -257,16 +258,18 @@ def _is_bare_heading(key: str, following: list[str]) -> bool:
 def _role(heading: str, current: Part, review_year: int | None, delivered: int | None, lead: str) -> Part:
     """The role a part heading announces; a heading that names neither continues a plan.
 
-    A heading that only names a year after the review's (二、关于2025年工作) is the plan. A thematic
-    heading (一、牢记殷殷嘱托，在接续奋斗中…) takes its role from the lines it leads into (``lead``):
-    「2024年是…」 the year before delivery opens a review, 「2025年是…」 the delivery year a plan.
+    A heading that only names a year after the review's (二、关于2025年工作) is the plan, and so is one
+    that follows the review without naming its role (二、抓紧有利时机，加快经济发展 after
+    一、1991年国内工作的回顾): a work report reviews the past year, then sets out this one's work. A
+    thematic heading (一、牢记殷殷嘱托，在接续奋斗中…) takes its role from the lines it leads into
+    (``lead``): 「2024年是…」 the year before delivery opens a review, 「2025年是…」 the delivery year a plan.
     """
     if any(w in heading for w in REVIEW_WORDS):
         return "review"
     if any(w in heading for w in PLAN_WORDS):
         return "plan"
     year = year_of(heading)
-    if current == "plan" or (review_year and year and year > review_year):
+    if current in ("plan", "review") or (review_year and year and year > review_year):
         return "plan"
     if delivered and (m := re.search(YEAR + "是", lead)):
         opens = year_of(m.group(0))
@@ -297,6 +300,7 @@ class _Parser:
         self.date = ""  # the delivery date, ISO (2025-01-15), when the title block gives one in digits
         self.years: dict[Part, int] = {}
         self._next: list[str] = []  # the next three lines' keys (what a part heading leads into)
+        self.seen_plan = False
 
     def run(self) -> None:
         """Parse the whole text."""
@@ -395,7 +399,10 @@ class _Parser:
     def _open_part(self, s: int, e: int, line: str, key: str) -> None:
         """A top-level part heading: 一、2024年工作回顾, 二、对今年政府工作的建议, 三、2025年政府工作任务 ..."""
         st = self.st
-        part = _role(key, st.part, self.years.get("review"), self.delivered, "".join(self._next))
+        # a part after the closing words of a plan (各位代表 mid-report, in older reports) goes on with the plan
+        current: Part = "plan" if st.heading == "结尾" and self.seen_plan else st.part
+        part = _role(key, current, self.years.get("review"), self.delivered, "".join(self._next))
+        self.seen_plan = self.seen_plan or part == "plan"
         year = year_of(key)
         if part == "plan" and year is None:
             year = self.years.get("plan") or self.delivered
@@ -456,6 +463,15 @@ def _places(title_block: str, opening: str) -> tuple[str, ...]:
     return tuple(_ADMIN.findall(m.group(1))) if m else ()
 
 
+_Dated = TypeVar("_Dated", Section, Paragraph)
+
+
+def _dated(items: tuple[_Dated, ...], review: int | None, plan: int | None) -> tuple[_Dated, ...]:
+    """Review and plan parts whose heading named no year get the report's review or plan year."""
+    year = {"review": review, "plan": plan}
+    return tuple(replace(x, year=year[x.part]) if x.year is None and x.part in year else x for x in items)
+
+
 def parse(text: str, sha256: str = "", report_id: str = "report") -> Report:
     """Parse a report's structure; every offset indexes ``text``.
 
@@ -471,6 +487,7 @@ def parse(text: str, sha256: str = "", report_id: str = "report") -> Report:
     plan = plan or (int(stem_year.group(0)) if stem_year else None)
     if review is None and any(s.part == "review" for s in sections) and plan:
         review = plan - 1
+    sections, paragraphs = _dated(sections, review, plan), _dated(paragraphs, review, plan)
     title_block = next((x.text for x in paragraphs if x.path == ("标题",)), "")
     opening = "".join(x.text for x in paragraphs if x.path[:1] == ("开头",))
     places = _places(title_block, opening)
