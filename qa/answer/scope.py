@@ -21,6 +21,7 @@ from qa.text.normalize import DEFAULT_PLAN_YEAR, Parts, normalize_query
 
 _SUFFIX = re.compile(r"(?:壮族|回族|维吾尔)?(?:自治区|特别行政区|省|市|区|县|旗)$")
 NATIONAL_WORDS = ("全国", "国务院")  # a question naming these is about the State Council's report
+MAX_YEARS_LISTED = 6  # a decline lists the years the reports cover up to this many, else their range
 
 
 def short_place(name: str) -> str:
@@ -32,7 +33,7 @@ class UnknownReport(KeyError):
     """``--report`` names a report the index does not hold."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Scope:
     """The reports a question is answered from."""
 
@@ -103,7 +104,12 @@ class Scope:
                 return f"报告回顾{r.review_year}年工作、部署{r.plan_year}年工作"
             year = r.plan_year or r.review_year
             return f"the report is for {year}" if lang == "en" else f"报告是{year}年的"
-        years = "、".join(str(y) for y in sorted(self.years))
+        ys = sorted(self.years)
+        if len(ys) > MAX_YEARS_LISTED:
+            if lang == "en":
+                return f"the {len(self.reports)} reports searched cover {len(ys)} years between {ys[0]} and {ys[-1]}"
+            return f"所查的{len(self.reports)}份报告涉及{ys[0]}–{ys[-1]}年间的{len(ys)}个年份"
+        years = "、".join(str(y) for y in ys)
         if lang == "en":
             return f"the {len(self.reports)} reports searched cover {years}"
         return f"所查的{len(self.reports)}份报告涉及{years}年"
