@@ -217,7 +217,8 @@ def test_chat_rough_edges(server: str, browser: Any) -> None:
     page = context.new_page()
     page.goto(server)
     page.wait_for_selector("#qa-box textarea", timeout=WAIT_MS)
-    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    # the page's lang is set by the Blocks' load JS, which may run a moment after the box is there
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'", timeout=WAIT_MS)
     style = page.evaluate(STYLE_JS)
     assert contrast(*style["send"]) >= 4.5 and contrast(*style["tab"]) >= 4.5, style
     assert style["small"] == []  # no visible text under 14 px

@@ -233,3 +233,16 @@ def test_section_filter_is_by_breadcrumb_not_by_substring() -> None:
     h = LedgerHandlers(REPORT, rows=rows)
     assert ids(h.query("", ALL, "二、X › (一)招商", False, "ledger")) == [a.id]
     assert ids(h.query("", ALL, "二、X › (一)招商引资", False, "ledger")) == [b.id]
+
+
+def test_one_ledger_tab_per_report_when_there_are_several() -> None:
+    from qa.ui.app import build_app
+
+    other = load_report(Path(__file__).parent / "data" / "corpora" / "guangdong-2025.txt")
+    comps = build_app(NoEngine(), (REPORT, other)).config["components"]
+    tabs = [c["props"]["label"] for c in comps if c["type"] == "tabitem"]
+    assert tabs == ["问答", "承诺与成绩台账", REPORT.title, other.title]
+    tables = [c for c in comps if str(c["props"].get("elem_id", "")).startswith("qa-ledger-table")]
+    assert [t["props"]["elem_id"] for t in tables] == ["qa-ledger-table", "qa-ledger-table-1"]
+    second = tables[1]["props"]["value"]["data"]
+    assert second and any(row[8] == "地区生产总值增长5%左右" and row[1] == "2025年工作安排" for row in second)

@@ -25,6 +25,7 @@ CONCURRENCY_LIMIT = 4  # questions answered at once; the rest wait in the queue
 MAX_QUEUE = 64  # waiting requests beyond this are turned away with "queue full"
 MAX_BOX_CHARS = MAX_TYPED_CHARS  # the text box stops here; the engine refuses anything over its own cap with a message
 ALL_REPORTS = ""  # the report picker's value for "every report"
+MAX_LEDGER_TABS = 8  # ledger tabs on the page, one per report; a larger library's ledgers via CLI and API
 
 
 def page_title(reports: tuple[Report, ...]) -> str:
@@ -173,12 +174,7 @@ def build_app(qa: Asker, reports: tuple[Report, ...] | None = None) -> gr.Blocks
                     status = gr.Markdown("", elem_id="qa-feedback-status")
 
         with gr.Tab("承诺与成绩台账", id="qa-tab-ledger"):
-            first = reports[0]  # the chat's ledger tab shows one report; `qa ledger --report` and the API any
-            if len(reports) > 1:
-                gr.Markdown(
-                    f"台账:《{first.title}》。其他报告的台账:`qa ledger --report ID` 或 `GET /api/ledger?report=ID`。"
-                )
-            build_ledger_tab(first, LedgerHandlers(first, rows=qa.ledgers[first.id]) if isinstance(qa, QA) else None)
+            _ledger_tabs(qa, reports)
 
         outs = [chat, turns, current, box, sources, pick, cite, notice]
 
@@ -214,6 +210,26 @@ def build_app(qa: Asker, reports: tuple[Report, ...] | None = None) -> gr.Blocks
 
         gr.api(ask, api_name="ask")
     return demo
+
+
+def _ledger_tabs(qa: Asker, reports: tuple[Report, ...]) -> None:
+    """The ledger: one report's, or one tab per report (up to ``MAX_LEDGER_TABS``; the rest via CLI and API)."""
+
+    def one(r: Report, key: str) -> None:
+        build_ledger_tab(r, LedgerHandlers(r, rows=qa.ledgers[r.id]) if isinstance(qa, QA) else None, key)
+
+    if len(reports) == 1:
+        one(reports[0], "")
+        return
+    shown = reports[:MAX_LEDGER_TABS]
+    if len(reports) > len(shown):
+        gr.Markdown(
+            f"这里列出前{len(shown)}份报告的台账;其余报告:`qa ledger --report ID` 或 `GET /api/ledger?report=ID`。"
+        )
+    with gr.Tabs():
+        for i, r in enumerate(shown):
+            with gr.Tab(r.title, id=f"qa-tab-ledger-{i}"):
+                one(r, "" if i == 0 else f"-{i}")
 
 
 def _feedback(h: ChatHandlers, helpful: bool, ts: list[Turn], current: int, comment: str) -> tuple[str, str]:

@@ -228,8 +228,11 @@ def part_choices(report: Report) -> list[tuple[str, str]]:
     ]
 
 
-def build_ledger_tab(report: Report, handlers: LedgerHandlers | None = None) -> LedgerHandlers:
-    """Lay the ledger tab out in the current Blocks context and wire its events; returns the handlers."""
+def build_ledger_tab(report: Report, handlers: LedgerHandlers | None = None, key: str = "") -> LedgerHandlers:
+    """Lay the ledger tab out in the current Blocks context and wire its events; returns the handlers.
+
+    ``key`` is appended to every element id (one tab per report, when the chat holds several).
+    """
     h = handlers or LedgerHandlers(report)
     private: Any = {"api_visibility": "private"}
     table0, status0, csv0, shown0 = h.update("", ALL, ALL, False, "ledger")
@@ -245,19 +248,23 @@ def build_ledger_tab(report: Report, handlers: LedgerHandlers | None = None) -> 
             max_length=MAX_KEYWORD_CHARS,
             scale=3,
             min_width=200,
-            elem_id="qa-ledger-keyword",
+            elem_id=f"qa-ledger-keyword{key}",
         )
-        part = gr.Radio(part_choices(report), value=ALL, label="部分", scale=2, min_width=200, elem_id="qa-ledger-part")
+        part = gr.Radio(
+            part_choices(report), value=ALL, label="部分", scale=2, min_width=200, elem_id=f"qa-ledger-part{key}"
+        )
     with gr.Row():
         section = gr.Dropdown(
-            section_choices(h.sections(ALL)), value=ALL, label="章节", scale=3, elem_id="qa-ledger-section"
+            section_choices(h.sections(ALL)), value=ALL, label="章节", scale=3, elem_id=f"qa-ledger-section{key}"
         )
-        sort = gr.Dropdown(SORTS, value="ledger", label="排序", scale=2, min_width=160, elem_id="qa-ledger-sort")
-        figures = gr.Checkbox(label="只看带数字的", value=False, scale=1, min_width=120, elem_id="qa-ledger-figures")
+        sort = gr.Dropdown(SORTS, value="ledger", label="排序", scale=2, min_width=160, elem_id=f"qa-ledger-sort{key}")
+        figures = gr.Checkbox(
+            label="只看带数字的", value=False, scale=1, min_width=120, elem_id=f"qa-ledger-figures{key}"
+        )
         download = gr.DownloadButton(
-            "下载 CSV(当前筛选)", value=csv0, size="sm", scale=1, min_width=140, elem_id="qa-ledger-csv"
+            "下载 CSV(当前筛选)", value=csv0, size="sm", scale=1, min_width=140, elem_id=f"qa-ledger-csv{key}"
         )
-    status = gr.HTML(status0, elem_id="qa-ledger-status", js_on_load=None)
+    status = gr.HTML(status0, elem_id=f"qa-ledger-status{key}", js_on_load=None)
     shown = gr.State(shown0)
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
@@ -270,11 +277,11 @@ def build_ledger_tab(report: Report, handlers: LedgerHandlers | None = None) -> 
                 max_height=560,
                 column_widths=["60px", "90px", "150px", "56px", "56px", "64px", "56px", "160px", "240px", "160px"],
                 pinned_columns=1,
-                elem_id="qa-ledger-table",
+                elem_id=f"qa-ledger-table{key}",
             )
         with gr.Column(scale=2, min_width=300):
             passage = gr.HTML(
-                h.passage_html(None), elem_id="qa-ledger-passage", js_on_load=None, padding=True, css_template=CSS
+                h.passage_html(None), elem_id=f"qa-ledger-passage{key}", js_on_load=None, padding=True, css_template=CSS
             )
 
     filters = [keyword, part, section, figures, sort]
