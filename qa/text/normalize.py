@@ -239,7 +239,7 @@ def normalize_query(
 
     今年/去年/明年 are read relative to ``plan_year`` (the plan year of the report asked); ``parts`` are the
     (role, year) of the review and plan parts searched (default: review the year before, plan ``plan_year``).
-    ``vocab``: the text of the reports asked, whose words and names an English question is glossed with.
+    ``vocab``: the text of the reports asked: the alias words and English glosses kept are theirs.
     """
     parts = frozenset({("review", plan_year - 1), ("plan", plan_year)}) if parts is None else parts
     raw = clean_input(question)
@@ -249,9 +249,11 @@ def normalize_query(
     low = text.lower()
     expansions: list[str] = []
     found: list[tuple[str, tuple[str, ...]]] = []
-    for key, targets in alias_map():
+    for key, every in alias_map():
         hit = has_ascii_word(key, low) if key.isascii() else key in text
-        if hit:
+        # an alias names the words of several reports (GDP -> 地区生产总值|国内生产总值): those of the reports asked
+        targets = every if vocab is None else tuple(t for t in every if t in vocab)
+        if hit and targets:
             found.append((key, targets))
             expansions.extend(t for t in targets if t not in text and t not in expansions)
     if english:
