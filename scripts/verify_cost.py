@@ -19,25 +19,29 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.search.index import INDEX_DIR, load  # noqa: E402
+from qa.report.corpus import default_corpus  # noqa: E402
+from qa.search.index import index_dir_for, load  # noqa: E402
 
 
 def main() -> None:
     """Time the loads and print the medians."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--loads", type=int, default=20, help="loads of each kind (default 20)")
-    ap.add_argument("--index-dir", default=str(INDEX_DIR), help="default: $QA_INDEX_DIR or index/")
+    ap.add_argument(
+        "--index-dir", default=None, help="default: the index of $QA_CORPUS (or the Liwan report) under $QA_INDEX_DIR"
+    )
     args = ap.parse_args()
-    index_dir = Path(args.index_dir)
+    corpus = default_corpus()
+    index_dir = Path(args.index_dir) if args.index_dir else index_dir_for(corpus)
     build = index_dir / (index_dir / "CURRENT").read_text().strip()
     model = json.loads((build / "manifest.json").read_text())["model"]
-    load(model, index_dir)  # warm the page cache and the imports; refuses a damaged or stale index
+    load(model, index_dir, corpus)  # warm the page cache and the imports; refuses a damaged or stale index
     wall: dict[bool, list[float]] = {True: [], False: []}  # verify -> ms per load, wall clock
     cpu: dict[bool, list[float]] = {True: [], False: []}  # verify -> ms per load, this process's CPU time
     for _ in range(args.loads):
         for verify in (True, False):
             t, c = time.perf_counter(), time.process_time()
-            load(model, index_dir, verify=verify)
+            load(model, index_dir, corpus, verify=verify)
             wall[verify].append((time.perf_counter() - t) * 1e3)
             cpu[verify].append((time.process_time() - c) * 1e3)
     size = sum(p.stat().st_size for p in build.iterdir()) / 1e6

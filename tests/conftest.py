@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +14,20 @@ import numpy as np
 import pytest
 
 from qa.report.corpus import CORPUS_FILE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_qa(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``python -m qa ARGS`` from the repository root, as a user runs it (``env`` added to this process's)."""
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 class FakeEmbedder:

@@ -4,12 +4,10 @@ the CLI's --corpus/--report/$QA_CORPUS, and promises kept across reports."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_qa
 
 from qa.answer.engine import QA
 from qa.ledger.build import build_ledger
@@ -84,47 +82,36 @@ def test_a_question_naming_a_year_picks_the_reports_of_that_year(national: QA) -
     assert national.library.scope("城镇新增就业多少人?").ids == {"national-2024", "national-2025"}
 
 
-def qa_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "qa", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
-
-
 def test_cli_answers_from_the_report_named(tmp_path: Path) -> None:
     env = {"QA_INDEX_DIR": str(tmp_path)}
     corpus = ["--corpus", str(NATIONAL[0]), "--corpus", str(NATIONAL[1])]
-    r = qa_cli("ask", *corpus, "--report", "national-2025", "--json", "今年国内生产总值增长目标是多少?", env=env)
+    r = run_qa("ask", *corpus, "--report", "national-2025", "--json", "今年国内生产总值增长目标是多少?", env=env)
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert d["citations"] and {c["report"] for c in d["citations"]} == {"national-2025"}
     text = NATIONAL[1].read_text(encoding="utf-8")
     assert all(text[c["start"] : c["end"]] == c["quote"] for c in d["citations"])
-    bad = qa_cli("ask", *corpus, "--report", "nope", "今年GDP目标?", env=env)
+    bad = run_qa("ask", *corpus, "--report", "nope", "今年GDP目标?", env=env)
     assert bad.returncode == 2 and "national-2024, national-2025" in bad.stderr
-    via_env = qa_cli("ask", "今年国内生产总值增长目标是多少?", env={**env, "QA_CORPUS": str(NATIONAL[1])})
+    via_env = run_qa("ask", "今年国内生产总值增长目标是多少?", env={**env, "QA_CORPUS": str(NATIONAL[1])})
     assert via_env.returncode == 0 and "国内生产总值增长5%左右" in via_env.stdout
-    missing = qa_cli("ask", "--corpus", str(tmp_path / "nope.txt"), "问题", env=env)
+    missing = run_qa("ask", "--corpus", str(tmp_path / "nope.txt"), "问题", env=env)
     assert missing.returncode == 2 and "no such report" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_ledger_per_report_and_promises_through_the_cli() -> None:
-    r = qa_cli("ledger", "--corpus", str(CORPORA), "--report", "guangdong-2025", "--json", "--figures")
+    r = run_qa("ledger", "--corpus", str(CORPORA), "--report", "guangdong-2025", "--json", "--figures")
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert rows and {row["report"] for row in rows} == {"guangdong-2025"}
     assert any(row["quote"] == "地区生产总值增长5%左右" and row["year"] == 2025 for row in rows)
-    p = qa_cli("ledger", "--corpus", str(NATIONAL[0]), "--corpus", str(NATIONAL[1]), "--promises", "--json")
+    p = run_qa("ledger", "--corpus", str(NATIONAL[0]), "--corpus", str(NATIONAL[1]), "--promises", "--json")
     assert p.returncode == 0 and any(x["indicator"] == "国内生产总值增长" for x in json.loads(p.stdout))
 
 
 def test_six_reports_through_the_cli(tmp_path: Path) -> None:
     """eval/corpora/ (140 questions written from six real reports) asked through `qa eval`, scored by report."""
-    r = qa_cli(
+    r = run_qa(
         "eval",
         "--corpus",
         str(CORPORA),

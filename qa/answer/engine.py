@@ -147,11 +147,9 @@ class QA:
         self.idf = idf_weights([set(bigram_tokens(t)) | set(word_tokens(t)) for t in self.match])
         self.ledgers = {r.id: build_ledger(r) for r in index.reports}  # every row; the chat's ledger tab reuses them
         self.ledger = self.ledgers[index.report.id]  # the first report's
-        self.ledger_rows = [(rid, r) for rid, rows in self.ledgers.items() for r in rows if r.is_figure]
+        self.figure_rows = {rid: [r for r in rows if r.is_figure] for rid, rows in self.ledgers.items()}
         self.ledger_pairs: dict[tuple[str, str], Row] = {  # (report id, row id) -> the other year's row
-            (rid, k): v
-            for rid, rows in self.ledgers.items()
-            for k, v in other_year([r for r in rows if r.is_figure]).items()
+            (rid, k): v for rid, rows in self.ledgers.items() for k, v in other_year(self.figure_rows[rid]).items()
         }
         for p in all_promises(index.reports, self.ledgers):  # a target and a later report's result for it
             self.ledger_pairs[(p.target.report, p.target.id)] = p.result
@@ -442,9 +440,9 @@ class QA:
         out: list[Row] = []
         taken = [(c.report, c.start, c.end) for c in citations]
         for c in citations:
-            for rid, row in self.ledger_rows:
-                inside = rid == c.report and c.start <= row.start and row.end <= c.end
-                other = self.ledger_pairs.get((rid, row.id)) if inside else None
+            for row in self.figure_rows.get(c.report, []):
+                inside = c.start <= row.start and row.end <= c.end
+                other = self.ledger_pairs.get((c.report, row.id)) if inside else None
                 if other is None or other.report not in scope.ids:
                     continue
                 if any(r == other.report and s < other.end and other.start < e for r, s, e in taken):

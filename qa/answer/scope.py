@@ -129,6 +129,10 @@ class Library:
     def __init__(self, index: Index) -> None:
         self.index = index
         self.chunk_reports = np.array([c.report for c in index.chunks])
+        self._parts: dict[str, set[tuple[str, int]]] = {r.id: set() for r in index.reports}  # id -> (role, year)
+        for c in index.chunks:
+            if c.year:
+                self._parts[c.report].add((c.part, c.year))
         self.all = self._scope(index.reports)
         self._by_id = {r.id: self._scope((r,)) for r in index.reports} if len(index.reports) > 1 else {}
 
@@ -137,8 +141,7 @@ class Library:
         ids = {r.id for r in reports}
         every = len(reports) == len(self.index.reports)
         mask = None if every else np.isin(self.chunk_reports, list(ids))
-        parts = frozenset((c.part, c.year) for c in self.index.chunks if c.report in ids and c.year)
-        return Scope(reports, mask, parts)
+        return Scope(reports, mask, frozenset().union(*(self._parts[i] for i in ids)))
 
     def scopes(self) -> list[Scope]:
         """Every scope a question may get: all reports, then each one (when there are several)."""

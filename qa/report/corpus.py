@@ -201,12 +201,6 @@ class _Builder:
         _, _, _, start, end = self._open
         self._open = (path, part, year, start, end)
 
-    @property
-    def open_start(self) -> int:
-        """Start offset of the open section."""
-        assert self._open is not None
-        return self._open[3]
-
     def extend(self, end: int) -> None:
         """Grow the open section to ``end``."""
         assert self._open is not None

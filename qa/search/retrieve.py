@@ -91,8 +91,10 @@ class Retriever:
         self.chunk_matrix = index.chunk_vectors.reconstruct_n(0, index.chunk_vectors.ntotal)
         self.sentence_matrix = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
         self.chunk_of_sentence = np.array([s.chunk_index for s in index.sentences])
-        self.parts = np.array([c.part for c in index.chunks])
-        self.years = np.array([c.year or 0 for c in index.chunks])
+        # the (role, year) of each chunk's part, as an index into the few distinct ones
+        self.part_keys = sorted({(c.part, c.year or 0) for c in index.chunks})
+        position = {key: i for i, key in enumerate(self.part_keys)}
+        self.part_of_chunk = np.array([position[(c.part, c.year or 0)] for c in index.chunks])
         n_keys = index.key_vectors.ntotal if index.key_vectors is not None else 0
         self.key_matrix = index.key_vectors.reconstruct_n(0, n_keys) if n_keys else None
         self.key_rows: dict[str, list[int]] = {}  # key question -> key indexes (to leave one out in training)
@@ -191,12 +193,8 @@ class Retriever:
             all_ranks[name] = r
             fused += np.where(r > 0, weight / (RRF_K + r), 0.0)
         if q.part or q.part_year:
-            asked = np.ones(len(fused), dtype=bool)
-            if q.part:  # an annex of the plan's year (2025年十件民生实事) counts as that year's plan
-                asked &= (self.parts == q.part) | ((self.parts == "annex") & (q.part == "plan"))
-            if q.part_year:
-                asked &= self.years == q.part_year
-            fused = np.where(asked, fused * w.part_boost, fused)
+            asked = np.array([q.in_asked_part(part, year or None) for part, year in self.part_keys])
+            fused = np.where(asked[self.part_of_chunk], fused * w.part_boost, fused)
         order = np.argsort(-fused, kind="stable")
         if allowed is not None:
             order = order[allowed[order]]
