@@ -114,8 +114,16 @@ def intent_cues() -> dict[str, tuple[str, ...]]:
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d(?!\d)|19\d\d(?=年))")
-_YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> offset
-_EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}
+YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> years from the plan year
+EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}  # likewise, in English
+
+
+def year_words() -> tuple[str, ...]:
+    """Every word for a year relative to the plan year: Mandarin, Cantonese (舊年 -> 去年, cantonese.tsv), English."""
+    cantonese = [canto for canto, mandarin in cantonese_map() if mandarin in YEAR_WORDS]
+    return (*YEAR_WORDS, *cantonese, *EN_YEAR_WORDS)
+
+
 # A particular day: an annual work report has nothing to say about it (天气, 今晚的活动 ...).
 _DAY_WORDS = re.compile(
     r"今天|明天|后天|昨天|今晚|明晚|今早|(?<![a-z])(?:tomorrow|tonight|yesterday)(?![a-z])", re.IGNORECASE
@@ -191,11 +199,11 @@ def _cantonese(text: str) -> str:
 
 def _resolve_years(text: str, plan_year: int) -> tuple[str, list[int]]:
     """Replace 今年/去年/明年... by explicit years (relative to ``plan_year``); also return every year mentioned."""
-    for word, delta in _YEAR_WORDS.items():
+    for word, delta in YEAR_WORDS.items():
         text = text.replace(word, f"{plan_year + delta}年")
     low = text.lower()
     years = [int(y) for y in _YEAR_IN_TEXT.findall(text)]
-    years += [plan_year + d for w, d in _EN_YEAR_WORDS.items() if w in low]
+    years += [plan_year + d for w, d in EN_YEAR_WORDS.items() if w in low]
     return text, years
 
 
