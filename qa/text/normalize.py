@@ -258,10 +258,11 @@ def normalize_query(
     expansions: list[str] = []
     found: list[tuple[str, tuple[str, ...]]] = []
     for key, every in alias_map():
-        hit = has_ascii_word(key, low) if key.isascii() else key in text
+        if not (has_ascii_word(key, low) if key.isascii() else key in text):
+            continue
         # an alias names the words of several reports (GDP -> 地区生产总值|国内生产总值): those of the reports asked
         targets = every if vocab is None else tuple(t for t in every if t in vocab)
-        if hit and targets:
+        if targets:
             found.append((key, targets))
             expansions.extend(t for t in targets if t not in text and t not in expansions)
     if english:
@@ -284,7 +285,13 @@ def pos_tags(text: str) -> tuple[tuple[str, str], ...]:
 
 def word_tokens(text: str) -> list[str]:
     """Jieba words (search mode), lower-cased, without punctuation and stopwords (the BM25 tokens)."""
-    return tokenizer().search_words(text)
+    return list(_word_tokens(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_tokens(text: str) -> tuple[str, ...]:
+    """:func:`word_tokens`, kept: one question's text is cut several times on its way (retrieval, content units)."""
+    return tuple(tokenizer().search_words(text))
 
 
 def bigram_tokens(text: str) -> list[str]:
