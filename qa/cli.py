@@ -96,11 +96,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the chat and the JSON API (bound to 127.0.0.1 unless --host says otherwise)."""
-    from qa.answer.engine import load_qa
-    from qa.server.app import bind, start
-    from qa.server.settings import settings_from
+    from qa.server.settings import PORT_ENV, port_number, settings_from
 
-    settings = settings_from(args.host, args.port, args.allowed_host, args.cors_origin)
+    given = (args.port, "--port") if args.port is not None else (os.environ.get(PORT_ENV, "7860"), PORT_ENV)
+    settings = settings_from(args.host, port_number(*given), args.allowed_host, args.cors_origin)
+    from qa.answer.engine import load_qa  # (Gradio loads with these: a bad port is said before)
+    from qa.server.app import bind, start
+
     sock = bind(settings.host, settings.port)  # a taken port is said before the model loads
     start(load_qa(args.model, rebuild=not args.no_rebuild, corpus=corpus_of(args)), settings, sock=sock)
     return 0
@@ -141,7 +143,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="serve the web chat and the JSON API")
     s.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="default: $QA_HOST or 127.0.0.1")
-    s.add_argument("--port", type=port, default=os.environ.get("QA_PORT", "7860"), help="default: $QA_PORT or 7860")
+    s.add_argument("--port", default=None, help="default: $QA_PORT or 7860")
     s.add_argument(
         "--allowed-host",
         action="append",
@@ -190,17 +192,6 @@ def parser() -> argparse.ArgumentParser:
     else:
         add_cli(sub)
     return p
-
-
-def port(text: str) -> int:
-    """A TCP port number, for ``--port`` and ``$QA_PORT`` (argparse reports anything else cleanly)."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535; from --port or $QA_PORT)")
-    return n
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,12 +64,38 @@ def test_missing_question_file_is_a_clear_error() -> None:
     assert "Traceback" not in r.stderr
 
 
-def test_unknown_variant_and_bad_port_are_usage_errors() -> None:
+def test_unknown_variant_is_one_line() -> None:
     r = qa("eval", "--variants", "nope", "--no-report")
-    assert r.returncode == 2 and "unknown variant(s) ['nope']" in r.stderr and "Traceback" not in r.stderr
-    for env, args in (({"QA_PORT": "abc"}, ()), ({}, ("--port", "99999"))):
-        r = qa("serve", *args, env=env)
-        assert r.returncode == 2 and "is not a port number" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == ["qa eval: unknown variant(s) ['nope']; choose from ['bm25', 'dense', 'hybrid']"]
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "said"),
+    [
+        ({"QA_PORT": "abc"}, (), "QA_PORT='abc'"),
+        ({"QA_PORT": "99999"}, (), "QA_PORT='99999'"),
+        ({"QA_PORT": "7860"}, ("--port", "99999"), "--port '99999'"),  # the flag wins over the environment
+        ({}, ("--port", "-1"), "--port '-1'"),
+    ],
+)
+def test_a_bad_port_is_one_line_naming_its_setting(env: dict[str, str], args: tuple[str, ...], said: str) -> None:
+    r = qa("serve", *args, env=env)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [f"qa: {said} is not a port number (a whole number from 1 to 65535)"]
+
+
+def test_app_py_names_only_the_settings_it_reads() -> None:
+    r = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QA_PORT": "abc"},
+    )
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == ["app.py: QA_PORT='abc' is not a port number (a whole number from 1 to 65535)"]
 
 
 def test_unloadable_model_is_a_clear_error() -> None:
