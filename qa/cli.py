@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from qa.types import Answer, part_label
 
@@ -69,11 +70,49 @@ def format_answer(a: Answer, many: bool = False) -> str:
     return "\n".join(lines)
 
 
+ASK_VALUE_OPTIONS = ("--report", "--model", "--corpus")  # the options of `qa ask` that take a value
+DASH_WORD = "\ue000"  # (private use) marks a question word that starts with "-", so that argparse keeps it
+
+
+def keep_dash_words(argv: Sequence[str]) -> list[str]:
+    """``qa ask`` arguments in which a word starting with one ``-`` is a question word, not an unknown option.
+
+    `qa ask` has no one-letter option but ``-h``, so ``qa ask -5%是什么意思`` or ``qa ask "-今年…"`` can
+    only mean a question: such a word is marked with :data:`DASH_WORD` (removed again by
+    :func:`question_of`). A word starting with ``--`` stays an option (a mistyped one is still an
+    error), as does anything after ``--``, where argparse reads every word as the question anyway.
+    """
+    if not argv or argv[0] != "ask":
+        return list(argv)
+    out = [argv[0]]
+    for i, word in enumerate(argv[1:], start=1):
+        if word == "--":
+            return [*out, *argv[i:]]
+        before = argv[i - 1] if "=" not in argv[i - 1] else ""
+        value = len(before) > 2 and any(o.startswith(before) for o in ASK_VALUE_OPTIONS)  # argparse takes prefixes
+        dash = word.startswith("-") and not word.startswith("--") and word not in ("-", "-h")
+        out.append(DASH_WORD + word if dash and not value else word)
+    return out
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose messages show a question word as it was typed (without :data:`DASH_WORD`)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Usage and the message on stderr, exit status 2."""
+        super().error(message.replace(DASH_WORD, ""))
+
+
+def question_of(words: Sequence[str]) -> str:
+    """The question ``qa ask`` was given (its words joined, marks of :func:`keep_dash_words` removed)."""
+    return " ".join(w.removeprefix(DASH_WORD) for w in words)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question."""
     from qa.answer.engine import load_qa, refuse
 
-    question = " ".join(args.question)
+    question = question_of(args.question)
     answer = refuse(question)  # empty or over-long input is answered without loading the model
     many = False
     if answer is None:
@@ -124,9 +163,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    p = argparse.ArgumentParser(
-        prog="qa", description="Ask government work reports (default: the 2025 Liwan District report)."
-    )
+    p = Parser(prog="qa", description="Ask government work reports (default: the 2025 Liwan District report).")
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build the index under index/ (or $QA_INDEX_DIR)")
@@ -135,7 +172,9 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_build)
 
     a = sub.add_parser("ask", help="answer one question")
-    a.add_argument("question", nargs="+", help="the question")
+    a.add_argument(
+        "question", nargs="+", help="the question (it may start with '-'; one starting with '--' goes after --)"
+    )
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--report", default=None, metavar="ID", help="answer only from this report (its file stem)")
     _add_model(a)
@@ -196,11 +235,16 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `qa` command."""
-    args = parser().parse_args(argv)
+    args = parser().parse_args(keep_dash_words(sys.argv[1:] if argv is None else argv))
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
+        sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+        return status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped early (`qa ask … | head -3`): stop quietly, as a shell tool does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 141  # 128 + SIGPIPE, what a shell reports for such a command
     except Exception as e:  # a clear message, not a traceback, for index, model and file problems
         from qa.answer.answerability import AnswerModelError
         from qa.answer.scope import UnknownReport

@@ -102,3 +102,43 @@ def test_unloadable_model_is_a_clear_error() -> None:
     r = qa("ask", "--model", "/nonexistent/model-folder", "你好", env={"HF_HUB_OFFLINE": "1"})
     assert r.returncode == 3 and "cannot load the embedding model" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "question", "json_out", "report"),
+    [
+        (["ask", "-今年新增就业目标是多少?"], "-今年新增就业目标是多少?", False, None),
+        (["ask", "-x"], "-x", False, None),
+        (["ask", "--json", "-5%", "是什么意思"], "-5% 是什么意思", True, None),
+        (["ask", "--json", "-a", "-b"], "-a -b", True, None),
+        (["ask", "--report", "national-2024", "-x"], "-x", False, "national-2024"),
+        (["ask", "--rep=national-2024", "-x"], "-x", False, "national-2024"),
+        (["ask", "--", "--json", "-x"], "--json -x", False, None),
+        (["ask", "-1"], "-1", False, None),
+    ],
+)
+def test_a_question_may_start_with_a_dash(argv: list[str], question: str, json_out: bool, report: str | None) -> None:
+    from qa.cli import keep_dash_words, parser, question_of
+
+    args = parser().parse_args(keep_dash_words(argv))
+    assert (question_of(args.question), args.json, args.report) == (question, json_out, report)
+
+
+def test_ask_value_options_are_the_parsers() -> None:
+    from qa.cli import ASK_VALUE_OPTIONS, parser
+
+    ask = parser()._subparsers._group_actions[0].choices["ask"]  # type: ignore[union-attr]
+    taking = {o for act in ask._actions if act.nargs != 0 for o in act.option_strings}
+    assert taking == set(ASK_VALUE_OPTIONS)
+
+
+def test_dash_words_outside_a_question_are_still_errors() -> None:
+    r = qa("ask", "--jsn", "今年")
+    assert r.returncode == 2 and "unrecognized arguments: --jsn" in r.stderr
+    r = qa("build", "-x")
+    assert r.returncode == 2 and "unrecognized arguments: -x\n" in r.stderr
+    r = qa("ask", "a", "--json", "-b")  # argparse reads a question's words in one run, not around options
+    assert r.returncode == 2 and r.stderr.endswith("unrecognized arguments: -b\n")
+    # a question starting with "-" reaches the engine: this one is refused for its length, without a model
+    r = qa("ask", "-" + "问" * 400)
+    assert r.returncode == 2 and "太长" in r.stdout and "usage" not in r.stderr
