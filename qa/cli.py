@@ -262,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, CorpusError | UnknownReport):
             print(f"qa: {e}", file=sys.stderr)
             return 2
-        if isinstance(e, OSError) and e.filename:
-            print(f"qa: cannot read {e.filename}: {e.strerror}", file=sys.stderr)
+        if isinstance(e, OSError) and e.filename:  # read or written: say which file, as `cp` or `cat` do
+            print(f"qa: {e.filename}: {e.strerror or e}", file=sys.stderr)
             return 2
         raise

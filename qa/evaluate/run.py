@@ -14,6 +14,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     if path.is_dir():
         return _load_folder(path)
     text, errors = _decode_lines(path)
+    if not text.strip() and not errors:
+        return [], [f"{path}: the file is empty (or blank)"]
     rows: list[dict[str, Any]] = []
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))
@@ -64,10 +67,18 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         try:
             if not reader.fieldnames or "question" not in reader.fieldnames:
                 return [], [*errors, f"{path}: CSV needs a 'question' column"]
-            for row in reader:
-                csv_rows.append((reader.line_num, row))
-        except csv.Error as e:  # e.g. a field longer than the csv module's limit
-            errors.append(f"{path}:{reader.line_num + 1}: {e}; the rows from there on were not read")
+        except csv.Error as e:  # in the header
+            return [], [*errors, f"{path}:1: {e}; no row read"]
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:  # e.g. a field longer than the csv module's limit (131,072 characters)
+                errors.append(f"{path}:{start}: {e}; row skipped")
+                continue
+            csv_rows.append((reader.line_num, row))
         for n, row in csv_rows:
             if None in row:
                 errors.append(f"{path}:{n}: more fields than the header has")
@@ -280,6 +291,34 @@ def gate_summary(
     return summary, counts
 
 
+def unwritable(path: Path, folder: bool = False) -> str | None:
+    """Why ``path`` cannot be written (a file, or with ``folder`` a folder to write files into), else None.
+
+    Tried for real, as the run will write it (permission bits say nothing to root, nor about /proc or a
+    read-only mount): missing folders are made, a file is opened for appending (nothing is truncated)
+    and removed again if it was not there, a folder gets a temporary file.
+    """
+    try:
+        if folder:
+            path.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=path).close()
+        else:
+            existed = path.exists()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8"):
+                pass
+            if not existed:
+                path.unlink()
+    except OSError as e:
+        existing = next(p for p in (path, *path.parents) if p.exists())  # "/" at least
+        if isinstance(e, FileExistsError | NotADirectoryError) and not existing.is_dir():
+            return f"cannot write {path}: {existing} is a file, not a folder"
+        if isinstance(e, FileNotFoundError) and existing.is_dir():  # e.g. /proc: nothing new may be made in it
+            return f"cannot write {path}: nothing can be created in {existing} ({e.strerror})"
+        return f"cannot write {path}: {e.strerror or e}"
+    return None
+
+
 def parse_variants(spec: str) -> list[str]:
     """``hybrid,dense,bm25`` -> the list of names (unknown names raise ValueError)."""
     names = [v.strip() for v in spec.split(",") if v.strip()]
@@ -304,9 +343,24 @@ def main(args: argparse.Namespace) -> int:
         print("qa eval: --pin and --check-expected need --split test with hybrid as the first variant", file=sys.stderr)
         return 2
     path = Path(args.questions)
-    questions, errors = load_questions(path)
+    try:
+        questions, errors = load_questions(path)
+    except OSError as e:
+        print(f"qa eval: cannot read {path}: {e.strerror or e}", file=sys.stderr)
+        return 2
     for e in errors:
         print(f"qa eval: {e}", file=sys.stderr)
+    if not questions:  # each error above said why (one line each); else say it here
+        if not errors:
+            print(f"qa eval: {path}: no question in it", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else None
+    report_dir = None if getattr(args, "no_report", False) else Path(getattr(args, "report_dir", None) or REPORT_DIR)
+    # before the model loads and the questions run: a typo in --out must not cost the run
+    for target, folder in ((out, False), (report_dir, True)):
+        if target is not None and (why := unwritable(target, folder)):
+            print(f"qa eval: {why}", file=sys.stderr)
+            return 2
     if args.split:
         questions = [q for q in questions if q.get("split") == args.split]
         if not questions:
@@ -321,11 +375,14 @@ def main(args: argparse.Namespace) -> int:
     for w in data["warnings"]:
         print(f"qa eval: {w}", file=sys.stderr)
     results = data.pop("results")
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        with open(args.out, "w", encoding="utf-8") as f:
-            for r in results[names[0]]:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    if out is not None:
+        try:
+            with open(out, "w", encoding="utf-8") as f:
+                for r in results[names[0]]:
+                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        except OSError as e:  # checked before the run, so this is e.g. a full disk
+            print(f"qa eval: cannot write {out}: {e.strerror or e}", file=sys.stderr)
+            return 2
     manifest = qa.index.manifest.to_json()
     meta = {
         "date": dt.date.today().isoformat(),
@@ -345,8 +402,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"\n{names[0]} by {field}\n" + evalreport.breakdown_table(groups, field))
     for note in data["notes"]:
         print(f"note: {note}")
-    if not getattr(args, "no_report", False):
-        paths = evalreport.write(data, Path(getattr(args, "report_dir", None) or REPORT_DIR))
+    if report_dir is not None:
+        try:
+            paths = evalreport.write(data, report_dir)
+        except OSError as e:
+            print(f"qa eval: cannot write the report into {report_dir}: {e.strerror or e}", file=sys.stderr)
+            return 2
         print("report: " + ", ".join(str(p) for p in paths))
     gate_meta = {k: meta[k] for k in ("set_sha256", "model", "split")}
     if pin or check:
