@@ -345,8 +345,8 @@ def main(args: argparse.Namespace) -> int:
     path = Path(args.questions)
     try:
         questions, errors = load_questions(path)
-    except OSError as e:
-        print(f"qa eval: cannot read {path}: {e.strerror or e}", file=sys.stderr)
+    except OSError as unreadable:
+        print(f"qa eval: cannot read {path}: {unreadable.strerror or unreadable}", file=sys.stderr)
         return 2
     for e in errors:
         print(f"qa eval: {e}", file=sys.stderr)
