@@ -104,8 +104,14 @@ class Parser(argparse.ArgumentParser):
 
 
 def question_of(words: Sequence[str]) -> str:
-    """The question ``qa ask`` was given (its words joined, marks of :func:`keep_dash_words` removed)."""
-    return " ".join(w.removeprefix(DASH_WORD) for w in words)
+    """The question ``qa ask`` was given: its words joined, marks of :func:`keep_dash_words` removed.
+
+    Bytes of invalid UTF-8 in argv arrive as lone surrogates: they are dropped, as the API and the chat
+    drop them, since an answer echoing them could not be printed as UTF-8.
+    """
+    from qa.text.normalize import without_surrogates
+
+    return without_surrogates(" ".join(w.removeprefix(DASH_WORD) for w in words))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
