@@ -69,3 +69,13 @@ def real_qa(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     embedder = load_embedder(None)
     index = open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("index"))
     return QA(index, embedder)
+
+
+@pytest.fixture(scope="session")
+def fake_qa(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The QA engine over the Liwan report with :class:`FakeEmbedder` (no model), built once in a temp folder."""
+    from qa.answer.engine import QA
+    from qa.search.index import open_index
+
+    embedder = FakeEmbedder()
+    return QA(open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("fake-index")), embedder)

@@ -44,13 +44,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> QA:
-    from conftest import FakeEmbedder
-
-    from qa.search.index import open_index
-
-    embedder = FakeEmbedder()
-    return QA(open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("index")), embedder)
+def engine(fake_qa: QA) -> QA:
+    return fake_qa
 
 
 def serve(engine: QA, **options: Any) -> Running:
