@@ -437,6 +437,20 @@ def test_page_is_chinese_and_answers_have_a_copy_button() -> None:
     assert "clipboard.writeText" in JS and ".message-content" in JS  # copies the shown text, not the Markdown
 
 
+def test_gradio_s_english_button_labels_are_shown_in_chinese() -> None:
+    from qa.ui.app import GRADIO_LABELS_ZH, JS, build_app
+
+    demo = build_app(FakeQA(), (REPORT,))
+    chat = next(c for c in demo.config["components"] if c["props"].get("elem_id") == "qa-chat")
+    assert list(chat["props"]["feedback_options"]) == ["Like", "Dislike"]  # Gradio's names for its thumbs
+    assert (GRADIO_LABELS_ZH["Like"], GRADIO_LABELS_ZH["Dislike"]) == ("有帮助", "没帮助")  # as the panel's buttons
+    assert GRADIO_LABELS_ZH["Copy message"] == "复制这条消息"
+    assert all(re.search(r"[\u4e00-\u9fff]", v) for v in GRADIO_LABELS_ZH.values())
+    assert not set(GRADIO_LABELS_ZH.values()) & set(GRADIO_LABELS_ZH)  # a replaced label is never replaced again
+    assert json.dumps(GRADIO_LABELS_ZH, ensure_ascii=False) in JS and "MutationObserver" in JS
+    assert "/copy|复制/i" in JS  # the copy handler still finds the relabelled copy button
+
+
 def test_the_report_picker_shows_only_with_several_reports_and_restricts_the_question(tmp_path: Path) -> None:
     from qa.ui.app import build_app
 
