@@ -221,8 +221,16 @@ def _read_records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[st
 
 def check_record(lineno: int, rec: dict[str, Any], text: str, index: list[LineInfo]) -> list[str]:
     """Validate one record; return its errors, each prefixed with ``line N:``."""
-    errs: list[str] = []
     where = f"line {lineno}"
+    errs = _field_errors(rec, where)
+    if errs:
+        return errs
+    return [*_value_errors(rec, where), *_answerable_errors(rec, where), *_location_errors(rec, where, text, index)]
+
+
+def _field_errors(rec: dict[str, Any], where: str) -> list[str]:
+    """Missing fields, fields of the wrong type, and fields the set does not have."""
+    errs: list[str] = []
     for name, typ in FIELDS.items():
         if name not in rec:
             errs.append(f"{where}: missing field {name!r}")
@@ -231,22 +239,27 @@ def check_record(lineno: int, rec: dict[str, Any], text: str, index: list[LineIn
     extra = sorted(set(rec) - set(FIELDS) - set(OPTIONAL))
     if extra:
         errs.append(f"{where}: unexpected fields {extra}")
-    if errs:
-        return errs
+    return errs
+
+
+def _value_errors(rec: dict[str, Any], where: str) -> list[str]:
+    """Values outside what a field allows: the id's form, empty text, unknown persona, lang, kind or split."""
+    errs: list[str] = []
     if not ID_RE.match(rec["id"]):
         errs.append(f"{where}: bad id {rec['id']!r} (expected like 'q001')")
     if not rec["question"].strip():
         errs.append(f"{where}: empty question")
     if not rec["gold_answer"].strip():
         errs.append(f"{where}: empty gold_answer")
-    if rec["persona"] not in PERSONAS:
-        errs.append(f"{where}: bad persona {rec['persona']!r}")
-    if rec["lang"] not in LANGS:
-        errs.append(f"{where}: bad lang {rec['lang']!r}")
-    if rec["kind"] not in KINDS:
-        errs.append(f"{where}: bad kind {rec['kind']!r}")
-    if rec["split"] not in SPLITS:
-        errs.append(f"{where}: bad split {rec['split']!r}")
+    for name, allowed in (("persona", PERSONAS), ("lang", LANGS), ("kind", KINDS), ("split", SPLITS)):
+        if rec[name] not in allowed:
+            errs.append(f"{where}: bad {name} {rec[name]!r}")
+    return errs
+
+
+def _answerable_errors(rec: dict[str, Any], where: str) -> list[str]:
+    """Fields that do not fit ``answerable``: its kind, its quotes, and an unanswerable question's own fields."""
+    errs: list[str] = []
     quotes = rec["gold_quotes"]
     answerable = rec["answerable"]
     if (rec["kind"] == "unanswerable") == answerable:
@@ -264,6 +277,13 @@ def check_record(lineno: int, rec: dict[str, Any], text: str, index: list[LineIn
             errs.append(f"{where}: unanswerable question must have no gold_quotes")
         if rec["section"] != "":
             errs.append(f"{where}: unanswerable question must have section ''")
+    return errs
+
+
+def _location_errors(rec: dict[str, Any], where: str, text: str, index: list[LineInfo]) -> list[str]:
+    """Gold quotes not found verbatim in the corpus, and a ``section`` that is not where any quote is."""
+    errs: list[str] = []
+    quotes = rec["gold_quotes"]
     crumbs: list[str] = []
     for i, quote in enumerate(quotes):
         if not isinstance(quote, str) or not quote.strip():
@@ -274,7 +294,7 @@ def check_record(lineno: int, rec: dict[str, Any], text: str, index: list[LineIn
             errs.append(f"{where}: gold_quotes[{i}] not found verbatim in corpus: {quote!r}")
         else:
             crumbs.append(info.breadcrumb)
-    if answerable and crumbs and len(crumbs) == len(quotes) and rec["section"] not in crumbs:
+    if rec["answerable"] and crumbs and len(crumbs) == len(quotes) and rec["section"] not in crumbs:
         errs.append(
             f"{where}: section {rec['section']!r} does not match any gold quote location "
             f"(expected one of {sorted(set(crumbs))})"

@@ -230,12 +230,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default=None, help="embedding model name or folder (default: $QA_MODEL or use-m-v3)")
     t.set_defaults(func=cmd_train)
 
-    try:
-        from qa.ledger.cli import add_cli
-    except ImportError:
-        pass
-    else:
-        add_cli(sub)
+    from qa.ledger.cli import add_cli  # imported here, like the other verbs' code, to keep `qa --help` quick
+
+    add_cli(sub)
     return p
 
 

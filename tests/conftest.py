@@ -1,4 +1,7 @@
-"""Shared fixtures: a deterministic fake embedder, temp index folders, and the real engine (built once)."""
+"""Shared fixtures: a deterministic fake embedder, temp index folders, and the real engine (built once each).
+
+``fake_qa`` is the real engine on the fake embedder (seconds to build); ``real_qa`` on the real model (a minute).
+"""
 
 from __future__ import annotations
 
@@ -60,6 +63,17 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fake_qa(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The real QA engine over the Liwan report on the fake embedder, its index built in a temp folder."""
+    from qa.answer.engine import QA
+    from qa.search.index import open_index
+
+    embedder = FakeEmbedder()
+    index = open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("fake-index"), corpus=(CORPUS_FILE,))
+    return QA(index, embedder)
+
+
+@pytest.fixture(scope="session")
 def real_qa(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The QA engine with the default model, its index built in a temp folder."""
     from qa.answer.engine import QA
@@ -69,13 +83,3 @@ def real_qa(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     embedder = load_embedder(None)
     index = open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("index"))
     return QA(index, embedder)
-
-
-@pytest.fixture(scope="session")
-def fake_qa(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The QA engine over the Liwan report with :class:`FakeEmbedder` (no model), built once in a temp folder."""
-    from qa.answer.engine import QA
-    from qa.search.index import open_index
-
-    embedder = FakeEmbedder()
-    return QA(open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("fake-index")), embedder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -56,6 +57,16 @@ def test_ask_json_and_refused_stale_index(tmp_path: Path) -> None:
     manifest.write_text(json.dumps({**m, "chunker_version": "old"}))
     r = qa("ask", "--no-rebuild", "今年新增就业目标是多少", env=env)
     assert r.returncode == 3 and "does not match" in r.stderr and "chunker" in r.stderr
+
+
+def test_every_verb_is_on_the_command_line_and_a_broken_one_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.cli import parser
+
+    verbs = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert set(verbs) == {"build", "ask", "serve", "eval", "train", "ledger"}
+    monkeypatch.setitem(sys.modules, "qa.ledger.cli", None)  # importing it now raises ImportError
+    with pytest.raises(ImportError):
+        parser()  # not a `qa` without its ledger verb
 
 
 def test_missing_question_file_is_a_clear_error() -> None:

@@ -1,4 +1,4 @@
-"""English questions: the singular (lemma), glossing into the report's words, pinyin names, BM25 over glosses."""
+"""English questions: the dictionary form (lemma), glossing into the report's words, pinyin names, BM25 over glosses."""
 
 from __future__ import annotations
 
@@ -39,6 +39,35 @@ def test_plurals_become_singular(word: str, singular: str) -> None:
 )
 def test_words_that_only_look_plural_stay_as_they_are(word: str) -> None:
     assert lemma(word) == word
+
+
+@pytest.mark.parametrize(
+    ("word", "base"),
+    [
+        ("went", "go"),
+        ("planned", "plan"),
+        ("upgraded", "upgrade"),
+        ("getting", "get"),
+        ("centres", "center"),
+        ("neighbourhoods", "neighborhood"),
+        ("programme", "program"),
+        ("organisations", "organization"),
+        ("kilometres", "kilometer"),
+        ("labour", "labor"),
+        ("paediatric", "pediatric"),
+    ],
+)
+def test_inflections_and_british_spellings_meet_the_lexicon_form(word: str, base: str) -> None:
+    assert lemma(word) == base
+
+
+def test_a_british_question_is_glossed_like_an_american_one() -> None:
+    def glossed(q: str) -> set[str]:
+        return {t for _, targets in gloss_english(q, LIWAN) for t in targets}
+
+    british = glossed("Which neighbourhood health centres were upgraded?")
+    assert british == glossed("Which neighborhood health centers got upgraded?")
+    assert {"社区", "中心", "升级"} <= british
 
 
 def test_the_lexicon_is_generated_with_this_lemma() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qa.answer.abstain import content_units
 from qa.answer.scope import Scope
 from qa.answer.understand import (
     Marks,
@@ -107,3 +108,25 @@ def test_answer_spans_find_the_asked_kind() -> None:
     spans = answer_spans(money, sentence)
     assert spans is not None and [sentence[s:e] for s, e in spans] == ["234.57亿元"]
     assert answer_spans(understand(normalize_query("五外联动是什么意思?")), sentence) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalised"),
+    [
+        ("荔湾美食街在哪", "荔湾美食街在哪"),  # Mandarin 美食, 食品 keep 食 (食嘢 ... become 吃)
+        ("食品安全怎么样", "食品安全怎么样"),
+        ("屋企附近有冇好食嘅嘢?", "家里附近有没有好吃的东西?"),
+        ("經濟嗰part標題點講?", "经济那part标题怎么说?"),  # a bare 嗰 is 那 (OpenCC alone makes it 𠮶)
+        ("荔灣有邊幾個食嘢集中嘅地方?", "荔湾有哪几个吃东西集中的地方?"),
+    ],
+)
+def test_cantonese_words_are_mapped_and_mandarin_ones_kept(typed: str, normalised: str) -> None:
+    assert normalize_query(typed).text == normalised
+
+
+def test_colloquial_question_words_are_not_content() -> None:
+    """Words that only frame a question (啥, 咋样, 一共, 打算 ...) are not content the report must contain."""
+    q = normalize_query("招商签下来的投资一共多少钱,今年打算咋弄?")
+    units = {u if isinstance(u, str) else u[0] for u in content_units(q, topic_text(q))}  # an alias by its word
+    assert "招商" in units
+    assert not units & {"一共", "打算", "咋", "弄"}

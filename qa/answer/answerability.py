@@ -50,6 +50,7 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "other_place",  # names a place other than the report's own (天河, Shenzhen, 香港) and not its own
     "parent_place",  # names the city or province the report's district is in (广州 for 荔湾区)
     "other_year",  # names a year other than the report's two
+    "place_unquoted",  # names a place besides the report's own (or its city) that the quoted passage does not
     "shape_answered",  # log P(status) from the question's shape alone (ShapeModel), stacked
     "shape_partial",
     "shape_declined",

@@ -20,14 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.datafiles import DATA_DIR
-from qa.text.normalize import cantonese_map, clean_input, is_english, to_simplified
+from qa.text.normalize import (
+    EN_YEAR_WORDS,
+    YEAR_WORDS,
+    cantonese_map,
+    clean_input,
+    is_english,
+    to_simplified,
+    year_words,
+)
 
 CUES_FILE = DATA_DIR / "followup.tsv"
 MAX_ZH_CHARS = 12  # a Chinese follow-up core longer than this is a question of its own
 MAX_EN_WORDS = 6
 _END = "?？。.!！~～ ,，、;；"
-_EN_TO_ZH = {"this year": "今年", "last year": "去年", "next year": "明年"}
-_ZH_TO_EN = {"今年": "this year", "本年": "this year", "去年": "last year", "上年": "last year", "明年": "next year"}
+# the year words of qa/text in the other language: 今年, 本年 -> this year; this year -> 今年 (the first of its offset)
+_ZH_TO_EN = {zh: en for zh, d in YEAR_WORDS.items() for en, e in EN_YEAR_WORDS.items() if d == e}
+_EN_TO_ZH = {en: next(zh for zh, d in YEAR_WORDS.items() if d == e) for en, e in EN_YEAR_WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,8 @@ def cues(path: Path = CUES_FILE) -> dict[str, tuple[str, ...]]:
 
 @functools.cache
 def _year_re() -> re.Pattern[str]:
-    """Any year expression: the data file's year words, 2024 / 2024年 / in 2024."""
-    words = [re.escape(w) for w in (*cues()["year_zh"], *cues()["year_en"])]
+    """Any year expression: the year words (今年, 舊年, last year ...), 2024 / 2024年 / in 2024."""
+    words = [re.escape(w) for w in sorted(year_words(), key=len, reverse=True)]
     return re.compile(r"(?:in\s+)?20\d\d年?|" + "|".join(words), re.IGNORECASE)
 
 

@@ -266,11 +266,15 @@ def _analyse_slice(bounds: tuple[int, int]) -> list[tuple[bool, np.ndarray, str]
     ]
 
 
-def _one_blas_thread() -> None:
-    """In a worker: numpy's BLAS on one thread (two workers with two threads each run slower than one)."""
+def _one_blas_thread() -> Any:
+    """NumPy's BLAS on one thread, from now (a pool worker's initializer) or for a ``with`` block.
+
+    On two cores, two workers with two BLAS threads each run slower than with one, and the small fits
+    of :func:`fit` only spin on a second thread (one took 9 s on two threads, 0.1 s on one).
+    """
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(1)
+    return threadpool_limits(1)
 
 
 def analyse_rows(
@@ -324,13 +328,14 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     t_analysed = time.perf_counter()
     x, y, g, e = np.vstack(xs), np.asarray(ys), np.asarray(groups), np.vstack(vecs)
     folds = _folds(y, g)
-    # stacked: each question is scored by first-stage models that never saw it
-    x[:, [FEATURES.index(f"shape_{s}") for s in STATUSES]] = shape_oof(shapes, y, folds)
-    x[:, [FEATURES.index(f"embq_{s}") for s in STATUSES]] = head_oof(e, y, folds, qa.index.manifest.model)
-    linear, oof = _linear_model(x, y, folds)
-    shape = _fit_shape(shapes, y)
-    head = _fit_head(e, y, qa.index.manifest.model)
-    keyless, keyless_cv = _fit_keyless(qa, rows, qvecs, x, used)
+    with _one_blas_thread():  # the folds run in parallel threads instead
+        # stacked: each question is scored by first-stage models that never saw it
+        x[:, [FEATURES.index(f"shape_{s}") for s in STATUSES]] = shape_oof(shapes, y, folds)
+        x[:, [FEATURES.index(f"embq_{s}") for s in STATUSES]] = head_oof(e, y, folds, qa.index.manifest.model)
+        linear, oof = _linear_model(x, y, folds)
+        shape = _fit_shape(shapes, y)
+        head = _fit_head(e, y, qa.index.manifest.model)
+        keyless, keyless_cv = _fit_keyless(qa, rows, qvecs, x, used)
     return replace(
         linear,
         shape=shape,

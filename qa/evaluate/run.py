@@ -60,38 +60,47 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     text, errors = _decode_lines(path)
     if not text.strip() and not errors:
         return [], [f"{path}: the file is empty (or blank)"]
-    rows: list[dict[str, Any]] = []
     if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        csv_rows: list[tuple[int, dict[str, str]]] = []
+        return _load_csv(path, text, errors)
+    return _load_jsonl(path, text, errors)
+
+
+def _load_csv(path: Path, text: str, errors: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of a CSV file with a ``question`` column (``errors``: those met so far, added to)."""
+    reader = csv.DictReader(io.StringIO(text))
+    csv_rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        if not reader.fieldnames or "question" not in reader.fieldnames:
+            return [], [*errors, f"{path}: CSV needs a 'question' column"]
+    except csv.Error as e:  # in the header
+        return [], [*errors, f"{path}:1: {e}; no row read"]
+    while True:
+        start = reader.line_num + 1
         try:
-            if not reader.fieldnames or "question" not in reader.fieldnames:
-                return [], [*errors, f"{path}: CSV needs a 'question' column"]
-        except csv.Error as e:  # in the header
-            return [], [*errors, f"{path}:1: {e}; no row read"]
-        while True:
-            start = reader.line_num + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as e:  # e.g. a field longer than the csv module's limit (131,072 characters)
-                errors.append(f"{path}:{start}: {e}; row skipped")
-                continue
-            csv_rows.append((reader.line_num, row))
-        for n, row in csv_rows:
-            if None in row:
-                errors.append(f"{path}:{n}: more fields than the header has")
-                continue
-            q = (row.get("question") or "").strip()
-            if not q:
-                errors.append(f"{path}:{n}: empty question")
-                continue
-            answer = (row.get("answer") or "").strip()
-            rows.append(
-                {"id": row.get("id") or f"line{n}", "question": q, **({"gold_answer": answer} if answer else {})}
-            )
-        return rows, errors
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:  # e.g. a field longer than the csv module's limit (131,072 characters)
+            errors.append(f"{path}:{start}: {e}; row skipped")
+            continue
+        csv_rows.append((reader.line_num, row))
+    rows: list[dict[str, Any]] = []
+    for n, row in csv_rows:
+        if None in row:
+            errors.append(f"{path}:{n}: more fields than the header has")
+            continue
+        q = (row.get("question") or "").strip()
+        if not q:
+            errors.append(f"{path}:{n}: empty question")
+            continue
+        answer = (row.get("answer") or "").strip()
+        rows.append({"id": row.get("id") or f"line{n}", "question": q, **({"gold_answer": answer} if answer else {})})
+    return rows, errors
+
+
+def _load_jsonl(path: Path, text: str, errors: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of a JSON-lines file, each an object with a unique ``id`` (``errors``: those met so far, added to)."""
+    rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -101,23 +110,28 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         except json.JSONDecodeError as e:
             errors.append(f"{path}:{n}: not JSON ({e.msg})")
             continue
-        if not isinstance(row, dict) or not isinstance(row.get("question"), str) or "id" not in row:
-            errors.append(f"{path}:{n}: needs an object with 'id' and 'question'")
-            continue
-        if "gold_quotes" in row and not (
-            isinstance(row["gold_quotes"], list) and all(isinstance(g, str) for g in row["gold_quotes"])
-        ):
-            errors.append(f"{path}:{n}: 'gold_quotes' must be a list of strings")
-            continue
-        if "answerable" in row and not isinstance(row["answerable"], bool):
-            errors.append(f"{path}:{n}: 'answerable' must be true or false")
-            continue
-        if str(row["id"]) in seen:
-            errors.append(f"{path}:{n}: duplicate id {row['id']!r}")
+        problem = _jsonl_row_problem(row)
+        if problem is None and str(row["id"]) in seen:
+            problem = f"duplicate id {row['id']!r}"
+        if problem is not None:
+            errors.append(f"{path}:{n}: {problem}")
             continue
         seen.add(str(row["id"]))
         rows.append(row)
     return rows, errors
+
+
+def _jsonl_row_problem(row: Any) -> str | None:
+    """What is wrong with one parsed JSON line as a question (None: nothing)."""
+    if not isinstance(row, dict) or not isinstance(row.get("question"), str) or "id" not in row:
+        return "needs an object with 'id' and 'question'"
+    if "gold_quotes" in row and not (
+        isinstance(row["gold_quotes"], list) and all(isinstance(g, str) for g in row["gold_quotes"])
+    ):
+        return "'gold_quotes' must be a list of strings"
+    if "answerable" in row and not isinstance(row["answerable"], bool):
+        return "'answerable' must be true or false"
+    return None
 
 
 def _load_folder(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -334,38 +348,17 @@ def main(args: argparse.Namespace) -> int:
 
     pin = getattr(args, "pin", False)
     check = getattr(args, "check_expected", False)
-    try:
-        names = parse_variants(getattr(args, "variants", "hybrid,dense,bm25"))
-    except ValueError as bad:
-        print(f"qa eval: {bad}", file=sys.stderr)
-        return 2
-    if (pin or check) and (args.split != "test" or names[0] != "hybrid"):
-        print("qa eval: --pin and --check-expected need --split test with hybrid as the first variant", file=sys.stderr)
+    names = _chosen_variants(args, pin or check)
+    if names is None:
         return 2
     path = Path(args.questions)
-    try:
-        questions, errors = load_questions(path)
-    except OSError as unreadable:
-        print(f"qa eval: cannot read {path}: {unreadable.strerror or unreadable}", file=sys.stderr)
+    loaded = _questions_of_split(path, args.split)
+    if loaded is None:
         return 2
-    for e in errors:
-        print(f"qa eval: {e}", file=sys.stderr)
-    if not questions:  # each error above said why (one line each); else say it here
-        if not errors:
-            print(f"qa eval: {path}: no question in it", file=sys.stderr)
+    questions, errors = loaded
+    out, report_dir = _outputs(args)
+    if not _outputs_writable(out, report_dir):  # before the model loads: a typo in --out must not cost the run
         return 2
-    out = Path(args.out) if args.out else None
-    report_dir = None if getattr(args, "no_report", False) else Path(getattr(args, "report_dir", None) or REPORT_DIR)
-    # before the model loads and the questions run: a typo in --out must not cost the run
-    for target, folder in ((out, False), (report_dir, True)):
-        if target is not None and (why := unwritable(target, folder)):
-            print(f"qa eval: {why}", file=sys.stderr)
-            return 2
-    if args.split:
-        questions = [q for q in questions if q.get("split") == args.split]
-        if not questions:
-            print(f"qa eval: no question has split {args.split!r}", file=sys.stderr)
-            return 2
     corpus = corpus_files(args.corpus) if getattr(args, "corpus", None) else None
     qa = load_qa(args.model, rebuild=not args.no_rebuild, corpus=corpus)
     if missing := sorted({q["report"] for q in questions if isinstance(q.get("report"), str)} - set(qa.library.ids())):
@@ -375,65 +368,157 @@ def main(args: argparse.Namespace) -> int:
     for w in data["warnings"]:
         print(f"qa eval: {w}", file=sys.stderr)
     results = data.pop("results")
-    if out is not None:
-        try:
-            with open(out, "w", encoding="utf-8") as f:
-                for r in results[names[0]]:
-                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        except OSError as e:  # checked before the run, so this is e.g. a full disk
-            print(f"qa eval: cannot write {out}: {e.strerror or e}", file=sys.stderr)
-            return 2
+    if out is not None and not _write_results(out, results[names[0]]):
+        return 2
+    meta = _run_meta(qa, path, args.split, len(questions))
+    data = {"meta": meta, **data, "errors": errors}
+    _print_run(data, names[0])
+    if report_dir is not None and not _write_report(data, report_dir):
+        return 2
+    if not (pin or check):
+        return 1 if errors else 0
+    gate_meta = {k: meta[k] for k in ("set_sha256", "model", "split")}
+    gated, counts = gate_summary(qa, questions, data)
+    print(
+        f"gate: latency, best of 3 passes: p50 {gated['latency_p50_ms']:.1f} ms, p95 {gated['latency_p95_ms']:.1f} ms"
+    )
+    expected_path = Path(getattr(args, "expected", None) or gate.EXPECTED_FILE)
+    if pin and (failed := _pin(expected_path, gated, counts, gate_meta, data, getattr(args, "reason", None))):
+        return failed
+    if check and (failed := _check_gate(expected_path, gated, gate_meta)):
+        return failed
+    return 1 if errors else 0
+
+
+def _chosen_variants(args: argparse.Namespace, gating: bool) -> list[str] | None:
+    """The variants asked for (None, said on stderr, when they are unknown or cannot be gated)."""
+    try:
+        names = parse_variants(getattr(args, "variants", "hybrid,dense,bm25"))
+    except ValueError as bad:
+        print(f"qa eval: {bad}", file=sys.stderr)
+        return None
+    if gating and (args.split != "test" or names[0] != "hybrid"):
+        print("qa eval: --pin and --check-expected need --split test with hybrid as the first variant", file=sys.stderr)
+        return None
+    return names
+
+
+def _questions_of_split(path: Path, split: str | None) -> tuple[list[dict[str, Any]], list[str]] | None:
+    """The questions of a file (of one split, when given) and the file's errors, said on stderr.
+
+    None (said on stderr) when the file cannot be read, has no good question, or none of the split asked for.
+    """
+    try:
+        questions, errors = load_questions(path)
+    except OSError as unreadable:
+        print(f"qa eval: cannot read {path}: {unreadable.strerror or unreadable}", file=sys.stderr)
+        return None
+    for e in errors:
+        print(f"qa eval: {e}", file=sys.stderr)
+    if not questions:  # each error above said why (one line each); else say it here
+        if not errors:
+            print(f"qa eval: {path}: no question in it", file=sys.stderr)
+        return None
+    if split:
+        questions = [q for q in questions if q.get("split") == split]
+        if not questions:
+            print(f"qa eval: no question has split {split!r}", file=sys.stderr)
+            return None
+    return questions, errors
+
+
+def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """Where the run writes: the --out file and the report folder (None: not written)."""
+    out = Path(args.out) if args.out else None
+    report_dir = None if getattr(args, "no_report", False) else Path(getattr(args, "report_dir", None) or REPORT_DIR)
+    return out, report_dir
+
+
+def _outputs_writable(out: Path | None, report_dir: Path | None) -> bool:
+    """Whether the --out file and the report folder can be written (each None: not written); else said on stderr."""
+    for target, folder in ((out, False), (report_dir, True)):
+        if target is not None and (why := unwritable(target, folder)):
+            print(f"qa eval: {why}", file=sys.stderr)
+            return False
+    return True
+
+
+def _write_results(out: Path, results: list[dict[str, Any]]) -> bool:
+    """One JSON line per question's result: True, or False (said on stderr) when the file cannot be written."""
+    try:
+        with open(out, "w", encoding="utf-8") as f:
+            for r in results:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    except OSError as e:  # checked before the run, so this is e.g. a full disk
+        print(f"qa eval: cannot write {out}: {e.strerror or e}", file=sys.stderr)
+        return False
+    return True
+
+
+def _write_report(data: dict[str, Any], report_dir: Path) -> bool:
+    """The report files, their paths printed: True, or False (said on stderr) when they cannot be written."""
+    try:
+        paths = evalreport.write(data, report_dir)
+    except OSError as e:
+        print(f"qa eval: cannot write the report into {report_dir}: {e.strerror or e}", file=sys.stderr)
+        return False
+    print("report: " + ", ".join(str(p) for p in paths))
+    return True
+
+
+def _run_meta(qa: QA, path: Path, split: str | None, n_questions: int) -> dict[str, Any]:
+    """What a run was: date, model and index manifest, question set and its hash, split, commit, CPUs."""
     manifest = qa.index.manifest.to_json()
-    meta = {
+    return {
         "date": dt.date.today().isoformat(),
         "model": manifest["model"],
         "manifest": manifest,
         "questions_file": str(path),
         "set_sha256": set_sha256(path),
-        "split": args.split,
-        "n_questions": len(questions),
+        "split": split,
+        "n_questions": n_questions,
         "commit": evalreport.git_commit(),
         "cpus": os.cpu_count(),
     }
-    data = {"meta": meta, **data, "errors": errors}
+
+
+def _print_run(data: dict[str, Any], first: str) -> None:
+    """The variants' table, the first variant's breakdowns, and the run's notes."""
     summaries = {v: d["summary"] for v, d in data["variants"].items()}
     print(evalreport.variants_table(summaries))
-    for field, groups in data["variants"][names[0]]["breakdown"].items():
-        print(f"\n{names[0]} by {field}\n" + evalreport.breakdown_table(groups, field))
+    for field, groups in data["variants"][first]["breakdown"].items():
+        print(f"\n{first} by {field}\n" + evalreport.breakdown_table(groups, field))
     for note in data["notes"]:
         print(f"note: {note}")
-    if report_dir is not None:
-        try:
-            paths = evalreport.write(data, report_dir)
-        except OSError as e:
-            print(f"qa eval: cannot write the report into {report_dir}: {e.strerror or e}", file=sys.stderr)
-            return 2
-        print("report: " + ", ".join(str(p) for p in paths))
-    gate_meta = {k: meta[k] for k in ("set_sha256", "model", "split")}
-    if pin or check:
-        gated, counts = gate_summary(qa, questions, data)
-        print(
-            f"gate: latency, best of 3 passes: p50 {gated['latency_p50_ms']:.1f} ms,"
-            f" p95 {gated['latency_p95_ms']:.1f} ms"
-        )
-    expected_path = Path(getattr(args, "expected", None) or gate.EXPECTED_FILE)
-    if pin:
-        if errors or data["warnings"]:
-            print("qa eval: not pinning a run with input errors or warnings", file=sys.stderr)
-            return 1
-        previous = gate.load_expected(expected_path) if expected_path.exists() else None
-        try:
-            pinned = gate.pin(gated, counts, gate_meta, previous, getattr(args, "reason", None))
-        except gate.FloorLowered as e:
-            print(f"qa eval: {e}", file=sys.stderr)
-            return 1
-        gate.write_expected(pinned, expected_path)
-        print(f"pinned: {expected_path}")
-    if check:
-        problems = gate.compare(gate.load_expected(expected_path), gated, gate_meta)
-        for p in problems:
-            print(f"gate: {p}", file=sys.stderr)
-        print("gate: " + (f"FAILED ({len(problems)})" if problems else "passed"))
-        if problems:
-            return 1
-    return 1 if errors else 0
+
+
+def _pin(
+    expected_path: Path,
+    gated: dict[str, float],
+    counts: dict[str, int],
+    gate_meta: dict[str, Any],
+    data: dict[str, Any],
+    reason: str | None,
+) -> int:
+    """Pin the run's scores as the gate's floors: 0, or 1 (said on stderr) when the run may not be pinned."""
+    if data["errors"] or data["warnings"]:
+        print("qa eval: not pinning a run with input errors or warnings", file=sys.stderr)
+        return 1
+    previous = gate.load_expected(expected_path) if expected_path.exists() else None
+    try:
+        pinned = gate.pin(gated, counts, gate_meta, previous, reason)
+    except gate.FloorLowered as e:
+        print(f"qa eval: {e}", file=sys.stderr)
+        return 1
+    gate.write_expected(pinned, expected_path)
+    print(f"pinned: {expected_path}")
+    return 0
+
+
+def _check_gate(expected_path: Path, gated: dict[str, float], gate_meta: dict[str, Any]) -> int:
+    """Compare the run with the pinned floors: 0 when it passes, else 1 (each problem said on stderr)."""
+    problems = gate.compare(gate.load_expected(expected_path), gated, gate_meta)
+    for p in problems:
+        print(f"gate: {p}", file=sys.stderr)
+    print("gate: " + (f"FAILED ({len(problems)})" if problems else "passed"))
+    return 1 if problems else 0

@@ -38,6 +38,7 @@ WEIGHTS_ZH = FusionWeights()
 # questions).
 WEIGHTS_EN = FusionWeights(dense=1.0, words=0.6, bigrams=0.6, keys=1.0, sentence_share=1.0)
 KEY_FLOOR = 0.5  # a key less like the question than this (cosine) points nowhere
+GLOSS_CACHE_FLOATS = 4_000_000  # per BM25 index: the gloss words' scores kept (16 MB at most)
 N_NEIGHBOURS = 10  # authored questions whose labels vote in the answerability model's key_vote
 
 
@@ -48,6 +49,9 @@ class _BM25:
         self.bm25 = bm25s.BM25()
         self.bm25.index([list(d) or [""] for d in docs], show_progress=False)
         self.n = len(docs)
+        # the scores of a gloss's report word (English questions ask for the same few thousand again and again)
+        self._word_scores: dict[str, np.ndarray] = {}
+        self._max_cached = max(256, GLOSS_CACHE_FLOATS // max(self.n, 1))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the query tokens (zeros when none are known)."""
@@ -66,9 +70,18 @@ class _BM25:
         for _, targets in q.aliases:
             best = np.zeros(self.n)
             for t in targets:
-                best = np.maximum(best, self.scores(tokenize(t)))
+                best = np.maximum(best, self._scores_of_word(t, tokenize))
             total += best
         return total.astype(np.float32)
+
+    def _scores_of_word(self, word: str, tokenize: Callable[[str], list[str]]) -> np.ndarray:
+        """``scores(tokenize(word))``, kept for the next question (up to ``GLOSS_CACHE_FLOATS`` numbers in all)."""
+        got = self._word_scores.get(word)
+        if got is None:
+            got = self.scores(tokenize(word))
+            if len(self._word_scores) < self._max_cached:
+                self._word_scores[word] = got
+        return got
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

@@ -20,40 +20,44 @@ ADMIN_WORDS = re.compile(r"\s+(?:district|city|province|county|town|village)\b",
 MAX_GLOSS_TARGETS = 12  # an English word glossing more report words than this is too vague to expand
 
 
-# Words that end in -s but are not plurals (news is not the plural of new); besides these, no
-# word ending in -ss, -us or -is is taken for a plural (process, status, campus, various, basis, this).
-NOT_PLURAL = frozenset(
-    {
-        "news",
-        "series",
-        "species",
-        "gas",
-        "lens",
-        "atlas",
-        "canvas",
-        "alias",
-        "bias",
-        "means",
-        "chaos",
-        "whereas",
-        "always",
-        "perhaps",
-        "overseas",
-    }
+# British spellings -> American, applied to lemmas on both sides (the lexicon's CC-CEDICT senses and the
+# questions), so "centre", "neighbourhood", "programme", "recognised" meet "center", "neighborhood" ...
+# A rule that also rewrites a word with no American twin (contour -> contor) rewrites it the same way on
+# both sides, so it still matches.
+_AMERICAN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        (r"(?<=[a-z]{2})([tb])re$", r"\1er"),  # centre, metre, kilometre, theatre, fibre
+        (r"(?<=[a-z]{3})our(?=(?:hood|ite|able|ful|less|ed|ing|er|s)?$)", "or"),  # neighbour(hood), labour, colour
+        (r"(?<=[a-z]{3})is(?=(?:e|ation|er|ed|ing)s?$)", "iz"),  # recognise, organisation, modernise
+        (r"(?<=[a-z]{3})yse$", "yze"),  # analyse, paralyse
+        (r"(?<=[a-z]{3})ogue$", "og"),  # catalogue, dialogue
+        (r"amme$", "am"),  # programme
+        (r"^(lic|def|off|pret)ence$", r"\1ense"),  # licence, defence
+        (r"^(p|h|an)ae", r"\1e"),  # paediatric, haemophilia, anaesthesia
+    )
 )
+_AMERICAN_WORDS = {"grey": "gray", "kerb": "curb", "tyre": "tire", "storey": "story", "cheque": "check"}
 
 
-def lemma(word: str) -> str:
-    """A crude English singular: places -> place, cities -> city, boxes -> box; news, status, basis stay."""
-    if word in NOT_PLURAL or word.endswith(("ss", "us", "is")):
-        return word
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("ses", "xes", "ches", "shes")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
+def american(word: str) -> str:
+    """The American spelling of a lowercase English word (centre -> center, neighbourhood -> neighborhood)."""
+    if word in _AMERICAN_WORDS:
+        return _AMERICAN_WORDS[word]
+    for pattern, repl in _AMERICAN:
+        word = pattern.sub(repl, word)
     return word
+
+
+@functools.lru_cache(maxsize=65536)
+def lemma(word: str) -> str:
+    """A lowercase English word's dictionary form, American-spelled: went -> go, planned -> plan, centres -> center.
+
+    simplemma's English lemmas; news, status and basis stay as they are.
+    """
+    import simplemma
+
+    return american(simplemma.lemmatize(word, lang="en").lower())
 
 
 MAX_VOCAB_TEXT = 300_000  # characters: a longer text (a library of reports) is not used to narrow the glosses

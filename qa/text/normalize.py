@@ -114,8 +114,16 @@ def intent_cues() -> dict[str, tuple[str, ...]]:
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d(?!\d)|19\d\d(?=年))")
-_YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> offset
-_EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}
+YEAR_WORDS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}  # word -> years from the plan year
+EN_YEAR_WORDS = {"this year": 0, "last year": -1, "next year": 1}  # likewise, in English
+
+
+def year_words() -> tuple[str, ...]:
+    """Every word for a year relative to the plan year: Mandarin, Cantonese (舊年 -> 去年, cantonese.tsv), English."""
+    cantonese = [canto for canto, mandarin in cantonese_map() if mandarin in YEAR_WORDS]
+    return (*YEAR_WORDS, *cantonese, *EN_YEAR_WORDS)
+
+
 # A particular day: an annual work report has nothing to say about it (天气, 今晚的活动 ...).
 _DAY_WORDS = re.compile(
     r"今天|明天|后天|昨天|今晚|明晚|今早|(?<![a-z])(?:tomorrow|tonight|yesterday)(?![a-z])", re.IGNORECASE
@@ -191,11 +199,11 @@ def _cantonese(text: str) -> str:
 
 def _resolve_years(text: str, plan_year: int) -> tuple[str, list[int]]:
     """Replace 今年/去年/明年... by explicit years (relative to ``plan_year``); also return every year mentioned."""
-    for word, delta in _YEAR_WORDS.items():
+    for word, delta in YEAR_WORDS.items():
         text = text.replace(word, f"{plan_year + delta}年")
     low = text.lower()
     years = [int(y) for y in _YEAR_IN_TEXT.findall(text)]
-    years += [plan_year + d for w, d in _EN_YEAR_WORDS.items() if w in low]
+    years += [plan_year + d for w, d in EN_YEAR_WORDS.items() if w in low]
     return text, years
 
 
@@ -250,10 +258,11 @@ def normalize_query(
     expansions: list[str] = []
     found: list[tuple[str, tuple[str, ...]]] = []
     for key, every in alias_map():
-        hit = has_ascii_word(key, low) if key.isascii() else key in text
+        if not (has_ascii_word(key, low) if key.isascii() else key in text):
+            continue
         # an alias names the words of several reports (GDP -> 地区生产总值|国内生产总值): those of the reports asked
         targets = every if vocab is None else tuple(t for t in every if t in vocab)
-        if hit and targets:
+        if targets:
             found.append((key, targets))
             expansions.extend(t for t in targets if t not in text and t not in expansions)
     if english:
@@ -276,7 +285,13 @@ def pos_tags(text: str) -> tuple[tuple[str, str], ...]:
 
 def word_tokens(text: str) -> list[str]:
     """Jieba words (search mode), lower-cased, without punctuation and stopwords (the BM25 tokens)."""
-    return tokenizer().search_words(text)
+    return list(_word_tokens(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_tokens(text: str) -> tuple[str, ...]:
+    """:func:`word_tokens`, kept: one question's text is cut several times on its way (retrieval, content units)."""
+    return tuple(tokenizer().search_words(text))
 
 
 def bigram_tokens(text: str) -> list[str]:
