@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from qa.answer.engine import load_qa
-from qa.cli import port
-from qa.server.settings import ServeError, settings_from
+from qa.server.settings import HOST_ENV, PORT_ENV, ServeError, port_number, settings_from
 
 if __name__ == "__main__":
     from qa.server.app import bind, start
 
     try:
-        settings = settings_from(os.environ.get("QA_HOST", "127.0.0.1"), port(os.environ.get("QA_PORT", "7860")))
-        sock = bind(settings.host, settings.port)
-    except (argparse.ArgumentTypeError, ServeError) as e:
+        port = port_number(os.environ.get(PORT_ENV, "7860"), PORT_ENV)
+        settings = settings_from(os.environ.get(HOST_ENV, "127.0.0.1"), port)
+        sock = bind(settings.host, settings.port, (HOST_ENV, PORT_ENV))  # app.py reads no flags
+    except ServeError as e:
         sys.exit(f"app.py: {e}")
     start(load_qa(), settings, sock=sock)

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from qa.types import Answer, part_label
 
@@ -69,11 +70,55 @@ def format_answer(a: Answer, many: bool = False) -> str:
     return "\n".join(lines)
 
 
+ASK_VALUE_OPTIONS = ("--report", "--model", "--corpus")  # the options of `qa ask` that take a value
+DASH_WORD = "\ue000"  # (private use) marks a question word that starts with "-", so that argparse keeps it
+
+
+def keep_dash_words(argv: Sequence[str]) -> list[str]:
+    """``qa ask`` arguments in which a word starting with one ``-`` is a question word, not an unknown option.
+
+    `qa ask` has no one-letter option but ``-h``, so ``qa ask -5%是什么意思`` or ``qa ask "-今年…"`` can
+    only mean a question: such a word is marked with :data:`DASH_WORD` (removed again by
+    :func:`question_of`). A word starting with ``--`` stays an option (a mistyped one is still an
+    error), as does anything after ``--``, where argparse reads every word as the question anyway.
+    """
+    if not argv or argv[0] != "ask":
+        return list(argv)
+    out = [argv[0]]
+    for i, word in enumerate(argv[1:], start=1):
+        if word == "--":
+            return [*out, *argv[i:]]
+        before = argv[i - 1] if "=" not in argv[i - 1] else ""
+        value = len(before) > 2 and any(o.startswith(before) for o in ASK_VALUE_OPTIONS)  # argparse takes prefixes
+        dash = word.startswith("-") and not word.startswith("--") and word not in ("-", "-h")
+        out.append(DASH_WORD + word if dash and not value else word)
+    return out
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose messages show a question word as it was typed (without :data:`DASH_WORD`)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Usage and the message on stderr, exit status 2."""
+        super().error(message.replace(DASH_WORD, ""))
+
+
+def question_of(words: Sequence[str]) -> str:
+    """The question ``qa ask`` was given: its words joined, marks of :func:`keep_dash_words` removed.
+
+    Bytes of invalid UTF-8 in argv arrive as lone surrogates: they are dropped, as the API and the chat
+    drop them, since an answer echoing them could not be printed as UTF-8.
+    """
+    from qa.text.normalize import without_surrogates
+
+    return without_surrogates(" ".join(w.removeprefix(DASH_WORD) for w in words))
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question."""
     from qa.answer.engine import load_qa, refuse
 
-    question = " ".join(args.question)
+    question = question_of(args.question)
     answer = refuse(question)  # empty or over-long input is answered without loading the model
     many = False
     if answer is None:
@@ -96,11 +141,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the chat and the JSON API (bound to 127.0.0.1 unless --host says otherwise)."""
-    from qa.answer.engine import load_qa
-    from qa.server.app import bind, start
-    from qa.server.settings import settings_from
+    from qa.server.settings import PORT_ENV, port_number, settings_from
 
-    settings = settings_from(args.host, args.port, args.allowed_host, args.cors_origin)
+    given = (args.port, "--port") if args.port is not None else (os.environ.get(PORT_ENV, "7860"), PORT_ENV)
+    settings = settings_from(args.host, port_number(*given), args.allowed_host, args.cors_origin)
+    from qa.answer.engine import load_qa  # (Gradio loads with these: a bad port is said before)
+    from qa.server.app import bind, start
+
     sock = bind(settings.host, settings.port)  # a taken port is said before the model loads
     start(load_qa(args.model, rebuild=not args.no_rebuild, corpus=corpus_of(args)), settings, sock=sock)
     return 0
@@ -122,9 +169,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    p = argparse.ArgumentParser(
-        prog="qa", description="Ask government work reports (default: the 2025 Liwan District report)."
-    )
+    p = Parser(prog="qa", description="Ask government work reports (default: the 2025 Liwan District report).")
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build the index under index/ (or $QA_INDEX_DIR)")
@@ -133,7 +178,9 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_build)
 
     a = sub.add_parser("ask", help="answer one question")
-    a.add_argument("question", nargs="+", help="the question")
+    a.add_argument(
+        "question", nargs="+", help="the question (it may start with '-'; one starting with '--' goes after --)"
+    )
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--report", default=None, metavar="ID", help="answer only from this report (its file stem)")
     _add_model(a)
@@ -141,7 +188,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="serve the web chat and the JSON API")
     s.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="default: $QA_HOST or 127.0.0.1")
-    s.add_argument("--port", type=port, default=os.environ.get("QA_PORT", "7860"), help="default: $QA_PORT or 7860")
+    s.add_argument("--port", default=None, help="default: $QA_PORT or 7860")
     s.add_argument(
         "--allowed-host",
         action="append",
@@ -189,24 +236,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def port(text: str) -> int:
-    """A TCP port number, for ``--port`` and ``$QA_PORT`` (argparse reports anything else cleanly)."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535; from --port or $QA_PORT)")
-    return n
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `qa` command."""
-    args = parser().parse_args(argv)
+    args = parser().parse_args(keep_dash_words(sys.argv[1:] if argv is None else argv))
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
+        sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+        return status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped early (`qa ask … | head -3`): stop quietly, as a shell tool does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 141  # 128 + SIGPIPE, what a shell reports for such a command
     except Exception as e:  # a clear message, not a traceback, for index, model and file problems
         from qa.answer.answerability import AnswerModelError
         from qa.answer.scope import UnknownReport
@@ -224,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, CorpusError | UnknownReport):
             print(f"qa: {e}", file=sys.stderr)
             return 2
-        if isinstance(e, OSError) and e.filename:
-            print(f"qa: cannot read {e.filename}: {e.strerror}", file=sys.stderr)
+        if isinstance(e, OSError) and e.filename:  # read or written: say which file, as `cp` or `cat` do
+            print(f"qa: {e.filename}: {e.strerror or e}", file=sys.stderr)
             return 2
         raise

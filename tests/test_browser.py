@@ -240,10 +240,14 @@ def test_chat_rough_edges(server: str, browser: Any) -> None:
 
     # the copy button on an answer copies the text it shows, without Markdown escapes
     bubble.hover()
-    page.locator("#qa-chat .message-buttons button[aria-label='Copy message']").last.click()
+    page.locator("#qa-chat .message-buttons button[aria-label='复制这条消息']").last.click()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == bubble.locator(".message-content").inner_text().strip() and "\\" not in copied
     assert "今年新增就业目标" in copied
+    # Gradio's English button labels read in Chinese, whatever the browser's language (qa.ui.app.GRADIO_LABELS_ZH)
+    assert page.locator("#qa-chat button[aria-label='有帮助']").count() > 0
+    assert page.locator("#qa-chat button[aria-label='没帮助']").count() > 0
+    assert page.locator("#qa-chat button[aria-label='Like'], #qa-chat button[aria-label='Copy message']").count() == 0
 
     # the bubble and the panel list the same nearest sections
     ask(page, "火星移民计划什么时候开始?")

@@ -161,10 +161,82 @@ def test_invalid_utf8_and_over_long_csv_fields_are_named_not_raised(tmp_path: Pa
     assert [r["id"] for r in rows] == ["a"]
     assert errors == [f"{f}:2: not valid UTF-8 (byte 0xff at column 26); line skipped"]
     c = tmp_path / "big.csv"
-    c.write_text("question\n今年目标\n" + "长" * 140_000 + "\n", encoding="utf-8")
+    c.write_text("question\n今年目标\n" + "长" * 140_000 + "\n去年成绩\n", encoding="utf-8")
     rows, errors = evaluate.load_questions(c)
-    assert [r["question"] for r in rows] == ["今年目标"]
-    assert len(errors) == 1 and errors[0].startswith(f"{c}:3: field larger than field limit")
+    assert [r["question"] for r in rows] == ["今年目标", "去年成绩"]  # the rows after it are read
+    assert errors == [f"{c}:3: field larger than field limit (131072); row skipped"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("empty.jsonl", b"", "{f}: the file is empty (or blank)"),
+        ("blank.csv", b"\n \n", "{f}: the file is empty (or blank)"),
+        (
+            "utf8.jsonl",
+            b'{"id": "x", "question": "\xff"}\n',
+            "{f}:1: not valid UTF-8 (byte 0xff at column 26); line skipped",
+        ),
+        (
+            "big.csv",
+            b"question\n" + "长".encode() * 140_000 + b"\n",
+            "{f}:2: field larger than field limit (131072); row skipped",
+        ),
+        ("noq.csv", b"id,text\n1,x\n", "{f}: CSV needs a 'question' column"),
+    ],
+)
+def test_a_file_without_a_question_to_ask_is_one_line_before_the_model_loads(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: bytes,
+    said: str,
+) -> None:
+    monkeypatch.setattr("qa.answer.engine.load_qa", no_model)
+    f = tmp_path / name
+    f.write_bytes(content)
+    from qa.cli import parser
+
+    assert evaluate.main(parser().parse_args(["eval", "--questions", str(f), "--no-report"])) == 2
+    assert capsys.readouterr().err.splitlines() == [f"qa eval: {said.format(f=f)}"]
+
+
+def no_model(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("the model was loaded")
+
+
+@pytest.mark.parametrize(
+    ("flag", "target", "said"),
+    [
+        ("--out", "/proc/nope.jsonl", "/proc/nope.jsonl: nothing can be created in /proc (No such file or directory)"),
+        ("--out", "{tmp}", "{tmp}: Is a directory"),
+        (
+            "--out",
+            "{tmp}/set.jsonl/x/out.jsonl",
+            "{tmp}/set.jsonl/x/out.jsonl: {tmp}/set.jsonl is a file, not a folder",
+        ),
+        ("--report-dir", "/proc/nope", "/proc/nope: nothing can be created in /proc (No such file or directory)"),
+        ("--report-dir", "{tmp}/set.jsonl", "{tmp}/set.jsonl: {tmp}/set.jsonl is a file, not a folder"),
+    ],
+)
+def test_an_unwritable_output_says_cannot_write_before_the_run(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    flag: str,
+    target: str,
+    said: str,
+) -> None:
+    monkeypatch.setattr("qa.answer.engine.load_qa", no_model)
+    f = tmp_path / "set.jsonl"
+    f.write_text('{"id": "a", "question": "今年新增就业目标是多少?"}\n', encoding="utf-8")
+    from qa.cli import parser
+
+    args = parser().parse_args(["eval", "--questions", str(f), flag, target.format(tmp=tmp_path)])
+    assert evaluate.main(args) == 2
+    assert capsys.readouterr().err.splitlines() == [f"qa eval: cannot write {said.format(tmp=tmp_path)}"]
+    assert f.read_text(encoding="utf-8").startswith('{"id": "a"')  # nothing truncated or removed on the way
 
 
 def test_csv_with_optional_answer(tmp_path: Path) -> None:

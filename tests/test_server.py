@@ -7,6 +7,7 @@ the real engine driven by the small fake embedder from conftest.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -43,13 +44,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> QA:
-    from conftest import FakeEmbedder
-
-    from qa.search.index import open_index
-
-    embedder = FakeEmbedder()
-    return QA(open_index(embedder, rebuild=True, index_dir=tmp_path_factory.mktemp("index")), embedder)
+def engine(fake_qa: QA) -> QA:
+    return fake_qa
 
 
 def serve(engine: QA, **options: Any) -> Running:
@@ -369,16 +365,46 @@ def test_configured_hosts_and_cors_origins(engine: QA) -> None:
 
 
 def test_serve_on_a_taken_port_says_so_in_one_line() -> None:
+    def run(*cmd: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *cmd],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, **(env or {})},
+        )
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = str(taken.getsockname()[1])
-        r = subprocess.run(
-            [sys.executable, "-m", "qa", "serve", "--port", port], cwd=ROOT, capture_output=True, text=True, timeout=120
-        )
+        r = run("-m", "qa", "serve", "--port", port)
+        app = run("app.py", env={"QA_PORT": port})
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == [
         f"qa: cannot listen on 127.0.0.1:{port}: Address already in use (choose another with --port or QA_PORT)"
+    ]
+    # app.py reads no flags: its hint names only the variable
+    assert app.returncode == 1
+    assert app.stderr.strip().splitlines() == [
+        f"app.py: cannot listen on 127.0.0.1:{port}: Address already in use (choose another with QA_PORT)"
+    ]
+
+
+def test_serve_on_an_address_not_of_this_machine_names_the_host_setting() -> None:
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): no machine has it
+    r = subprocess.run(
+        [sys.executable, "-m", "qa", "serve", "--host", "192.0.2.1", "--port", "7860"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "qa: cannot listen on 192.0.2.1:7860: Cannot assign requested address"
+        " (check the address given with --host or QA_HOST)"
     ]
 
 

@@ -347,6 +347,27 @@ def test_feedback_appends_json_lines_without_personal_data(
     assert [c["quote"] for c in r["citations"]] == [c.quote for c in a.citations]
 
 
+@pytest.mark.parametrize("where", ["/proc", "in-the-way"])
+def test_feedback_that_cannot_be_saved_says_where_and_keeps_the_comment(
+    h: ChatHandlers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    # /proc takes no new file, even from root (for whom a chmod-ed folder is writable); or a file where the folder is
+    blocker = Path("/proc") if where == "/proc" else tmp_path / "data"
+    if where != "/proc":
+        blocker.write_text("a file, not a folder", encoding="utf-8")
+    monkeypatch.setenv(FEEDBACK_ENV, str(blocker / "feedback" / "feedback.jsonl"))
+    _, turns, *_ = ask(h, "今年新增就业目标是多少?")
+    status, box = h.feedback(turns, 0, False, "引文不全")
+    assert status == f"无法保存反馈:{md_inert(str(blocker))} 不可写。您的意见仍在框中。"
+    assert htmllib.unescape(MD.render(status)) == f"<p>无法保存反馈:{blocker} 不可写。您的意见仍在框中。</p>\n"
+    assert box == "引文不全"  # nothing typed is lost: the comment stays to be sent again
+    assert h.like(turns, 1, True) == f"无法保存反馈:{md_inert(str(blocker))} 不可写。"
+    log = capsys.readouterr().err.splitlines()
+    assert len(log) == 2 and log[0].startswith(f"qa: cannot save feedback: {blocker} is not writable (")
+    _, en, *_ = ask(h, "What is the jobs target this year?")
+    assert h.feedback(en, 0, True, "")[0] == f"Cannot save feedback: {md_inert(str(blocker))} is not writable."
+
+
 def test_mask_personal_keeps_report_figures() -> None:
     assert mask_personal("新增就业1万人以上,投资535亿元,2025年") == "新增就业1万人以上,投资535亿元,2025年"
     assert mask_personal("call 020-81234567 or +86 138 1234 5678") == "call [phone] or [phone]"
@@ -482,6 +503,20 @@ def test_page_is_chinese_and_answers_have_a_copy_button(fake_qa: QA) -> None:
     assert chat["props"]["buttons"] == ["copy"]
     assert PAGE_LANG == "zh-CN" and "document.documentElement.lang = 'zh-CN'" in JS
     assert "clipboard.writeText" in JS and ".message-content" in JS  # copies the shown text, not the Markdown
+
+
+def test_gradio_s_english_button_labels_are_shown_in_chinese(fake_qa: QA) -> None:
+    from qa.ui.app import GRADIO_LABELS_ZH, JS, build_app
+
+    demo = build_app(fake_qa)
+    chat = next(c for c in demo.config["components"] if c["props"].get("elem_id") == "qa-chat")
+    assert list(chat["props"]["feedback_options"]) == ["Like", "Dislike"]  # Gradio's names for its thumbs
+    assert (GRADIO_LABELS_ZH["Like"], GRADIO_LABELS_ZH["Dislike"]) == ("有帮助", "没帮助")  # as the panel's buttons
+    assert GRADIO_LABELS_ZH["Copy message"] == "复制这条消息"
+    assert all(re.search(r"[\u4e00-\u9fff]", v) for v in GRADIO_LABELS_ZH.values())
+    assert not set(GRADIO_LABELS_ZH.values()) & set(GRADIO_LABELS_ZH)  # a replaced label is never replaced again
+    assert json.dumps(GRADIO_LABELS_ZH, ensure_ascii=False) in JS and "MutationObserver" in JS
+    assert "/copy|复制/i" in JS  # the copy handler still finds the relabelled copy button
 
 
 def test_the_report_picker_shows_only_with_several_reports_and_restricts_the_question(

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     if path.is_dir():
         return _load_folder(path)
     text, errors = _decode_lines(path)
+    if not text.strip() and not errors:
+        return [], [f"{path}: the file is empty (or blank)"]
     if path.suffix.lower() == ".csv":
         return _load_csv(path, text, errors)
     return _load_jsonl(path, text, errors)
@@ -69,10 +72,18 @@ def _load_csv(path: Path, text: str, errors: list[str]) -> tuple[list[dict[str, 
     try:
         if not reader.fieldnames or "question" not in reader.fieldnames:
             return [], [*errors, f"{path}: CSV needs a 'question' column"]
-        for row in reader:
-            csv_rows.append((reader.line_num, row))
-    except csv.Error as e:  # e.g. a field longer than the csv module's limit
-        errors.append(f"{path}:{reader.line_num + 1}: {e}; the rows from there on were not read")
+    except csv.Error as e:  # in the header
+        return [], [*errors, f"{path}:1: {e}; no row read"]
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:  # e.g. a field longer than the csv module's limit (131,072 characters)
+            errors.append(f"{path}:{start}: {e}; row skipped")
+            continue
+        csv_rows.append((reader.line_num, row))
     rows: list[dict[str, Any]] = []
     for n, row in csv_rows:
         if None in row:
@@ -294,6 +305,34 @@ def gate_summary(
     return summary, counts
 
 
+def unwritable(path: Path, folder: bool = False) -> str | None:
+    """Why ``path`` cannot be written (a file, or with ``folder`` a folder to write files into), else None.
+
+    Tried for real, as the run will write it (permission bits say nothing to root, nor about /proc or a
+    read-only mount): missing folders are made, a file is opened for appending (nothing is truncated)
+    and removed again if it was not there, a folder gets a temporary file.
+    """
+    try:
+        if folder:
+            path.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=path).close()
+        else:
+            existed = path.exists()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8"):
+                pass
+            if not existed:
+                path.unlink()
+    except OSError as e:
+        existing = next(p for p in (path, *path.parents) if p.exists())  # "/" at least
+        if isinstance(e, FileExistsError | NotADirectoryError) and not existing.is_dir():
+            return f"cannot write {path}: {existing} is a file, not a folder"
+        if isinstance(e, FileNotFoundError) and existing.is_dir():  # e.g. /proc: nothing new may be made in it
+            return f"cannot write {path}: nothing can be created in {existing} ({e.strerror})"
+        return f"cannot write {path}: {e.strerror or e}"
+    return None
+
+
 def parse_variants(spec: str) -> list[str]:
     """``hybrid,dense,bm25`` -> the list of names (unknown names raise ValueError)."""
     names = [v.strip() for v in spec.split(",") if v.strip()]
@@ -317,6 +356,9 @@ def main(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     questions, errors = loaded
+    out, report_dir = _outputs(args)
+    if not _outputs_writable(out, report_dir):  # before the model loads: a typo in --out must not cost the run
+        return 2
     corpus = corpus_files(args.corpus) if getattr(args, "corpus", None) else None
     qa = load_qa(args.model, rebuild=not args.no_rebuild, corpus=corpus)
     if missing := sorted({q["report"] for q in questions if isinstance(q.get("report"), str)} - set(qa.library.ids())):
@@ -326,14 +368,13 @@ def main(args: argparse.Namespace) -> int:
     for w in data["warnings"]:
         print(f"qa eval: {w}", file=sys.stderr)
     results = data.pop("results")
-    if args.out:
-        _write_results(Path(args.out), results[names[0]])
+    if out is not None and not _write_results(out, results[names[0]]):
+        return 2
     meta = _run_meta(qa, path, args.split, len(questions))
     data = {"meta": meta, **data, "errors": errors}
     _print_run(data, names[0])
-    if not getattr(args, "no_report", False):
-        paths = evalreport.write(data, Path(getattr(args, "report_dir", None) or REPORT_DIR))
-        print("report: " + ", ".join(str(p) for p in paths))
+    if report_dir is not None and not _write_report(data, report_dir):
+        return 2
     if not (pin or check):
         return 1 if errors else 0
     gate_meta = {k: meta[k] for k in ("set_sha256", "model", "split")}
@@ -365,11 +406,19 @@ def _chosen_variants(args: argparse.Namespace, gating: bool) -> list[str] | None
 def _questions_of_split(path: Path, split: str | None) -> tuple[list[dict[str, Any]], list[str]] | None:
     """The questions of a file (of one split, when given) and the file's errors, said on stderr.
 
-    None when no question has the split asked for.
+    None (said on stderr) when the file cannot be read, has no good question, or none of the split asked for.
     """
-    questions, errors = load_questions(path)
+    try:
+        questions, errors = load_questions(path)
+    except OSError as unreadable:
+        print(f"qa eval: cannot read {path}: {unreadable.strerror or unreadable}", file=sys.stderr)
+        return None
     for e in errors:
         print(f"qa eval: {e}", file=sys.stderr)
+    if not questions:  # each error above said why (one line each); else say it here
+        if not errors:
+            print(f"qa eval: {path}: no question in it", file=sys.stderr)
+        return None
     if split:
         questions = [q for q in questions if q.get("split") == split]
         if not questions:
@@ -378,12 +427,43 @@ def _questions_of_split(path: Path, split: str | None) -> tuple[list[dict[str, A
     return questions, errors
 
 
-def _write_results(out: Path, results: list[dict[str, Any]]) -> None:
-    """One JSON line per question's result."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", encoding="utf-8") as f:
-        for r in results:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """Where the run writes: the --out file and the report folder (None: not written)."""
+    out = Path(args.out) if args.out else None
+    report_dir = None if getattr(args, "no_report", False) else Path(getattr(args, "report_dir", None) or REPORT_DIR)
+    return out, report_dir
+
+
+def _outputs_writable(out: Path | None, report_dir: Path | None) -> bool:
+    """Whether the --out file and the report folder can be written (each None: not written); else said on stderr."""
+    for target, folder in ((out, False), (report_dir, True)):
+        if target is not None and (why := unwritable(target, folder)):
+            print(f"qa eval: {why}", file=sys.stderr)
+            return False
+    return True
+
+
+def _write_results(out: Path, results: list[dict[str, Any]]) -> bool:
+    """One JSON line per question's result: True, or False (said on stderr) when the file cannot be written."""
+    try:
+        with open(out, "w", encoding="utf-8") as f:
+            for r in results:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    except OSError as e:  # checked before the run, so this is e.g. a full disk
+        print(f"qa eval: cannot write {out}: {e.strerror or e}", file=sys.stderr)
+        return False
+    return True
+
+
+def _write_report(data: dict[str, Any], report_dir: Path) -> bool:
+    """The report files, their paths printed: True, or False (said on stderr) when they cannot be written."""
+    try:
+        paths = evalreport.write(data, report_dir)
+    except OSError as e:
+        print(f"qa eval: cannot write the report into {report_dir}: {e.strerror or e}", file=sys.stderr)
+        return False
+    print("report: " + ", ".join(str(p) for p in paths))
+    return True
 
 
 def _run_meta(qa: QA, path: Path, split: str | None, n_questions: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ for tests), :func:`from_env` is the factory for ``uvicorn --factory`` with sever
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import threading
@@ -70,8 +71,15 @@ def create_app(qa: QA, settings: ServerSettings | None = None) -> FastAPI:
     )
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port``, or a :class:`ServeError` that says what to change."""
+HOST_AND_PORT_SETTINGS = ("--host or QA_HOST", "--port or QA_PORT")  # what `qa serve` reads
+
+
+def bind(host: str, port: int, settings: tuple[str, str] = HOST_AND_PORT_SETTINGS) -> socket.socket:
+    """A listening socket on ``host:port``, or a :class:`ServeError` that says what to change.
+
+    ``settings`` name where the host and the port come from, for the message (``app.py`` reads only
+    the environment).
+    """
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)
@@ -79,7 +87,11 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind(address)
     except OSError as e:
         reason = e.strerror or str(e)
-        raise ServeError(f"cannot listen on {host}:{port}: {reason} (choose another with --port or QA_PORT)") from e
+        if e.errno in (errno.EADDRINUSE, errno.EACCES):  # taken, or below 1024 without the right
+            fix = f"choose another with {settings[1]}"
+        else:  # not an address of this machine, or a name that does not resolve
+            fix = f"check the address given with {settings[0]}"
+        raise ServeError(f"cannot listen on {host}:{port}: {reason} ({fix})") from e
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock

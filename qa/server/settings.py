@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+HOST_ENV = "QA_HOST"  # the address to listen on (qa serve --host, app.py)
+PORT_ENV = "QA_PORT"  # the port to listen on (qa serve --port, app.py)
 HOSTS_ENV = "QA_ALLOWED_HOSTS"  # comma-separated Host names the server answers to (besides loopback)
 CORS_ENV = "QA_CORS_ORIGINS"  # comma-separated origins allowed to call the server from another site
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -23,6 +26,19 @@ MAX_FILE_BYTES = 1024  # Gradio's upload route is closed; should it open, nothin
 
 class ServeError(Exception):
     """The server cannot start (the port is taken, the address is not this machine's ...)."""
+
+
+def port_number(text: str, source: str) -> int:
+    """The TCP port ``text`` names, or a one-line :class:`ServeError` naming the setting it came from.
+
+    ``source`` is how the user gave it: ``"--port"`` or ``"QA_PORT"``.
+    """
+    digits = text.strip()
+    n = int(digits) if re.fullmatch(r"[0-9]{1,5}", digits) else 0
+    if not 1 <= n <= 65535:
+        shown = f"{source} {text!r}" if source.startswith("-") else f"{source}={text!r}"
+        raise ServeError(f"{shown} is not a port number (a whole number from 1 to 65535)")
+    return n
 
 
 @dataclass(frozen=True)

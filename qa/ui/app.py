@@ -43,16 +43,38 @@ def intro(reports: tuple[Report, ...]) -> str:
 
 
 PAGE_LANG = "zh-CN"
+# Labels (tooltips and screen-reader names) of Gradio's icon buttons, which Gradio writes in English
+# whatever the page's language: "Liked"/"Disliked", "Copy"/"Copied", "Scroll down", "Feedback" are fixed
+# in its code, and "Copy message" has no zh-CN translation; "Like"/"Dislike" read 赞/踩 only in a browser
+# set to Chinese. The page shows these instead (qa.ui.app.JS swaps them as the buttons appear).
+GRADIO_LABELS_ZH = {
+    "Like": "有帮助",
+    "赞": "有帮助",
+    "Liked": "已评价:有帮助",
+    "Dislike": "没帮助",
+    "踩": "没帮助",
+    "Disliked": "已评价:没帮助",
+    "Feedback": "反馈",
+    "Copy message": "复制这条消息",
+    "Copied message": "已复制",
+    "Copy": "复制",
+    "Copied": "已复制",
+    "Copied!": "已复制",
+    "Scroll down": "滚动到底部",
+    "Clear": "清空",
+}
 # Pass JS (and CSS) to whatever serves the Blocks: launch(..., js=JS) or gr.mount_gradio_app(..., js=JS).
 # 1. Gradio has no option for <html lang> (its template says "en"): set on load.
 # 2. The chat's per-message copy button copies the message's Markdown source, full of escapes: copy the
 #    text the bubble shows instead (a capture-phase listener runs before Gradio's own handler).
+# 3. Gradio's English button labels (GRADIO_LABELS_ZH) are replaced, now and whenever Gradio sets one
+#    again (a thumb once clicked becomes "Liked"); a replaced label is not a key, so this settles at once.
 JS = (
     "() => {"
     f" document.documentElement.lang = {PAGE_LANG!r};"
     " window.addEventListener('click', (e) => {"
     "  const btn = e.target.closest && e.target.closest('#qa-chat .message-buttons button');"
-    "  if (!btn || !/copy/i.test(btn.getAttribute('aria-label') || '')) return;"
+    "  if (!btn || !/copy|复制/i.test(btn.getAttribute('aria-label') || '')) return;"
     "  let row = btn.closest('.message-buttons').previousElementSibling;"
     "  while (row && !row.querySelector('.message-content')) row = row.previousElementSibling;"
     "  if (!row) return;"
@@ -60,6 +82,17 @@ JS = (
     "  navigator.clipboard.writeText(row.querySelector('.message-content').innerText.trim());"
     "  btn.setAttribute('data-copied', '1');"
     " }, true);"
+    f" const zh = {json.dumps(GRADIO_LABELS_ZH, ensure_ascii=False)};"
+    " const relabel = (el) => { for (const name of ['aria-label', 'title']) {"
+    "  const label = el.getAttribute(name);"
+    "  if (label && Object.hasOwn(zh, label)) el.setAttribute(name, zh[label]); } };"
+    " const sweep = (node) => { if (node.nodeType !== 1) return; relabel(node);"
+    "  node.querySelectorAll('[aria-label], [title]').forEach(relabel); };"
+    " new MutationObserver((changes) => { for (const c of changes) {"
+    "  if (c.type === 'attributes') relabel(c.target); else c.addedNodes.forEach(sweep); } })"
+    "  .observe(document.body,"
+    "   {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label', 'title']});"
+    " sweep(document.body);"
     "}"
 )
 
@@ -133,6 +166,8 @@ def build_app(qa: Asker, reports: tuple[Report, ...] | None = None) -> gr.Blocks
                     allow_tags=False,
                     latex_delimiters=[],
                     buttons=["copy"],  # a copy button on each message
+                    # Gradio's names for its two thumbs (any other name becomes a menu under a flag); their
+                    # labels, 有帮助 / 没帮助, are set by JS (GRADIO_LABELS_ZH)
                     feedback_options=("Like", "Dislike"),
                     placeholder="请在下方输入问题,或点一个示例问题。",
                 )

@@ -82,15 +82,34 @@ def make_record(answer: Answer, helpful: bool, comment: str = "", typed: str | N
     }
 
 
+class FeedbackNotSaved(Exception):
+    """The feedback file cannot be written: ``where`` is the file or folder at fault, ``reason`` the system's word."""
+
+    def __init__(self, where: Path, reason: str) -> None:
+        super().__init__(f"cannot save feedback: {where} is not writable ({reason})")
+        self.where, self.reason = where, reason
+
+
+def _at_fault(target: Path) -> Path:
+    """What stops ``target`` being written: the file when it exists, else the nearest folder (or file) that does."""
+    return next(p for p in (target, *target.parents) if p.exists())
+
+
 def record_feedback(
     answer: Answer, helpful: bool, comment: str = "", typed: str | None = None, path: Path | None = None
 ) -> dict[str, Any]:
-    """Append one judgement to the feedback file (created with its folder if missing); return the record."""
+    """Append one judgement to the feedback file (created with its folder if missing); return the record.
+
+    Raises :class:`FeedbackNotSaved` when the file or its folder cannot be written.
+    """
     record = make_record(answer, helpful, comment, typed)
     target = path or feedback_path()
     line = json.dumps(record, ensure_ascii=False) + "\n"
     with _LOCK:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("a", encoding="utf-8") as f:
-            f.write(line)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("a", encoding="utf-8") as f:
+                f.write(line)
+        except OSError as e:
+            raise FeedbackNotSaved(_at_fault(target), e.strerror or type(e).__name__) from e
     return record

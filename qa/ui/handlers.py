@@ -7,6 +7,7 @@ the turn whose sources are shown. The chat history holds exactly two messages pe
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,8 +16,8 @@ from qa.report.corpus import Report
 from qa.text.normalize import clean_input, is_english
 from qa.types import Answer, Citation
 from qa.ui.export import Turn, write_export
-from qa.ui.feedback import record_feedback
-from qa.ui.render import Reports, chat_markdown, citation_text, report_of, sources_html, user_markdown
+from qa.ui.feedback import FeedbackNotSaved, record_feedback
+from qa.ui.render import Reports, chat_markdown, citation_text, md_inert, report_of, sources_html, user_markdown
 
 MAX_FOLLOWUP_CHARS = 300  # longer input is never read as a follow-up (the engine refuses it anyway)
 MAX_TYPED_CHARS = 2000  # the chat box's own cap; a longer message sent from outside the page is cut here
@@ -28,6 +29,10 @@ NOTICES = {
     ("en", "no_turn"): "Ask a question first.",
     ("zh", "thanks"): "已记录您的反馈,谢谢!",
     ("en", "thanks"): "Thank you, your feedback was recorded.",
+    ("zh", "not_saved"): "无法保存反馈:{where} 不可写。",
+    ("en", "not_saved"): "Cannot save feedback: {where} is not writable.",
+    ("zh", "kept"): "您的意见仍在框中。",
+    ("en", "kept"): "Your comment is still in the box.",
 }
 
 Message = dict[str, Any]
@@ -141,8 +146,14 @@ class ChatHandlers:
         if not 0 <= current < len(turns):
             return NOTICES[("zh", "no_turn")], comment or ""
         t = turns[current]
-        record_feedback(t.answer, helpful, comment or "", typed=t.typed)
-        return NOTICES[(t.answer.lang if t.answer.lang == "en" else "zh", "thanks")], ""
+        lang = "en" if t.answer.lang == "en" else "zh"
+        try:
+            record_feedback(t.answer, helpful, comment or "", typed=t.typed)
+        except FeedbackNotSaved as e:  # said where it failed, in the page and the server's log; the comment stays
+            print(f"qa: {e}", file=sys.stderr, flush=True)
+            said = NOTICES[(lang, "not_saved")].format(where=md_inert(str(e.where)))
+            return (f"{said}{NOTICES[(lang, 'kept')]}" if (comment or "").strip() else said), comment or ""
+        return NOTICES[(lang, "thanks")], ""
 
     def like(self, turns: list[Turn], index: int | tuple[int, ...] | list[int], liked: bool | str) -> str:
         """Record the chat's thumbs up/down on an answer bubble."""
