@@ -33,16 +33,16 @@ def test_threshold_declines_at_most_the_allowed_share() -> None:
     assert np.mean(p < t) <= 0.05 and np.mean(p < t) >= 0.04
 
 
-def test_a_training_question_does_not_see_its_authors_twins_about_the_same_line() -> None:
+def test_a_training_question_does_not_see_its_own_authoring_session() -> None:
     rows = [
         {"id": "h1-0001", "question": "新增就业多少人?", "line": 44},
         {"id": "h1-0002", "question": "新增就业的岗位在哪里?", "line": 44},  # the same author's near-miss twin
-        {"id": "h2-0001", "question": "今年能多几个工作岗位", "line": 44},  # another author: a real neighbour
-        {"id": "h1-0003", "question": "长者饭堂几个?", "line": 61},
+        {"id": "h2-0001", "question": "今年能多几个工作岗位", "line": 44},  # another session: a real neighbour
+        {"id": "h1-0003", "question": "长者饭堂几个?", "line": 61},  # the same session, another line
     ]
     out = siblings(rows)
-    assert out[0] == out[1] == ("新增就业多少人?", "新增就业的岗位在哪里?")
-    assert out[2] == ("今年能多几个工作岗位",) and out[3] == ("长者饭堂几个?",)
+    assert out[0] == out[1] == out[3] == ("新增就业多少人?", "新增就业的岗位在哪里?", "长者饭堂几个?")
+    assert out[2] == ("今年能多几个工作岗位",)
 
 
 def test_the_shipped_model_is_data_and_fits_the_code() -> None:
