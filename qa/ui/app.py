@@ -121,6 +121,12 @@ CSS = """
 @media (max-width: 640px) {
   .gradio-container { padding: 4px !important; }
   #qa-chat { height: 55vh !important; }
+  /* on a phone the sources come right after the question box; the examples and buttons after them */
+  #qa-main { flex-direction: column !important; }
+  #qa-left { display: contents !important; }
+  #qa-left > * { order: 1; }
+  #qa-right { order: 2; }
+  #qa-left > .qa-examples, #qa-left > #qa-actions, #qa-left > #qa-export-file { order: 3; }
 }
 """
 
@@ -155,8 +161,8 @@ def build_app(qa: Asker, reports: tuple[Report, ...] | None = None) -> gr.Blocks
             visible=len(reports) > 1,
             elem_id="qa-report",
         )
-        with gr.Tab("问答", id="qa-tab-chat"), gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=300):
+        with gr.Tab("问答", id="qa-tab-chat"), gr.Row(equal_height=False, elem_id="qa-main"):
+            with gr.Column(scale=3, min_width=300, elem_id="qa-left"):
                 chat = gr.Chatbot(
                     label="对话",
                     elem_id="qa-chat",
@@ -191,11 +197,11 @@ def build_app(qa: Asker, reports: tuple[Report, ...] | None = None) -> gr.Blocks
                         with gr.Row():
                             for q in examples()[key]:
                                 example_buttons.append((gr.Button(q, size="sm", min_width=120), q))
-                with gr.Row():
+                with gr.Row(elem_id="qa-actions"):
                     clear = gr.Button("清空对话", size="sm", elem_id="qa-clear")
                     export = gr.Button("导出对话(Markdown)", size="sm", elem_id="qa-export")
                 export_file = gr.File(label="导出的对话", visible=False, elem_id="qa-export-file")
-            with gr.Column(scale=2, min_width=300):
+            with gr.Column(scale=2, min_width=300, elem_id="qa-right"):
                 sources = gr.HTML(h.panel([], -1)[0], elem_id="qa-sources", js_on_load=None, padding=True)
                 pick = gr.Dropdown(label="复制一条引文:选择编号", choices=[], elem_id="qa-cite-pick")
                 cite = gr.Textbox(label="引文(可复制)", buttons=["copy"], interactive=False, lines=3, elem_id="qa-cite")
