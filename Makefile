@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install sysdeps build lint fix eval bench api-bench clean
+.PHONY: run test install sysdeps build lint fix eval bench api-bench chat-bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: $(STAMP)          ## build time, cold start, query latency, memory
 
 api-bench: $(STAMP)  ## the served API and the chat's route under load: latency, throughput, answers, memory
 	$(BIN)/python scripts/api_bench.py
+
+chat-bench: $(STAMP) sysdeps  ## the chat in headless Chromium: Enter to answer shown, p50/p95 (target p50 < 150 ms)
+	$(BIN)/python scripts/chat_bench.py
 
 fix: $(STAMP)
 	$(BIN)/ruff check --fix .
