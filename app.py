@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from qa.answer.engine import load_qa
-from qa.server.settings import HOST_ENV, PORT_ENV, ServeError, port_number, settings_from
+from qa.server.settings import HOST_ENV, PORT_ENV, ServeError, server_settings
 
 if __name__ == "__main__":
     from qa.server.app import bind, start
 
     try:
-        port = port_number(os.environ.get(PORT_ENV, "7860"), PORT_ENV)
-        settings = settings_from(os.environ.get(HOST_ENV, "127.0.0.1"), port)
+        settings = server_settings()  # $QA_HOST, $QA_PORT, $QA_ALLOWED_HOSTS, $QA_CORS_ORIGINS, read now
         sock = bind(settings.host, settings.port, (HOST_ENV, PORT_ENV))  # app.py reads no flags
     except ServeError as e:
         sys.exit(f"app.py: {e}")

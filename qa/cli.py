@@ -142,9 +142,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the chat and the JSON API (bound to 127.0.0.1 unless --host says otherwise)."""
     from qa.server.settings import PORT_ENV, port_number, settings_from
+    from qa.settings import settings as read_settings
 
-    given = (args.port, "--port") if args.port is not None else (os.environ.get(PORT_ENV, "7860"), PORT_ENV)
-    settings = settings_from(args.host, port_number(*given), args.allowed_host, args.cors_origin)
+    env = read_settings()  # a flag wins over its variable
+    given = (args.port, "--port") if args.port is not None else (env.port, PORT_ENV)
+    host = env.host if args.host is None else args.host
+    settings = settings_from(host, port_number(*given), args.allowed_host, args.cors_origin, given=env)
     from qa.answer.engine import load_qa  # (Gradio loads with these: a bad port is said before)
     from qa.server.app import bind, start
 
@@ -187,7 +190,7 @@ def parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("serve", help="serve the web chat and the JSON API")
-    s.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"), help="default: $QA_HOST or 127.0.0.1")
+    s.add_argument("--host", default=None, help="default: $QA_HOST or 127.0.0.1")
     s.add_argument("--port", default=None, help="default: $QA_PORT or 7860")
     s.add_argument(
         "--allowed-host",
@@ -205,7 +208,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
 
     e = sub.add_parser("eval", help="run a question set (JSON lines or CSV)")
-    e.add_argument("--questions", default="eval/qa.jsonl", help="JSON lines with id and question, or CSV")
+    e.add_argument("--questions", default=None, help="JSON lines with id and question, or CSV")
     e.add_argument("--out", default=None, help="write one ask --json object per line here")
     e.add_argument("--split", default=None, help="only questions of this split (dev/test)")
     e.add_argument(

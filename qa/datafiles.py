@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout: corpus/, eval/, index/, data/
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # a checkout: corpus/, eval/, index/, data/ (see is_checkout)
 
 
 def read_pairs(name: str) -> list[tuple[str, list[str]]]:

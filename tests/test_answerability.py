@@ -14,7 +14,7 @@ import pytest
 
 from qa.answer.answerability import FEATURES, STATUSES, AnswerModel, AnswerModelError, question_shape, shape_ngrams
 from qa.answer.engine import QA
-from qa.answer.train import TRAIN_DIR, choose_threshold, fit, load_training, siblings, training_files, training_sha256
+from qa.answer.train import choose_threshold, fit, load_training, siblings, train_dir, training_files, training_sha256
 from qa.search.index import open_index
 from qa.text.normalize import bigram_tokens, normalize_query
 
@@ -71,7 +71,7 @@ def test_training_set_is_big_enough_valid_and_apart_from_the_test_split() -> Non
 
 
 def test_fit_on_a_sample_gives_a_model_that_round_trips(tmp_path: Path, fake_embedder: Any) -> None:
-    rows = load_training(training_files(TRAIN_DIR))
+    rows = load_training(training_files(train_dir()))
     random.Random(0).shuffle(rows)
     sample = rows[:400]
     qa = QA(open_index(fake_embedder, index_dir=tmp_path / "index"), fake_embedder, model=None)

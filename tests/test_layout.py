@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # rooms on one layer do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("qa.types", "qa.datafiles"),  # the nouns and the data files
+    ("qa.settings",),  # the QA_* environment, read at call time
     ("qa.text",),
     ("qa.report",),
     ("qa.search",),

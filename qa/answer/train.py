@@ -41,15 +41,14 @@ from qa.answer.answerability import (
 )
 from qa.answer.scope import Scope
 from qa.answer.understand import Marks
-from qa.datafiles import PROJECT_DIR
 from qa.report.corpus import Report
 from qa.search.index import KEYS_FILE
+from qa.settings import is_checkout, settings
 from qa.text.normalize import normalize_query
 
 if TYPE_CHECKING:
     from qa.answer.engine import QA
 
-TRAIN_DIR = PROJECT_DIR / "eval" / "train"
 MAX_FALSE_REFUSAL = 0.03  # out-of-fold share of answerable training questions the threshold may decline
 C = 1.0  # inverse regularisation strength of the final logistic regression
 SHAPE_C = 3.0  # and of the question-shape model
@@ -58,9 +57,14 @@ N_FOLDS = 5
 N_JOBS = 2  # folds fitted at once (the machines have two cores)
 
 
-def training_files(folder: Path = TRAIN_DIR) -> list[Path]:
-    """The training set's files, in a fixed order."""
-    return sorted(folder.glob("*.jsonl"))
+def train_dir() -> Path:
+    """The authored training set: ``eval/train`` in ``$QA_HOME`` (read at call time)."""
+    return settings().eval_dir / "train"
+
+
+def training_files(folder: Path | None = None) -> list[Path]:
+    """The training set's files (default: :func:`train_dir`), in a fixed order."""
+    return sorted((folder or train_dir()).glob("*.jsonl"))
 
 
 def training_sha256(files: list[Path]) -> str:
@@ -410,16 +414,20 @@ def _fit_keyless(
 def main(args: argparse.Namespace) -> int:
     """Build keys and the index, learn the model, save it."""
     from qa.answer.engine import load_qa
-    from qa.report.corpus import CORPUS_FILE, load_report  # the report the training set is about
+    from qa.report.corpus import liwan_file, load_report  # the report the training set is about
 
+    if not is_checkout():  # the keys and the model are the package's own data files: never written when installed
+        print(f"qa train: writes {KEYS_FILE.parent}/, so it runs only in a checkout of the project", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
-    files = training_files(Path(args.train_dir) if getattr(args, "train_dir", None) else TRAIN_DIR)
+    files = training_files(Path(args.train_dir) if getattr(args, "train_dir", None) else None)
     if not files:
         print("qa train: no training files (eval/train/*.jsonl)", file=sys.stderr)
         return 2
     rows = load_training(files)
-    n_keys = write_keys(rows, load_report(CORPUS_FILE))
-    qa = load_qa(args.model, rebuild=True, answer_model=False, corpus=(CORPUS_FILE,))  # the report the set is about
+    liwan = liwan_file()
+    n_keys = write_keys(rows, load_report(liwan))
+    qa = load_qa(args.model, rebuild=True, answer_model=False, corpus=(liwan,))  # the report the set is about
     t1 = time.perf_counter()
     meta = {
         "trained_on": [f"{f.parent.name}/{f.name}" for f in files],

@@ -18,10 +18,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from qa.datafiles import PROJECT_DIR
 from qa.evaluate.metrics import LOWER_IS_BETTER, METRICS
+from qa.settings import settings
 
-EXPECTED_FILE = PROJECT_DIR / "eval" / "expected.json"
+
+def expected_file() -> Path:
+    """The pinned scores: ``eval/expected.json`` in ``$QA_HOME`` (read at call time)."""
+    return settings().eval_dir / "expected.json"
+
+
 TARGETS: dict[str, float] = {  # the targets on the test split (floors rise to these)
     "recall@5": 0.95,
     "answer_hit": 0.90,
@@ -158,13 +163,14 @@ def compare(expected: dict[str, Any], summary: dict[str, float], meta: dict[str,
     return problems
 
 
-def load_expected(path: Path = EXPECTED_FILE) -> dict[str, Any]:
-    """The pinned scores."""
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+def load_expected(path: Path | None = None) -> dict[str, Any]:
+    """The pinned scores (default: :func:`expected_file`)."""
+    data: dict[str, Any] = json.loads((path or expected_file()).read_text(encoding="utf-8"))
     return data
 
 
-def write_expected(data: dict[str, Any], path: Path = EXPECTED_FILE) -> None:
-    """Write the pinned scores (pretty, UTF-8, trailing newline)."""
+def write_expected(data: dict[str, Any], path: Path | None = None) -> None:
+    """Write the pinned scores (pretty, UTF-8, trailing newline; default: :func:`expected_file`)."""
+    path = path or expected_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -20,17 +20,29 @@ from pathlib import Path
 from typing import Any
 
 from qa.answer.engine import QA
-from qa.datafiles import PROJECT_DIR
 from qa.evaluate import gate, metrics
 from qa.evaluate import report as evalreport
+from qa.settings import settings
 
 VARIANTS: dict[str, tuple[str, ...]] = {  # name -> the rankings QA.retrievers fuses
     "hybrid": ("dense", "words", "bigrams", "keys"),
     "dense": ("dense",),
     "bm25": ("words", "bigrams"),
 }
-REPORT_DIR = PROJECT_DIR / "eval" / "reports"
 PROGRESS_MIN = 20  # show a progress bar from this many questions on
+
+
+def default_report_dir() -> Path:
+    """Where eval reports go by default: ``eval/reports`` in ``$QA_HOME`` (read at call time)."""
+    return settings().eval_dir / "reports"
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as a report shows it: relative to ``$QA_HOME`` when inside it (``eval/qa.jsonl``), else as given."""
+    try:
+        return str(path.relative_to(settings().home))
+    except ValueError:
+        return str(path)
 
 
 def _decode_lines(path: Path) -> tuple[str, list[str]]:
@@ -351,7 +363,7 @@ def main(args: argparse.Namespace) -> int:
     names = _chosen_variants(args, pin or check)
     if names is None:
         return 2
-    path = Path(args.questions)
+    path = Path(args.questions) if args.questions else settings().eval_dir / "qa.jsonl"
     loaded = _questions_of_split(path, args.split)
     if loaded is None:
         return 2
@@ -382,7 +394,7 @@ def main(args: argparse.Namespace) -> int:
     print(
         f"gate: latency, best of 3 passes: p50 {gated['latency_p50_ms']:.1f} ms, p95 {gated['latency_p95_ms']:.1f} ms"
     )
-    expected_path = Path(getattr(args, "expected", None) or gate.EXPECTED_FILE)
+    expected_path = Path(getattr(args, "expected", None) or gate.expected_file())
     if pin and (failed := _pin(expected_path, gated, counts, gate_meta, data, getattr(args, "reason", None))):
         return failed
     if check and (failed := _check_gate(expected_path, gated, gate_meta)):
@@ -430,7 +442,9 @@ def _questions_of_split(path: Path, split: str | None) -> tuple[list[dict[str, A
 def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     """Where the run writes: the --out file and the report folder (None: not written)."""
     out = Path(args.out) if args.out else None
-    report_dir = None if getattr(args, "no_report", False) else Path(getattr(args, "report_dir", None) or REPORT_DIR)
+    report_dir = (
+        None if getattr(args, "no_report", False) else Path(getattr(args, "report_dir", None) or default_report_dir())
+    )
     return out, report_dir
 
 
@@ -473,7 +487,7 @@ def _run_meta(qa: QA, path: Path, split: str | None, n_questions: int) -> dict[s
         "date": dt.date.today().isoformat(),
         "model": manifest["model"],
         "manifest": manifest,
-        "questions_file": str(path),
+        "questions_file": shown_path(path),
         "set_sha256": set_sha256(path),
         "split": split,
         "n_questions": n_questions,

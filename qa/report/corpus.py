@@ -13,18 +13,22 @@ index into the file exactly as given: nothing is rewritten before offsets are ta
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from qa.datafiles import PROJECT_DIR
+from qa.datafiles import DATA_DIR, PROJECT_DIR
+from qa.settings import LIWAN_FILE, Settings, is_checkout, settings
 from qa.text.normalize import lead_phrase
 from qa.types import Paragraph, Part, Section
 
-CORPUS_FILE = PROJECT_DIR / "corpus" / "liwan-2025-government-work-report.txt"
+LIWAN_ID = LIWAN_FILE.removesuffix(".txt")  # the default report's id (its file stem)
+PACKAGED_CORPUS = DATA_DIR / "corpus" / LIWAN_FILE  # a byte-identical copy of corpus/… shipped in the package
+# The Liwan report this package knows: corpus/ of the checkout it is imported from, else the packaged copy.
+# The default corpus is :func:`liwan_file`, which looks in $QA_HOME/corpus/ first.
+CORPUS_FILE = PROJECT_DIR / "corpus" / LIWAN_FILE if is_checkout() else PACKAGED_CORPUS
 
 _CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0}
 YEAR = r"((?:19|20)\d\d|[〇○零一二三四五六七八九]{4})年"
@@ -90,8 +94,9 @@ class Report:
         return self.places[-1] if self.places else ""
 
 
-def load_report(path: Path = CORPUS_FILE) -> Report:
-    """Read and parse one report file; its id is the file stem."""
+def load_report(path: Path | None = None) -> Report:
+    """Read and parse one report file (default: :func:`liwan_file`); its id is the file stem."""
+    path = liwan_file() if path is None else path
     raw = path.read_bytes()
     return parse(raw.decode("utf-8"), hashlib.sha256(raw).hexdigest(), report_id=path.stem)
 
@@ -126,10 +131,16 @@ def corpus_files(paths: list[str] | list[Path] | tuple[Path, ...]) -> tuple[Path
     return tuple(seen.values())
 
 
-def default_corpus() -> tuple[Path, ...]:
+def liwan_file(given: Settings | None = None) -> Path:
+    """The Liwan report: ``<home>/corpus/liwan-2025-government-work-report.txt``, else the copy in the package."""
+    own = (given or settings()).home / "corpus" / LIWAN_FILE
+    return own if own.is_file() else PACKAGED_CORPUS
+
+
+def default_corpus(given: Settings | None = None) -> tuple[Path, ...]:
     """The report files to use: ``$QA_CORPUS`` (paths separated by the OS path separator), else the Liwan report."""
-    env = os.environ.get("QA_CORPUS", "").strip()
-    return corpus_files([x for x in env.split(os.pathsep) if x]) if env else (CORPUS_FILE,)
+    s = given or settings()
+    return corpus_files(list(s.corpus)) if s.corpus else (liwan_file(s),)
 
 
 def load_reports(paths: tuple[Path, ...]) -> tuple[Report, ...]:

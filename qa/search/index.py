@@ -41,12 +41,13 @@ from typing import Any
 import faiss
 import numpy as np
 
-from qa.datafiles import DATA_DIR, PROJECT_DIR
+from qa.datafiles import DATA_DIR
 from qa.report.chunking import CHUNKER_VERSION, chunk_report
-from qa.report.corpus import CORPUS_FILE, Report, default_corpus, load_reports
+from qa.report.corpus import LIWAN_ID, Report, default_corpus, liwan_file, load_reports
 from qa.search.buildlock import BuildBusy, build_lock
 from qa.search.embedding import Embedder
 from qa.search.integrity import MANIFEST_FILE, Damaged, FileSum, from_json, read_verified, sum_files
+from qa.settings import settings
 from qa.text.normalize import bigram_tokens, normalize_query, sentence_spans, to_halfwidth, word_tokens
 from qa.text.tokenizer import tokenizer_fingerprint
 from qa.types import Chunk, Sentence
@@ -54,7 +55,7 @@ from qa.types import Chunk, Sentence
 INDEX_FORMAT = 7  # 5: a checksum of every artifact; 6: keys record places and years; 7: many reports, roles and years
 ARTIFACTS = ("chunks.jsonl", "lexical.jsonl", "chunks.faiss", "sentences.faiss", "keys.jsonl", "keys.faiss")
 KEYS_FILE = DATA_DIR / "question_keys.jsonl"  # written by `qa train`
-KEYS_REPORT = CORPUS_FILE.stem  # the report the keys (the authored training questions) are about
+KEYS_REPORT = LIWAN_ID  # the report the keys (the authored training questions) are about
 
 
 class IndexError_(RuntimeError):
@@ -86,15 +87,15 @@ class ReportSum:
 
 
 def index_root() -> Path:
-    """Where indexes live: ``$QA_INDEX_DIR`` (read at call time) or ``index/``."""
-    return Path(os.environ.get("QA_INDEX_DIR") or PROJECT_DIR / "index")
+    """Where indexes live: ``$QA_INDEX_DIR`` or ``index/`` in ``$QA_HOME`` (read at call time)."""
+    return settings().index_root
 
 
 def index_dir_for(corpus: tuple[Path, ...], root: Path | None = None) -> Path:
     """The index folder for a set of report files: ``root`` itself for the default report, else a folder of its own."""
     root = index_root() if root is None else root
     files = tuple(p.resolve() for p in corpus)
-    if files == (CORPUS_FILE.resolve(),):
+    if files == (liwan_file().resolve(),):
         return root
     key = hashlib.sha256("\n".join(map(str, files)).encode()).hexdigest()[:12]
     return root / "sets" / key

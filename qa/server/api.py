@@ -8,7 +8,6 @@ message: 422 for a wrong type, a missing or unknown field, an empty question or 
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -22,7 +21,6 @@ from qa.ledger.build import filter_rows
 from qa.ledger.table import row_dicts
 from qa.text.normalize import clean_input, without_surrogates
 
-_THREADPOOL = os.environ.get("QA_API_THREADPOOL") == "1"
 MAX_FILTER_CHARS = 100  # a ledger section or keyword filter
 EXAMPLE_QUESTION = "今年新增就业目标是多少?"
 

@@ -7,7 +7,6 @@ for tests), :func:`from_env` is the factory for ``uvicorn --factory`` with sever
 from __future__ import annotations
 
 import errno
-import os
 import socket
 import threading
 import time
@@ -22,6 +21,7 @@ from qa.answer.engine import QA
 from qa.server.api import add_api
 from qa.server.security import middleware_stack
 from qa.server.settings import MAX_CHAT_SESSIONS, MAX_FILE_BYTES, ServeError, ServerSettings, settings_from
+from qa.settings import settings
 from qa.ui.app import CONCURRENCY_LIMIT, CSS, JS, MAX_QUEUE, build_app, page_title
 
 START_TIMEOUT_S = 60.0
@@ -147,4 +147,4 @@ def from_env() -> FastAPI:
     """
     from qa.answer.engine import load_qa
 
-    return create_app(load_qa(rebuild=False), settings_from(host=os.environ.get("QA_HOST", "127.0.0.1")))
+    return create_app(load_qa(rebuild=False), settings_from(host=settings().host))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from qa.settings import Settings, settings
 
 HOST_ENV = "QA_HOST"  # the address to listen on (qa serve --host, app.py)
 PORT_ENV = "QA_PORT"  # the port to listen on (qa serve --port, app.py)
@@ -54,11 +55,6 @@ class ServerSettings:
     chat_sessions: int = MAX_CHAT_SESSIONS  # the oldest chat session beyond this is forgotten
 
 
-def _split(text: str) -> list[str]:
-    """Comma- or space-separated words, without empties."""
-    return [w for w in text.replace(",", " ").split() if w]
-
-
 def default_hosts(bind: str) -> tuple[str, ...]:
     """Loopback names, plus the bind address itself when it names one host (not 0.0.0.0 or ::)."""
     extra = () if bind in WILDCARD_BINDS or bind in LOOPBACK_HOSTS else (bind,)
@@ -70,9 +66,17 @@ def settings_from(
     port: int = 7860,
     allowed_hosts: Sequence[str] | None = None,
     cors_origins: Sequence[str] | None = None,
+    given: Settings | None = None,
 ) -> ServerSettings:
-    """Settings from flags, falling back to $QA_ALLOWED_HOSTS and $QA_CORS_ORIGINS (read now, not at import)."""
-    hosts = list(allowed_hosts or []) or _split(os.environ.get(HOSTS_ENV, ""))
-    origins = list(cors_origins or []) or _split(os.environ.get(CORS_ENV, ""))
+    """Settings from flags, falling back to $QA_ALLOWED_HOSTS and $QA_CORS_ORIGINS (``given``, else read now)."""
+    env = given or settings()
+    hosts = list(allowed_hosts or []) or list(env.allowed_hosts)
+    origins = list(cors_origins or []) or list(env.cors_origins)
     names = tuple(dict.fromkeys([*default_hosts(host), *(h.strip().lower() for h in hosts)]))
     return ServerSettings(host=host, port=port, allowed_hosts=names, cors_origins=tuple(dict.fromkeys(origins)))
+
+
+def server_settings(given: Settings | None = None) -> ServerSettings:
+    """Settings from the environment alone (``app.py``): $QA_HOST, $QA_PORT (a bad one named), hosts and origins."""
+    env = given or settings()
+    return settings_from(env.host, port_number(env.port, PORT_ENV), given=env)

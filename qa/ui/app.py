@@ -15,7 +15,7 @@ import gradio as gr
 
 from qa.answer.engine import QA
 from qa.datafiles import DATA_DIR
-from qa.report.corpus import CORPUS_FILE, Report
+from qa.report.corpus import LIWAN_ID, Report
 from qa.ui.export import Turn
 from qa.ui.feedback import MAX_COMMENT_CHARS
 from qa.ui.handlers import MAX_TYPED_CHARS, Asker, ChatHandlers, Message
@@ -190,7 +190,7 @@ def build_app(qa: Asker, reports: tuple[Report, ...] | None = None) -> gr.Blocks
                 notice = gr.Markdown("", elem_id="qa-notice")
                 example_buttons: list[tuple[gr.Button, str]] = []
                 # the examples are about the Liwan report: shown only when it is among the reports
-                liwan = any(r.id == CORPUS_FILE.stem for r in reports)
+                liwan = any(r.id == LIWAN_ID for r in reports)
                 with gr.Accordion("示例问题(点一下就问)", open=True, elem_classes=["qa-examples"], visible=liwan):
                     for label, key in (("居民常问", "residents"), ("工作人员常用", "staff")):
                         gr.Markdown(f"**{label}**")

@@ -5,25 +5,24 @@ question, answer and citations it is about. Nothing about the person: no IP addr
 no browser, no session id; phone numbers, e-mail addresses and ID-card numbers typed
 into the question or comment are masked before writing.
 
-The file is ``data/feedback.jsonl`` under the repository unless ``QA_FEEDBACK_FILE`` names another.
+The file is ``data/feedback.jsonl`` under ``$QA_HOME`` (the repository by default) unless
+``QA_FEEDBACK_FILE`` names another.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qa.datafiles import PROJECT_DIR
+from qa.settings import settings
 from qa.text.normalize import clean_input
 from qa.types import Answer
 
 FEEDBACK_ENV = "QA_FEEDBACK_FILE"
-DEFAULT_FILE = PROJECT_DIR / "data" / "feedback.jsonl"
 MAX_COMMENT_CHARS = 2000  # the server cuts a comment here, whatever the browser sent
 MAX_TURN_CHARS = 2000  # and the recorded question (the chat box stops at 2000 too)
 _LOCK = threading.Lock()
@@ -39,9 +38,8 @@ _PERSONAL = (
 
 
 def feedback_path() -> Path:
-    """Where feedback goes: $QA_FEEDBACK_FILE, else data/feedback.jsonl in the repository."""
-    env = os.environ.get(FEEDBACK_ENV, "").strip()
-    return Path(env) if env else DEFAULT_FILE
+    """Where feedback goes: $QA_FEEDBACK_FILE, else data/feedback.jsonl in $QA_HOME (read at call time)."""
+    return settings().feedback_path
 
 
 def mask_personal(text: str) -> str:
