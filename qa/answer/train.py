@@ -260,16 +260,24 @@ def siblings(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     return [tuple(groups[key]) for key in session]
 
 
-_SHARED: list[Any] = []  # (qa, questions, vectors, leave_out) for the forked workers of analyse_rows
+_SHARED: list[Any] = []  # (qa, questions, vectors, leave_out, modes) for the forked workers of analyse_rows
+Analysed = list[tuple[bool, np.ndarray, str]]  # per question: ruled out by a plain rule?, features, shape
 
 
-def _analyse_slice(bounds: tuple[int, int]) -> list[tuple[bool, np.ndarray, str]]:
-    """One worker's share of :func:`analyse_rows` (reads the QA inherited from the parent process)."""
-    qa, questions, qvecs, leave_out, use_keys = _SHARED
+def _analyse_slice(bounds: tuple[int, int]) -> list[Analysed]:
+    """One worker's share of :func:`analyse_rows`, once per mode (reads the QA inherited from the parent).
+
+    The modes run one after the other in the same process, so the second finds the question's jieba
+    cuts and tags in the caches the first filled.
+    """
+    qa, questions, qvecs, leave_out, modes = _SHARED
     lo, hi = bounds
     return [
-        (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), question_shape(a.q, qa.report_bigrams))
-        for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi], use_keys)
+        [
+            (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), question_shape(a.q, qa.report_bigrams))
+            for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi], use_keys)
+        ]
+        for use_keys in modes
     ]
 
 
@@ -285,11 +293,16 @@ def _one_blas_thread() -> Any:
 
 
 def analyse_rows(
-    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]], use_keys: bool = True
-) -> list[tuple[bool, np.ndarray, str]]:
-    """Per question (leaving out the keys ``leave_out`` names): ruled out by a plain rule?, features, shape.
+    qa: QA,
+    questions: list[str],
+    qvecs: np.ndarray,
+    leave_out: list[tuple[str, ...]],
+    modes: tuple[bool, ...] = (True,),
+) -> list[Analysed]:
+    """Per mode, per question (leaving out the keys ``leave_out`` names): ruled out?, features, shape.
 
-    ``use_keys=False``: analysed as for a report without authored questions (no keys at all).
+    ``modes``: whether to use the keys, one pass each; ``False`` analyses as for a report without
+    authored questions (no keys at all).
 
     The questions are already embedded; the rest (retrieval, sentence scoring, features) is pure
     Python and numpy, so it runs in ``N_JOBS`` forked processes that share the loaded index (about
@@ -300,14 +313,14 @@ def analyse_rows(
     step = max(1, -(-len(questions) // (4 * N_JOBS)))
     slices = [(lo, min(lo + step, len(questions))) for lo in range(0, len(questions), step)]
     fork = N_JOBS > 1 and len(slices) > 1 and "fork" in multiprocessing.get_all_start_methods()
-    _SHARED[:] = [qa, questions, qvecs, leave_out, use_keys]
+    _SHARED[:] = [qa, questions, qvecs, leave_out, modes]
     try:
         if fork:
             with multiprocessing.get_context("fork").Pool(N_JOBS, initializer=_one_blas_thread) as pool:
                 parts = pool.map(_analyse_slice, slices)
         else:
             parts = [_analyse_slice(b) for b in slices]
-        return [row for part in parts for row in part]
+        return [[row for part in parts for row in part[m]] for m in range(len(modes))]
     finally:
         _SHARED.clear()
 
@@ -319,9 +332,9 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     questions = [r["question"] for r in rows]
     qvecs = question_vectors(qa, questions)
     used: list[int] = []  # indexes of the rows no plain rule declines: the ones the model learns from
-    for i, (r, v, (is_ruled, xv, shape_text)) in enumerate(
-        zip(rows, qvecs, analyse_rows(qa, questions, qvecs, siblings(rows)), strict=True)
-    ):
+    # each question analysed twice: with the keys (but its own session's), and as for a report without keys
+    keyed, keyless_rows = analyse_rows(qa, questions, qvecs, siblings(rows), modes=(True, False))
+    for i, (r, v, (is_ruled, xv, shape_text)) in enumerate(zip(rows, qvecs, keyed, strict=True)):
         if is_ruled:
             ruled += 1
             continue
@@ -342,7 +355,7 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
         linear, oof = _linear_model(x, y, folds)
         shape = _fit_shape(shapes, y)
         head = _fit_head(e, y, qa.index.manifest.model)
-        keyless, keyless_cv = _fit_keyless(qa, rows, qvecs, x, used)
+        keyless, keyless_cv = _fit_keyless(rows, keyless_rows, x, used)
     return replace(
         linear,
         shape=shape,
@@ -388,17 +401,15 @@ def _linear_model(
 
 
 def _fit_keyless(
-    qa: QA, rows: list[dict[str, Any]], qvecs: np.ndarray, x: np.ndarray, used: list[int]
+    rows: list[dict[str, Any]], analysed: Analysed, x: np.ndarray, used: list[int]
 ) -> tuple[AnswerModel, dict[str, Any]]:
     """The model for reports without authored questions, and its out-of-fold rates.
 
-    The training questions are analysed again as a question about a report without keys is (no key
+    ``analysed``: the training questions analysed as a question about a report without keys is (no key
     retriever, no key bonus, key features 0, the nonsense rule without its key test). The stacked
     shape and embedding columns are the keyed model's (they do not depend on keys): ``x`` holds the
     keyed features of the rows ``used`` (indexes into ``rows``).
     """
-    questions = [r["question"] for r in rows]
-    analysed = analyse_rows(qa, questions, qvecs, [()] * len(questions), use_keys=False)
     at = {i: n for n, i in enumerate(used)}
     kept = [i for i, (is_ruled, _, _) in enumerate(analysed) if not is_ruled and i in at]
     stacked = [FEATURES.index(f"{m}_{s}") for m in ("shape", "embq") for s in STATUSES]
