@@ -210,9 +210,10 @@ class QA:
         scopes = [self.library.scope(q) for q in questions]
         queries = [normalize_query(q, sc.plan_year, sc.parts, sc.text) for q, sc in zip(questions, scopes, strict=True)]
         qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
+        cosines = self.retriever.key_cosines(qvecs) if use_keys else None
         return [
-            self._analyse(q, out, v, nq, sc, use_keys)
-            for q, out, v, nq, sc in zip(questions, leave_out, qvecs, queries, scopes, strict=True)
+            self._analyse(q, out, v, nq, sc, use_keys, None if cosines is None else cosines[i])
+            for i, (q, out, v, nq, sc) in enumerate(zip(questions, leave_out, qvecs, queries, scopes, strict=True))
         ]
 
     def _analyse(
@@ -223,8 +224,12 @@ class QA:
         q: Query | None = None,
         scope: Scope | None = None,
         use_keys: bool = True,
+        key_cosines: np.ndarray | None = None,
     ) -> Analysis:
-        """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms)."""
+        """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms).
+
+        ``key_cosines``: the question's cosine with every key, when already computed (:meth:`analyse_many`).
+        """
         t0 = time.perf_counter()
         scope = self.library.all if scope is None else scope
         q = normalize_query(question, scope.plan_year, scope.parts, scope.text) if q is None else q
@@ -233,7 +238,7 @@ class QA:
         qvec = self.retriever.embed(q) if qvec is None else qvec
         t2 = time.perf_counter()
         keys = use_keys and KEYS_REPORT in scope.ids  # the authored questions are about this report only
-        sims = self.retriever.key_sims(qvec, exclude_keys) if keys else None
+        sims = self.retriever.key_sims(qvec, exclude_keys, key_cosines) if keys else None
         key_sims = self.retriever.key_sentence_sims(sims)
         hits = self.retriever.search(
             q,

@@ -115,18 +115,28 @@ class Retriever:
             self.key_rows.setdefault(k.question, []).append(i)
         self.key_unanswered = np.array([k.status != "answered" for k in index.keys], dtype=bool)
 
-    def key_sims(self, qvec: np.ndarray, exclude: Sequence[str] = ()) -> np.ndarray | None:
+    def key_sims(
+        self, qvec: np.ndarray, exclude: Sequence[str] = (), cosines: np.ndarray | None = None
+    ) -> np.ndarray | None:
         """The cosine of the question and every authored question (the rows of ``exclude``'s questions -1).
 
+        ``cosines``: ``key_matrix @ qvec`` already computed (:meth:`key_cosines` for many questions).
         None: no keys.
         """
         if self.key_matrix is None:
             return None
-        sims = self.key_matrix @ qvec
+        sims = self.key_matrix @ qvec if cosines is None else cosines.copy()
         rows = [r for question in exclude for r in self.key_rows.get(question, [])]
         if rows:
             sims[rows] = -1.0
         return sims
+
+    def key_cosines(self, qvecs: np.ndarray) -> np.ndarray | None:
+        """Per question (row), the cosine with every authored question: one matrix product for many.
+
+        (Question by question, reading the 16 MB key matrix once per question is most of the time.)
+        """
+        return None if self.key_matrix is None else qvecs @ self.key_matrix.T
 
     def key_sentence_sims(self, sims: np.ndarray | None) -> np.ndarray | None:
         """Per sentence: the cosine of the most similar authored question it answers (-1: none); None: no keys."""
