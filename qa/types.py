@@ -134,9 +134,12 @@ class Citation:
     report: str = ""  # id of the report quoted; start/end index that report's file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Answer:
-    """What every interface shows: verbatim quotes, their citations, the ranked passages."""
+    """What every interface shows: verbatim quotes, their citations, the ranked passages.
+
+    Built with keyword arguments only (and changed with ``dataclasses.replace``).
+    """
 
     question: str
     answer: str

@@ -167,7 +167,8 @@ def test_glossary_items_are_read_from_the_annex() -> None:
     gi = REPORT.text.index("6. 五外联动")
     gp = paragraph_at(REPORT, gi)
     assert gp is not None
-    own = Answer("q", "x", False, (Citation(1, "g", gp.breadcrumb, "glossary", gp.text, gp.start, gp.end),), ())
+    cited = (Citation(1, "g", gp.breadcrumb, "glossary", gp.text, gp.start, gp.end),)
+    own = Answer(question="q", answer="x", abstained=False, citations=cited, hits=())
     assert glossary_for(own, REPORTS) == []
 
 
@@ -214,7 +215,7 @@ def test_nearest_sections_are_one_list_in_bubble_and_panel() -> None:
         for p in ("加快建设重大项目", "新增就业1万人以上", "加快建设重大项目", "大力实施“五外联动”", "区儿童医院")
     )
     body = "\n".join([MESSAGES[("zh", "abstain")], MESSAGES[("zh", "nearest")], "- 甲", "- 乙", "- 甲"])
-    a = Answer("q", body, True, (), hits, "q", "zh", status="declined")
+    a = Answer(question="q", answer=body, abstained=True, citations=(), hits=hits, query="q", status="declined")
     near = nearest_sections(a)
     assert [h.chunk.section_id for h in near] == [
         hits[0].chunk.section_id,
@@ -232,7 +233,7 @@ def test_a_paragraph_shared_by_two_citations_is_printed_once() -> None:
     c1, c2 = cite("新增就业1万人以上", 1), cite("地区生产总值增长", 2)
     assert paragraph_at(REPORT, c1.start) == paragraph_at(REPORT, c2.start)
     c3 = cite("大力实施“五外联动”", 3)
-    a = Answer("q", "x", False, (c1, c2, c3), (), "q", "zh")
+    a = Answer(question="q", answer="x", abstained=False, citations=(c1, c2, c3), hits=(), query="q")
     html = sources_html(REPORTS, a)
     assert html.count('class="qa-para"') == 2 and html.count('<details class="qa-section">') == 2
     para = re.search(r'<p class="qa-para">(.*?)</p>', html)
@@ -386,7 +387,7 @@ def test_masking_is_linear_on_100k_characters(text: str) -> None:
 
 def test_feedback_is_capped_before_it_is_masked(tmp_path: Path) -> None:
     long = "请联系13812345678 " + "很长的意见" * 20_000
-    a = Answer(long, "x", True, (), ())
+    a = Answer(question=long, answer="x", abstained=True, citations=(), hits=())
     t0 = time.perf_counter()
     r = record_feedback(a, False, comment=long, typed=long, path=tmp_path / "fb.jsonl")
     assert time.perf_counter() - t0 < 1.0

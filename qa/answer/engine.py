@@ -538,7 +538,15 @@ class QA:
             label = self._where(chunk)
             lines.append(MESSAGES[(a.lang, "beside")].format(part=label) + f"「{row.quote}」[{n}]")
         text = "\n".join([MESSAGES[(a.lang, "lead")], *lines])
-        return Answer(a.question, text, False, tuple(citations), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang)
+        return Answer(
+            question=a.question,
+            answer=text,
+            abstained=False,
+            citations=tuple(citations),
+            hits=tuple(a.hits[:N_PASSAGES]),
+            query=a.q.text,
+            lang=a.lang,
+        )
 
     def _cite(self, spans: list[tuple[int, int, Sentence]]) -> tuple[list[Citation], list[str]]:
         """Numbered citations and their quoted lines for spans of the report."""
@@ -575,9 +583,17 @@ class QA:
         missing = self.missing(a, si)
         text = "\n".join([MESSAGES[(a.lang, "partial")].format(missing=missing), *lines])
         return Answer(
-            a.question, text, True, tuple(citations), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang,
-            status="partial", missing=missing, reason="partial",
-        )  # fmt: skip
+            question=a.question,
+            answer=text,
+            abstained=True,
+            citations=tuple(citations),
+            hits=tuple(a.hits[:N_PASSAGES]),
+            query=a.q.text,
+            lang=a.lang,
+            status="partial",
+            missing=missing,
+            reason="partial",
+        )
 
     def missing(self, a: Analysis, si: int) -> str:
         """What the report does not give, in words: 「2025年的投资额的具体金额」, "the address of ..."."""
@@ -605,7 +621,15 @@ class QA:
                 break
         body = "\n".join([text, MESSAGES[(a.lang, "nearest")], *(f"- {b}" for b in seen)])
         return Answer(
-            a.question, body, True, (), tuple(a.hits[:N_PASSAGES]), a.q.text, a.lang, status="declined", reason=reason
+            question=a.question,
+            answer=body,
+            abstained=True,
+            citations=(),
+            hits=tuple(a.hits[:N_PASSAGES]),
+            query=a.q.text,
+            lang=a.lang,
+            status="declined",
+            reason=reason,
         )
 
 
@@ -667,4 +691,15 @@ def refuse(question: str) -> Answer | None:
         message = MESSAGES[(lang, "too_long")]
     else:
         return None
-    return Answer(question, message, True, (), (), "", lang, {"total": 0.0}, message, status="declined", reason="input")
+    return Answer(
+        question=question,
+        answer=message,
+        abstained=True,
+        citations=(),
+        hits=(),
+        lang=lang,
+        timings_ms={"total": 0.0},
+        message=message,
+        status="declined",
+        reason="input",
+    )
