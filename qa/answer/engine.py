@@ -9,6 +9,7 @@ import bisect
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -404,10 +405,7 @@ class QA:
             named += [p for p in a.frame.places if p in a.scope.parents]
         if not named or first_si is None:
             return False
-        passage = next(
-            (h.chunk.text for h in a.hits if first_si in self.sentences_of[self.chunk_pos[h.chunk.id]]),
-            self.match[first_si],
-        )
+        passage = self.index.chunks[self.index.sentences[first_si].chunk_index].text
         return not any(p in passage for p in named)
 
     @staticmethod
@@ -538,15 +536,7 @@ class QA:
             label = self._where(chunk)
             lines.append(MESSAGES[(a.lang, "beside")].format(part=label) + f"「{row.quote}」[{n}]")
         text = "\n".join([MESSAGES[(a.lang, "lead")], *lines])
-        return Answer(
-            question=a.question,
-            answer=text,
-            abstained=False,
-            citations=tuple(citations),
-            hits=tuple(a.hits[:N_PASSAGES]),
-            query=a.q.text,
-            lang=a.lang,
-        )
+        return self._answer(a, text, abstained=False, citations=tuple(citations))
 
     def _cite(self, spans: list[tuple[int, int, Sentence]]) -> tuple[list[Citation], list[str]]:
         """Numbered citations and their quoted lines for spans of the report."""
@@ -582,17 +572,8 @@ class QA:
         citations, lines = self._cite([(start, end, self.index.sentences[si])])
         missing = self.missing(a, si)
         text = "\n".join([MESSAGES[(a.lang, "partial")].format(missing=missing), *lines])
-        return Answer(
-            question=a.question,
-            answer=text,
-            abstained=True,
-            citations=tuple(citations),
-            hits=tuple(a.hits[:N_PASSAGES]),
-            query=a.q.text,
-            lang=a.lang,
-            status="partial",
-            missing=missing,
-            reason="partial",
+        return self._answer(
+            a, text, abstained=True, citations=tuple(citations), status="partial", missing=missing, reason="partial"
         )
 
     def missing(self, a: Analysis, si: int) -> str:
@@ -620,16 +601,13 @@ class QA:
             if len(seen) == 3:
                 break
         body = "\n".join([text, MESSAGES[(a.lang, "nearest")], *(f"- {b}" for b in seen)])
+        return self._answer(a, body, abstained=True, citations=(), status="declined", reason=reason)
+
+    @staticmethod
+    def _answer(a: Analysis, text: str, **fields: Any) -> Answer:
+        """The answer to an analysed question: ``text``, its passages, query and language, and ``fields``."""
         return Answer(
-            question=a.question,
-            answer=body,
-            abstained=True,
-            citations=(),
-            hits=tuple(a.hits[:N_PASSAGES]),
-            query=a.q.text,
-            lang=a.lang,
-            status="declined",
-            reason=reason,
+            question=a.question, answer=text, hits=tuple(a.hits[:N_PASSAGES]), query=a.q.text, lang=a.lang, **fields
         )
 
 
