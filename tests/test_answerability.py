@@ -12,9 +12,28 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qa.answer.answerability import FEATURES, STATUSES, AnswerModel, AnswerModelError, question_shape, shape_ngrams
+from qa.answer.answerability import (
+    FEATURES,
+    KINDS,
+    STATUSES,
+    AnswerModel,
+    AnswerModelError,
+    question_shape,
+    shape_ngrams,
+)
 from qa.answer.engine import QA
-from qa.answer.train import choose_threshold, fit, load_training, siblings, train_dir, training_files, training_sha256
+from qa.answer.train import (
+    ABSENT_KIND,
+    _fit_head,
+    choose_threshold,
+    fit,
+    load_training,
+    question_kind,
+    siblings,
+    train_dir,
+    training_files,
+    training_sha256,
+)
 from qa.search.index import open_index
 from qa.text.normalize import bigram_tokens, normalize_query
 
@@ -27,10 +46,36 @@ def test_shape_masks_the_reports_own_words() -> None:
     assert "在哪条" in shape_ngrams("XXXXX在哪条路?") and "X在" in shape_ngrams("XXXXX在哪条路?")
 
 
+def test_shape_masks_years_by_whether_the_report_speaks_of_them() -> None:
+    report = frozenset(bigram_tokens("新增就业1万人以上"))
+    liwan = frozenset({2024, 2025})
+    assert question_shape(normalize_query("2023年新增就业多少人?"), report, liwan) == "Z年XXXX多少人?"
+    assert question_shape(normalize_query("2023年新增就业多少人?"), report, frozenset({2022, 2023})) == "Y年XXXX多少人?"
+    english = normalize_query("How many jobs in 2025 and 2019?")
+    assert question_shape(english, report, liwan).endswith("in Y and Z")
+
+
 def test_threshold_declines_at_most_the_allowed_share() -> None:
     p = np.linspace(0.0, 1.0, 101)
     t = choose_threshold(p, np.ones(101, dtype=bool), max_fr=0.05)
     assert np.mean(p < t) <= 0.05 and np.mean(p < t) >= 0.04
+
+
+def test_a_training_question_has_one_kind_and_the_first_stage_models_give_every_kind() -> None:
+    assert KINDS[question_kind({"status": "answered", "kind": None})] == "answered"
+    assert KINDS[question_kind({"status": "declined", "kind": "opinion"})] == "opinion"
+    assert KINDS[question_kind({"status": "declined", "kind": "how-to"})] == "howto"
+    assert KINDS[question_kind({"status": "partial", "kind": "something new"})] == "detail-left-out"
+    # a fold without any opinion or other-year question: those kinds get a row that is never likely
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1, 2, 3, 4, 7] * 20)
+    vectors = rng.normal(size=(len(y), 8)) + np.eye(8)[y] * 3
+    head = _fit_head(vectors, y, "fake")
+    assert head.coef.shape == (len(KINDS), 8)
+    for absent in ("other-year", "opinion"):
+        assert head.intercept[KINDS.index(absent)] == ABSENT_KIND and not head.coef[KINDS.index(absent)].any()
+    lp = head.log_proba(vectors[0] * 0 + np.eye(8)[7] * 3)
+    assert KINDS[int(np.argmax(lp))] == "howto" and lp[KINDS.index("opinion")] < -20
 
 
 def test_a_training_question_does_not_see_its_own_authoring_session() -> None:

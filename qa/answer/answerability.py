@@ -26,8 +26,24 @@ from qa.text.normalize import Query
 
 Status = Literal["answered", "partial", "declined"]
 STATUSES: tuple[Status, ...] = ("answered", "partial", "declined")
+# What kind of question it is, as the training set labels it: answered, or one of its unanswerable
+# kinds. The two first-stage models (question shape, question embedding) learn these, finer than the
+# three statuses: an opinion, a how-to and a figure the report never gives are asked in different ways.
+Kind = Literal[
+    "answered", "near-miss", "detail-left-out", "never-given", "other-place", "other-year", "opinion", "howto"
+]
+KINDS: tuple[Kind, ...] = (
+    "answered",
+    "near-miss",
+    "detail-left-out",
+    "never-given",
+    "other-place",
+    "other-year",
+    "opinion",
+    "howto",
+)
 MODEL_FILE = DATA_DIR / "answerability.json"
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2  # 2: the stacked first-stage features are per kind (1: per status)
 
 NUMERIC_FEATURES: tuple[str, ...] = (
     "dense_best",  # best cosine of the question and any candidate sentence or chunk
@@ -51,12 +67,10 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "parent_place",  # names the city or province the report's district is in (广州 for 荔湾区)
     "other_year",  # names a year other than the report's two
     "place_unquoted",  # names a place besides the report's own (or its city) that the quoted passage does not
-    "shape_answered",  # log P(status) from the question's shape alone (ShapeModel), stacked
-    "shape_partial",
-    "shape_declined",
-    "embq_answered",  # log P(status) from the question's embedding alone (EmbeddingHead), stacked
-    "embq_partial",
-    "embq_declined",
+    # log P(kind) from the question's shape alone (ShapeModel), stacked: shape_answered, shape_opinion ...
+    *(f"shape_{k}" for k in KINDS),
+    # log P(kind) from the question's embedding alone (EmbeddingHead), stacked
+    *(f"embq_{k}" for k in KINDS),
     "key_answered",  # best cosine with an authored question the report answers (question keys)
     "key_unanswered",  # best cosine with an authored question it cannot answer
     "key_vote",  # cosine-weighted share of unanswerable ones among the 10 nearest authored questions
@@ -159,6 +173,9 @@ class AnswerModel:
         for m in (model, model.keyless):
             if m is not None and (m.mean.shape != (n,) or m.scale.shape != (n,) or m.coef.shape != (len(STATUSES), n)):
                 raise AnswerModelError(f"{path} has arrays of the wrong shape; run `qa train`")
+        for first in (model.shape, model.head):
+            if first is not None and (first.coef.shape[0], first.intercept.shape) != (len(KINDS), (len(KINDS),)):
+                raise AnswerModelError(f"{path} has a first-stage model of the wrong shape; run `qa train`")
         return model
 
 
@@ -180,19 +197,28 @@ def _from_json(d: dict[str, Any]) -> AnswerModel:
 
 
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 SHAPE_NGRAMS = (1, 2, 3)
 
 
-def question_shape(q: Query, report_bigrams: frozenset[str]) -> str:
+def question_shape(q: Query, report_bigrams: frozenset[str], years: frozenset[int] = frozenset()) -> str:
     """The question with the report's own content masked: 区儿童医院在哪条路 -> XXXXX在哪条路.
 
     What is left is how the question asks (在哪条路, 电话几号, 值不值得, 有多少), not what it asks
-    about, so a model of it carries over to another report.
+    about, so a model of it carries over to another report. A year is masked too: ``Y`` when the report
+    speaks of it (``years``), ``Z`` when not (2023年 asks another year of the Liwan report, but its own
+    year of the 2023 State Council report).
     """
+
+    def year(m: re.Match[str]) -> str:
+        return "Y" if int(m.group()) in years else "Z"
+
     if q.english:
         glossed = {w for w, targets in q.aliases if targets}
+        words = re.findall(r"[a-z0-9]+", q.text.lower())
         return " ".join(
-            "X" if w in glossed or lemma(w) in glossed else w for w in re.findall(r"[a-z0-9]+", q.text.lower())
+            _YEAR.sub(year, w) if _YEAR.fullmatch(w) else "X" if w in glossed or lemma(w) in glossed else w
+            for w in words
         )
     text = q.text.lower()
     out = list(text)
@@ -200,7 +226,7 @@ def question_shape(q: Query, report_bigrams: frozenset[str]) -> str:
         pair = text[i : i + 2]
         if _CJK_PAIR.fullmatch(pair) and pair in report_bigrams:
             out[i] = out[i + 1] = "X"
-    return "".join(out)
+    return _YEAR.sub(year, "".join(out))
 
 
 def shape_ngrams(shape: str) -> list[str]:
@@ -211,15 +237,15 @@ def shape_ngrams(shape: str) -> list[str]:
 
 @dataclass(frozen=True)
 class ShapeModel:
-    """P(status) from the question's shape: TF-IDF of its n-grams and a logistic regression (data, not code)."""
+    """P(kind) from the question's shape: TF-IDF of its n-grams and a logistic regression (data, not code)."""
 
     vocabulary: dict[str, int]
     idf: np.ndarray
-    coef: np.ndarray  # classes x vocabulary
+    coef: np.ndarray  # kinds x vocabulary
     intercept: np.ndarray
 
     def log_proba(self, shape: str) -> np.ndarray:
-        """Log P(status) in :data:`STATUSES` order."""
+        """Log P(kind) in :data:`KINDS` order."""
         counts: dict[int, int] = {}
         for g in shape_ngrams(shape):
             j = self.vocabulary.get(g)
@@ -256,18 +282,18 @@ class ShapeModel:
 
 @dataclass(frozen=True)
 class EmbeddingHead:
-    """P(status) from the question's embedding: a logistic regression on the vector (data, not code).
+    """P(kind) from the question's embedding: a logistic regression on the vector (data, not code).
 
     It reads what kind of question it is across languages (值唔值得 and "is it worth" land close), and
     is tied to the embedding model it was trained with (``model``).
     """
 
     model: str
-    coef: np.ndarray  # classes x dims
+    coef: np.ndarray  # kinds x dims
     intercept: np.ndarray
 
     def log_proba(self, qvec: np.ndarray) -> np.ndarray:
-        """Log P(status) in :data:`STATUSES` order."""
+        """Log P(kind) in :data:`KINDS` order."""
         z = self.coef @ qvec + self.intercept
         z = z - z.max()
         return np.asarray(z - np.log(np.exp(z).sum()))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from qa.answer.abstain import Unit, content_units, coverage, found, other_years, share_found, unknown_names
-from qa.answer.answerability import STATUSES, AnswerModel, feature_vector, idf_weights, question_shape
+from qa.answer.answerability import KINDS, AnswerModel, feature_vector, idf_weights, question_shape
 from qa.answer.scope import Library, Scope
 from qa.answer.understand import (
     Frame,
@@ -361,7 +361,7 @@ class QA:
             "parent_place": float(any(p in a.scope.parents for p in a.frame.places)),
             "place_unquoted": float(self._place_unquoted(a, first_si)),
             "other_year": float(bool(other_years(a.q, a.scope.years))),
-            **self._shape_features(a.q),
+            **self._shape_features(a.q, a.scope),
             **self._embedding_features(qvec),
         }
 
@@ -440,17 +440,21 @@ class QA:
         return sum(w for u, w in zip(units, weights, strict=True) if found(u, low)) / (sum(weights) or 1.0)
 
     def _embedding_features(self, qvec: np.ndarray) -> dict[str, float]:
-        """The question-embedding head's log P(status); zeros without one, or for another embedding model."""
+        """The question-embedding head's log P(kind); zeros without one, or for another embedding model."""
         head = self.model.head if self.model is not None else None
         fits = head is not None and head.model == self.index.manifest.model and head.coef.shape[1] == len(qvec)
-        lp = head.log_proba(qvec) if head is not None and fits else np.zeros(3)
-        return {f"embq_{s}": float(v) for s, v in zip(STATUSES, lp, strict=True)}
+        lp = head.log_proba(qvec) if head is not None and fits else np.zeros(len(KINDS))
+        return {f"embq_{k}": float(v) for k, v in zip(KINDS, lp, strict=True)}
 
-    def _shape_features(self, q: Query) -> dict[str, float]:
-        """The question-shape model's log P(status), or zeros while there is none (training its first stage)."""
+    def shape_of(self, q: Query, scope: Scope) -> str:
+        """The question's shape (:func:`question_shape`): the reports' words and years masked."""
+        return question_shape(q, self.report_bigrams, scope.years)
+
+    def _shape_features(self, q: Query, scope: Scope) -> dict[str, float]:
+        """The question-shape model's log P(kind), or zeros while there is none (training its first stage)."""
         shape = self.model.shape if self.model is not None else None
-        lp = shape.log_proba(question_shape(q, self.report_bigrams)) if shape else np.zeros(3)
-        return {f"shape_{s}": float(v) for s, v in zip(STATUSES, lp, strict=True)}
+        lp = shape.log_proba(self.shape_of(q, scope)) if shape else np.zeros(len(KINDS))
+        return {f"shape_{k}": float(v) for k, v in zip(KINDS, lp, strict=True)}
 
     def _other_year_rows(self, citations: list[Citation], scope: Scope) -> list[Row]:
         """Ledger rows matching a figure in the cited sentences: a target's result, a result's target.

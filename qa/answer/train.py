@@ -30,13 +30,13 @@ import numpy as np
 
 from qa.answer.answerability import (
     FEATURES,
+    KINDS,
     MODEL_FILE,
     STATUSES,
     AnswerModel,
     EmbeddingHead,
     ShapeModel,
     feature_vector,
-    question_shape,
     shape_ngrams,
 )
 from qa.answer.scope import Scope
@@ -121,6 +121,40 @@ def _status_order(clf: Any) -> list[int]:
     return [list(clf.classes_).index(c) for c in range(len(STATUSES))]
 
 
+ABSENT_KIND = -30.0  # the intercept of a kind no training question of a fold has: log P about -30
+
+
+def question_kind(row: dict[str, Any]) -> int:
+    """A training row's kind, as an index into :data:`KINDS` (what the first-stage models learn).
+
+    An answered row is ``answered``; an unanswerable one is its ``kind`` (``how-to`` read as ``howto``),
+    or, for a kind the models do not know, the commonest kind of its status.
+    """
+    if row["status"] == "answered":
+        return 0
+    kind = str(row.get("kind") or "").replace("how-to", "howto")
+    if kind in KINDS[1:]:
+        return KINDS.index(kind)
+    return KINDS.index("detail-left-out" if row["status"] == "partial" else "never-given")
+
+
+def _by_kind(clf: Any, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted classifier's coefficients and intercepts with one row per kind, in :data:`KINDS` order.
+
+    A kind that none of the fitted questions has (a small kind in a cross-validation fold) gets zero
+    coefficients and the intercept :data:`ABSENT_KIND`. A binary fit (two kinds only) has one row,
+    for its second class; it is unfolded into two.
+    """
+    classes = [int(c) for c in clf.classes_]
+    if len(classes) == 2 and coef.shape[0] == 1:
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
+    full_coef = np.zeros((len(KINDS), coef.shape[1]))
+    full_intercept = np.full(len(KINDS), ABSENT_KIND)
+    for row, k in enumerate(classes):
+        full_coef[k], full_intercept[k] = coef[row], intercept[row]
+    return full_coef, full_intercept
+
+
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
     """A scaler and a logistic regression fitted on (x, y)."""
     from sklearn.linear_model import LogisticRegression
@@ -133,35 +167,33 @@ def _fit(x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
 
 
 def _fit_shape(shapes: list[str], y: np.ndarray) -> ShapeModel:
-    """The question-shape model: TF-IDF of shape n-grams (scikit-learn) and a logistic regression."""
+    """The question-shape model: TF-IDF of shape n-grams (scikit-learn) and a logistic regression of the kind ``y``."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vec = TfidfVectorizer(analyzer=shape_ngrams, min_df=2, sublinear_tf=True)
     m = vec.fit_transform(shapes)
     clf = LogisticRegression(C=SHAPE_C, max_iter=3000, class_weight="balanced").fit(m, y)
-    order = _status_order(clf)
     vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
-    return ShapeModel(vocab, vec.idf_, clf.coef_[order], clf.intercept_[order])
+    return ShapeModel(vocab, vec.idf_, *_by_kind(clf, clf.coef_, clf.intercept_))
 
 
 def _fit_head(vectors: np.ndarray, y: np.ndarray, model: str) -> EmbeddingHead:
-    """The question-embedding head: a logistic regression on the question vectors."""
+    """The question-embedding head: a logistic regression of the kind ``y`` on the question vectors."""
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=HEAD_C, max_iter=3000, class_weight="balanced").fit(vectors, y)
-    order = _status_order(clf)
-    return EmbeddingHead(model, clf.coef_[order], clf.intercept_[order])
+    return EmbeddingHead(model, *_by_kind(clf, clf.coef_, clf.intercept_))
 
 
 def head_oof(vectors: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], model: str) -> np.ndarray:
-    """Out-of-fold log P(status) of the embedding head."""
+    """Out-of-fold log P(kind) of the embedding head (``y``: kinds)."""
 
     def one(train_idx: np.ndarray, test_idx: np.ndarray) -> list[np.ndarray]:
         head = _fit_head(vectors[train_idx], y[train_idx], model)
         return [head.log_proba(v) for v in vectors[test_idx]]
 
-    out = np.zeros((len(y), len(STATUSES)))
+    out = np.zeros((len(y), len(KINDS)))
     for (_, test_idx), rows in zip(folds, _parallel(one, folds), strict=True):
         out[test_idx] = rows
     return out
@@ -182,13 +214,13 @@ def _parallel(fn: Any, folds: list[tuple[np.ndarray, np.ndarray]]) -> list[Any]:
 
 
 def shape_oof(shapes: list[str], y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Out-of-fold log P(status) of the shape model (the stacked features the final model is fitted on)."""
+    """Out-of-fold log P(kind) of the shape model (the stacked features the final model is fitted on; ``y``: kinds)."""
 
     def one(train_idx: np.ndarray, test_idx: np.ndarray) -> list[np.ndarray]:
         m = _fit_shape([shapes[i] for i in train_idx], y[train_idx])
         return [m.log_proba(shapes[i]) for i in test_idx]
 
-    out = np.zeros((len(y), len(STATUSES)))
+    out = np.zeros((len(y), len(KINDS)))
     for (_, test_idx), rows in zip(folds, _parallel(one, folds), strict=True):
         out[test_idx] = rows
     return out
@@ -274,7 +306,7 @@ def _analyse_slice(bounds: tuple[int, int]) -> list[Analysed]:
     lo, hi = bounds
     return [
         [
-            (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), question_shape(a.q, qa.report_bigrams))
+            (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), qa.shape_of(a.q, a.scope))
             for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi], use_keys)
         ]
         for use_keys in modes
@@ -327,7 +359,7 @@ def analyse_rows(
 
 def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> AnswerModel:
     """The answerability model for ``qa``'s index, learned from training rows (see the module docstring)."""
-    xs, ys, groups, kinds, shapes, vecs = [], [], [], [], [], []
+    xs, ys, yks, groups, kinds, shapes, vecs = [], [], [], [], [], [], []
     ruled = 0
     questions = [r["question"] for r in rows]
     qvecs = question_vectors(qa, questions)
@@ -341,20 +373,21 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
         used.append(i)
         xs.append(xv)
         ys.append(STATUSES.index(r["status"]))
+        yks.append(question_kind(r))
         groups.append(r.get("line", 0))
         kinds.append(r.get("kind"))
         shapes.append(shape_text)
         vecs.append(v)
     t_analysed = time.perf_counter()
-    x, y, g, e = np.vstack(xs), np.asarray(ys), np.asarray(groups), np.vstack(vecs)
+    x, y, yk, g, e = np.vstack(xs), np.asarray(ys), np.asarray(yks), np.asarray(groups), np.vstack(vecs)
     folds = _folds(y, g)
     with _one_blas_thread():  # the folds run in parallel threads instead
-        # stacked: each question is scored by first-stage models that never saw it
-        x[:, [FEATURES.index(f"shape_{s}") for s in STATUSES]] = shape_oof(shapes, y, folds)
-        x[:, [FEATURES.index(f"embq_{s}") for s in STATUSES]] = head_oof(e, y, folds, qa.index.manifest.model)
+        # stacked: each question is scored by first-stage models (of its kind) that never saw it
+        x[:, [FEATURES.index(f"shape_{k}") for k in KINDS]] = shape_oof(shapes, yk, folds)
+        x[:, [FEATURES.index(f"embq_{k}") for k in KINDS]] = head_oof(e, yk, folds, qa.index.manifest.model)
         linear, oof = _linear_model(x, y, folds)
-        shape = _fit_shape(shapes, y)
-        head = _fit_head(e, y, qa.index.manifest.model)
+        shape = _fit_shape(shapes, yk)
+        head = _fit_head(e, yk, qa.index.manifest.model)
         keyless, keyless_cv = _fit_keyless(rows, keyless_rows, x, used)
     return replace(
         linear,
@@ -412,7 +445,7 @@ def _fit_keyless(
     """
     at = {i: n for n, i in enumerate(used)}
     kept = [i for i, (is_ruled, _, _) in enumerate(analysed) if not is_ruled and i in at]
-    stacked = [FEATURES.index(f"{m}_{s}") for m in ("shape", "embq") for s in STATUSES]
+    stacked = [FEATURES.index(f"{m}_{k}") for m in ("shape", "embq") for k in KINDS]
     xk = np.vstack([analysed[i][1] for i in kept])
     xk[:, stacked] = x[[at[i] for i in kept]][:, stacked]
     y = np.asarray([STATUSES.index(rows[i]["status"]) for i in kept])
