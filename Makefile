@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install sysdeps build lint fix eval bench api-bench chat-bench clean
+.PHONY: run test install sysdeps build lint fix eval bench api-bench chat-bench snapshot clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -45,6 +45,9 @@ api-bench: $(STAMP)  ## the served API and the chat's route under load: latency,
 
 chat-bench: $(STAMP) sysdeps  ## the chat in headless Chromium: Enter to answer shown, p50/p95 (target p50 < 150 ms)
 	$(BIN)/python scripts/chat_bench.py
+
+snapshot: $(STAMP)    ## rewrite tests/data/snapshot.json from the code's counts, on purpose: review and commit its diff
+	$(BIN)/python -m tests.snapshot --update
 
 fix: $(STAMP)
 	$(BIN)/ruff check --fix .
