@@ -147,6 +147,23 @@ def test_howto_points_to_the_hotline_the_report_names(real_qa) -> None:  # type:
     assert a.status == "declined" and a.reason == "abstain_howto" and "12345" in a.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("荔湾老城区改造到底算唔算成功?", "opinion"),
+        ("Is Liwan a nice place to raise kids?", "opinion"),
+        ("去区儿童医院坐几路公交车?", "howto"),
+        ("想在荔湾开个小店,营业执照找谁盖章?", "howto"),
+    ],
+)
+def test_an_opinion_or_howto_without_cue_words_gets_its_reason_from_the_models(real_qa, question, kind) -> None:  # type: ignore[no-untyped-def]
+    """No cue of question_cues.tsv says opinion or how-to here; the first-stage models read the kind of question."""
+    analysis = real_qa._analyse(question, scope=real_qa.library.scope(question, None))
+    assert analysis.frame.intent not in ("opinion", "howto")
+    a = real_qa.ask(question)
+    assert a.status == "declined" and a.reason == f"abstain_{kind}", a.answer
+
+
 def test_a_detail_the_report_leaves_out_is_a_partial_answer(real_qa) -> None:  # type: ignore[no-untyped-def]
     a = real_qa.ask("区儿童医院在哪条路?")
     assert a.status == "partial" and a.abstained

@@ -191,7 +191,8 @@ class QA:
                 answer = self._compose(a)
             elif (
                 status == "partial"
-                and a.frame.intent not in ("opinion", "howto", "chitchat")
+                and a.frame.intent != "chitchat"
+                and self._asked_kind(a) is None
                 and (si := self._partial_sentence(a)) is not None
             ):
                 answer = self._partial(a, si)
@@ -396,13 +397,30 @@ class QA:
         """The message key (and its fields) that says why the model declined: opinion, how-to, place, year ..."""
         if a.frame.intent == "chitchat":
             return "abstain_chitchat", {"title": a.scope.title()}
-        if a.frame.intent in ("opinion", "howto"):
-            return f"abstain_{a.frame.intent}", {}
+        if kind := self._asked_kind(a):
+            return f"abstain_{kind}", {}
         if a.features.get("other_place"):
             return "abstain_name", {"names": "、".join(a.scope.outside(a.frame.places)), "place": a.scope.place_names()}
         if years := other_years(a.q, a.scope.years):
             return "abstain_year", {"years": "、".join(str(y) for y in years), "covers": a.scope.covers(a.lang)}
         return "abstain", {}
+
+    def _asked_kind(self, a: Analysis) -> str | None:
+        """``opinion`` or ``howto`` when the question asks for one, else None.
+
+        The question's cues say so (值不值得, 怎么申请), or else the two first-stage models together:
+        the kind whose log-probabilities (question shape plus question embedding) sum highest, when it
+        holds over half of the combined probability (还会不会塞车, is it going to be any good).
+        """
+        if a.frame.intent in ("opinion", "howto"):
+            return a.frame.intent
+        if not any(f"shape_{k}" in a.features for k in KINDS):
+            return None
+        z = np.array([a.features.get(f"shape_{k}", 0.0) + a.features.get(f"embq_{k}", 0.0) for k in KINDS])
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        best = KINDS[int(np.argmax(p))]
+        return best if best in ("opinion", "howto") and float(p.max()) > 0.5 else None
 
     def _place_unquoted(self, a: Analysis, first_si: int | None) -> bool:
         """Whether the question names places besides the reports' own (天河, 广州) and none is in the quoted passage.
