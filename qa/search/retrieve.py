@@ -6,6 +6,7 @@ plans (or 2024 results) lifts the chunks of that part of the report.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,29 @@ WEIGHTS_EN = FusionWeights(dense=1.0, words=0.6, bigrams=0.6, keys=1.0, sentence
 KEY_FLOOR = 0.5  # a key less like the question than this (cosine) points nowhere
 GLOSS_CACHE_FLOATS = 4_000_000  # per BM25 index: the gloss words' scores kept (16 MB at most)
 N_NEIGHBOURS = 10  # authored questions whose labels vote in the answerability model's key_vote
+QUESTION_CACHE = 1024  # questions whose vector and key cosines are kept (about 33 MB with 7,800 keys)
+
+
+class _Kept:
+    """The last ``size`` values computed for distinct keys, oldest forgotten first; safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: dict[bytes | str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes | str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The value kept for ``key``, else ``compute()`` (kept read-only: callers share it)."""
+        with self._lock:
+            got = self._values.get(key)
+        if got is None:
+            got = compute()
+            got.flags.writeable = False
+            with self._lock:
+                if len(self._values) >= self.size:
+                    del self._values[next(iter(self._values))]
+                self._values[key] = got
+        return got
 
 
 class _BM25:
@@ -114,6 +138,10 @@ class Retriever:
         for i, k in enumerate(index.keys):
             self.key_rows.setdefault(k.question, []).append(i)
         self.key_unanswered = np.array([k.status != "answered" for k in index.keys], dtype=bool)
+        # A question asked again (a chat's example, a popular question) is not embedded again, nor compared
+        # with every key again (a 16 MB read): both depend on its text alone, so what is kept is exact.
+        self._vectors = _Kept(QUESTION_CACHE)  # embed text -> unit vector
+        self._cosines = _Kept(QUESTION_CACHE)  # vector's bytes -> key_matrix @ vector
 
     def key_sims(
         self, qvec: np.ndarray, exclude: Sequence[str] = (), cosines: np.ndarray | None = None
@@ -123,9 +151,12 @@ class Retriever:
         ``cosines``: ``key_matrix @ qvec`` already computed (:meth:`key_cosines` for many questions).
         None: no keys.
         """
-        if self.key_matrix is None:
+        matrix = self.key_matrix
+        if matrix is None:
             return None
-        sims = self.key_matrix @ qvec if cosines is None else cosines.copy()
+        if cosines is None:
+            cosines = self._cosines.get(qvec.tobytes(), lambda: matrix @ qvec)
+        sims = cosines.copy()
         rows = [r for question in exclude for r in self.key_rows.get(question, [])]
         if rows:
             sims[rows] = -1.0
@@ -169,8 +200,8 @@ class Retriever:
         return {"key_answered": best_a, "key_unanswered": best_u, "key_vote": vote}
 
     def embed(self, q: Query) -> np.ndarray:
-        """The query vector (unit length)."""
-        return self.embed_many([q])[0]
+        """The query vector (unit length; read-only, as it is kept for the same text asked again)."""
+        return self._vectors.get(q.embed_text, lambda: self.embed_many([q])[0])
 
     def embed_many(self, qs: list[Query]) -> np.ndarray:
         """Query vectors for many questions in one batch (training)."""
