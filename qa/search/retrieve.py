@@ -138,6 +138,9 @@ class Retriever:
         for i, k in enumerate(index.keys):
             self.key_rows.setdefault(k.question, []).append(i)
         self.key_unanswered = np.array([k.status != "answered" for k in index.keys], dtype=bool)
+        # (key, sentence it answers) pairs, for key_sentence_sims
+        self.pair_key = np.array([i for i, k in enumerate(index.keys) for _ in k.sentences], dtype=np.int64)
+        self.pair_sentence = np.array([si for k in index.keys for si in k.sentences], dtype=np.int64)
         # A question asked again (a chat's example, a popular question) is not embedded again, nor compared
         # with every key again (a 16 MB read): both depend on its text alone, so what is kept is exact.
         self._vectors = _Kept(QUESTION_CACHE)  # embed text -> unit vector
@@ -174,9 +177,9 @@ class Retriever:
         if sims is None:
             return None
         out = np.full(len(self.index.sentences), -1.0, dtype=np.float32)
-        for i in np.flatnonzero(sims >= KEY_FLOOR):
-            for si in self.index.keys[i].sentences:
-                out[si] = max(out[si], sims[i])
+        pair_sims = sims[self.pair_key]
+        near = pair_sims >= KEY_FLOOR
+        np.maximum.at(out, self.pair_sentence[near], pair_sims[near])  # a maximum: the same in any order
         return out
 
     def key_neighbours(self, sims: np.ndarray | None, allowed: np.ndarray | None = None) -> dict[str, float]:
