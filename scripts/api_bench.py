@@ -9,9 +9,11 @@ from this process, over a few hundred distinct questions from eval/qa.jsonl and 
    whether every answer equals the one-at-a-time answer (the JSON without ``timings_ms``);
 3. a 3,000-request soak at 20 clients: the server's resident memory (VmRSS) before and after.
 
-The same for the Gradio route (``/gradio_api/call/ask``, the
-queue that gradio_client also uses). Prints a table with the targets of issue 11, and JSON with
-``--out``; exits 1 on any error or differing answer.
+The API is driven over plain keep-alive HTTP/1.1 connections (asyncio streams, one per client):
+the client shares the two cores with the server, and httpx's own work (about 5 ms of CPU a request,
+nearly as much as the server's 7) took a core from the server under load. The same for the Gradio
+route (``/gradio_api/call/ask``, the queue that gradio_client also uses), with httpx. Prints a table
+with the targets of issue 11, and JSON with ``--out``; exits 1 on any error or differing answer.
 
     .venv/bin/python scripts/api_bench.py            # or: make api-bench
 """
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -48,7 +51,7 @@ TARGETS = {  # issue 11
     "throughput_20_clients": 200.0,
     "rss_after_soak_mb": 800.0,
 }
-Ask = Callable[[httpx.AsyncClient, str], Awaitable[dict[str, Any]]]
+Ask = Callable[[Any, str], Awaitable[dict[str, Any]]]
 
 
 def questions(n: int) -> list[str]:
@@ -70,14 +73,51 @@ def questions(n: int) -> list[str]:
 
 def comparable(answer: dict[str, Any]) -> str:
     """An answer without its timings, as canonical JSON (what must not change under load)."""
-    return json.dumps({k: v for k, v in answer.items() if k != "timings_ms"}, ensure_ascii=False, sort_keys=True)
+    return orjson.dumps({k: v for k, v in answer.items() if k != "timings_ms"}, option=orjson.OPT_SORT_KEYS).decode()
 
 
-async def ask_api(client: httpx.AsyncClient, question: str) -> dict[str, Any]:
+class Connection:
+    """One keep-alive HTTP/1.1 connection (asyncio streams): a JSON POST and its response, nothing more."""
+
+    def __init__(self, url: str) -> None:
+        u = httpx.URL(url)
+        self.host, self.port = u.host, u.port or 80
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post_json(self, path: str, payload: dict[str, Any]) -> tuple[int, bytes]:
+        """(status, body) of ``POST path`` with ``payload`` as JSON (reconnects if the server closed)."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        body = orjson.dumps(payload)
+        head = f"POST {path} HTTP/1.1\r\nhost: {self.host}:{self.port}\r\ncontent-type: application/json\r\n"
+        self.writer.write(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
+        try:
+            raw = await self.reader.readuntil(b"\r\n\r\n")
+            lines = raw.decode("latin-1").split("\r\n")
+            headers = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
+            data = await self.reader.readexactly(int(headers["content-length"]))
+        except (asyncio.IncompleteReadError, KeyError, ConnectionError):
+            self.close()
+            raise
+        if headers.get("connection") == "close":
+            self.close()
+        return int(lines[0].split()[1]), data
+
+    def close(self) -> None:
+        """Close the connection (the next request opens another)."""
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def ask_api(conn: Connection, question: str) -> dict[str, Any]:
     """``POST /api/ask``."""
-    r = await client.post("/api/ask", json={"question": question})
-    r.raise_for_status()
-    out: dict[str, Any] = r.json()
+    status, body = await conn.post_json("/api/ask", {"question": question})
+    if status != 200:
+        raise ValueError(f"HTTP {status}: {body[:120]!r}")
+    out: dict[str, Any] = orjson.loads(body)
     return out
 
 
@@ -112,11 +152,12 @@ async def run(
 
     async def client_loop(client: httpx.AsyncClient) -> None:
         nonlocal differing
+        session: Any = Connection(url) if ask is ask_api else client  # the API: a connection of its own
         for i in counter:
             q = qs[i % len(qs)]
             t0 = time.perf_counter()
             try:
-                answer = await ask(client, q)
+                answer = await ask(session, q)
             except Exception as e:
                 errors.append(f"{q[:30]}: {e!r}"[:200])
                 continue
@@ -126,6 +167,8 @@ async def run(
                 answers[q] = got
             elif expected.get(q) != got:
                 differing += 1
+        if isinstance(session, Connection):
+            session.close()
 
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
         t0 = time.perf_counter()
