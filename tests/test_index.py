@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.report.chunking import CHUNKER_VERSION
 from qa.report.corpus import CORPUS_FILE
 from qa.search import index as ix
+from qa.text.normalize import normalize_query
 
 
 def test_round_trip(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
@@ -113,3 +115,19 @@ def test_index_of_an_older_format_is_stale(tmp_path: Path, fake_embedder) -> Non
     (folder / "manifest.json").write_text(json.dumps({**m, "format": 1}))
     with pytest.raises(ix.IndexStale, match="format 1"):
         ix.load(fake_embedder.name, tmp_path)
+
+
+def test_a_question_asked_again_reuses_its_kept_vector_and_gets_the_same_answer(fake_qa) -> None:  # type: ignore[no-untyped-def]
+    """The retriever keeps the vectors and key cosines of recent questions: exact, read-only, forgettable."""
+    question = "今年新增就业目标是多少?"
+    first = fake_qa.ask(question).to_json()
+    again = fake_qa.ask(question).to_json()
+    for answer in (first, again):
+        answer.pop("timings_ms")
+    assert again == first
+    query = normalize_query(question)
+    kept = fake_qa.retriever.embed(query)
+    assert fake_qa.retriever.embed(query) is kept and not kept.flags.writeable
+    fake_qa.retriever.forget()
+    fresh = fake_qa.retriever.embed(query)
+    assert fresh is not kept and np.array_equal(fresh, kept)

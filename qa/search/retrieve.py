@@ -52,6 +52,11 @@ class _Kept:
         self._values: dict[bytes | str, np.ndarray] = {}
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        """Forget every kept value."""
+        with self._lock:
+            self._values.clear()
+
     def get(self, key: bytes | str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """The value kept for ``key``, else ``compute()`` (kept read-only: callers share it)."""
         with self._lock:
@@ -145,6 +150,11 @@ class Retriever:
         # with every key again (a 16 MB read): both depend on its text alone, so what is kept is exact.
         self._vectors = _Kept(QUESTION_CACHE)  # embed text -> unit vector
         self._cosines = _Kept(QUESTION_CACHE)  # vector's bytes -> key_matrix @ vector
+
+    def forget(self) -> None:
+        """Forget the kept question vectors and key cosines: the next questions cost what new ones do (benchmarks)."""
+        self._vectors.clear()
+        self._cosines.clear()
 
     def key_sims(
         self, qvec: np.ndarray, exclude: Sequence[str] = (), cosines: np.ndarray | None = None
