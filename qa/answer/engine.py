@@ -410,7 +410,7 @@ class QA:
 
         The question's cues say so (值不值得, 怎么申请), or else the two first-stage models together:
         the kind whose log-probabilities (question shape plus question embedding) sum highest, when it
-        holds over half of the combined probability (还会不会塞车, is it going to be any good).
+        holds over half of the combined probability (荔湾老城区改造到底算唔算成功?, 去区儿童医院坐几路公交车?).
         """
         if a.frame.intent in ("opinion", "howto"):
             return a.frame.intent
