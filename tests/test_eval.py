@@ -365,6 +365,8 @@ class StubQA:
         self.library = SimpleNamespace(ids=lambda: ("toy",), text_of=lambda rid: TEXT)
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")
         self.seen: list[tuple[str, ...]] = []
+        self.forgot: list[tuple[str, ...]] = []  # the variant in force each time the kept vectors were forgotten
+        self.retriever = SimpleNamespace(forget=lambda: self.forgot.append(self.retrievers))
 
     def ask(self, question: str, report: str | None = None) -> Any:
         """Cite the span the question names, or abstain."""
@@ -396,6 +398,7 @@ def test_main_runs_variants_writes_report_and_reports_bad_lines(
     assert f"{f}:2: not JSON" in err
     assert "Recall@1" in out and "hybrid" in out and "dense" in out
     assert ("dense",) in stub.seen and stub.retrievers == ("dense", "words", "bigrams")
+    assert ("dense",) in stub.forgot  # each variant times new questions, not the ones the last one asked
     stem = evalreport.report_stem(dt.date.today().isoformat(), "stub/model-x")
     assert stem.endswith("-model-x")
     names = sorted(p.name for p in (tmp_path / "r").iterdir())
