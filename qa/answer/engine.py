@@ -414,8 +414,6 @@ class QA:
         """
         if a.frame.intent in ("opinion", "howto"):
             return a.frame.intent
-        if not any(f"shape_{k}" in a.features for k in KINDS):
-            return None
         z = np.array([a.features.get(f"shape_{k}", 0.0) + a.features.get(f"embq_{k}", 0.0) for k in KINDS])
         p = np.exp(z - z.max())
         p /= p.sum()

@@ -142,12 +142,9 @@ def _by_kind(clf: Any, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndar
     """A fitted classifier's coefficients and intercepts with one row per kind, in :data:`KINDS` order.
 
     A kind that none of the fitted questions has (a small kind in a cross-validation fold) gets zero
-    coefficients and the intercept :data:`ABSENT_KIND`. A binary fit (two kinds only) has one row,
-    for its second class; it is unfolded into two.
+    coefficients and the intercept :data:`ABSENT_KIND`.
     """
     classes = [int(c) for c in clf.classes_]
-    if len(classes) == 2 and coef.shape[0] == 1:
-        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
     full_coef = np.zeros((len(KINDS), coef.shape[1]))
     full_intercept = np.full(len(KINDS), ABSENT_KIND)
     for row, k in enumerate(classes):

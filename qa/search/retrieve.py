@@ -6,7 +6,7 @@ plans (or 2024 results) lifts the chunks of that part of the report.
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -41,34 +41,7 @@ WEIGHTS_EN = FusionWeights(dense=1.0, words=0.6, bigrams=0.6, keys=1.0, sentence
 KEY_FLOOR = 0.5  # a key less like the question than this (cosine) points nowhere
 GLOSS_CACHE_FLOATS = 4_000_000  # per BM25 index: the gloss words' scores kept (16 MB at most)
 N_NEIGHBOURS = 10  # authored questions whose labels vote in the answerability model's key_vote
-QUESTION_CACHE = 1024  # questions whose vector and key cosines are kept (about 33 MB with 7,800 keys)
-
-
-class _Kept:
-    """The last ``size`` values computed for distinct keys, oldest forgotten first; safe across threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._values: dict[bytes | str, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        """Forget every kept value."""
-        with self._lock:
-            self._values.clear()
-
-    def get(self, key: bytes | str, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """The value kept for ``key``, else ``compute()`` (kept read-only: callers share it)."""
-        with self._lock:
-            got = self._values.get(key)
-        if got is None:
-            got = compute()
-            got.flags.writeable = False
-            with self._lock:
-                if len(self._values) >= self.size:
-                    del self._values[next(iter(self._values))]
-                self._values[key] = got
-        return got
+QUESTION_CACHE = 1024  # questions whose vector and key cosines are kept, least recently asked forgotten (~33 MB)
 
 
 class _BM25:
@@ -148,13 +121,26 @@ class Retriever:
         self.pair_sentence = np.array([si for k in index.keys for si in k.sentences], dtype=np.int64)
         # A question asked again (a chat's example, a popular question) is not embedded again, nor compared
         # with every key again (a 16 MB read): both depend on its text alone, so what is kept is exact.
-        self._vectors = _Kept(QUESTION_CACHE)  # embed text -> unit vector
-        self._cosines = _Kept(QUESTION_CACHE)  # vector's bytes -> key_matrix @ vector
+        self._kept_vector = functools.lru_cache(QUESTION_CACHE)(self._vector)  # embed text -> unit vector
+        self._kept_cosines = functools.lru_cache(QUESTION_CACHE)(self._cosines)  # vector's bytes -> its key cosines
 
     def forget(self) -> None:
         """Forget the kept question vectors and key cosines: the next questions cost what new ones do (benchmarks)."""
-        self._vectors.clear()
-        self._cosines.clear()
+        self._kept_vector.cache_clear()
+        self._kept_cosines.cache_clear()
+
+    def _vector(self, embed_text: str) -> np.ndarray:
+        """A question's unit vector, read-only (it is kept and shared)."""
+        v = self.embedder.encode([embed_text])[0]
+        v.flags.writeable = False
+        return v
+
+    def _cosines(self, qbytes: bytes, dtype: str) -> np.ndarray:
+        """``key_matrix @ qvec`` for the vector in ``qbytes``, read-only (it is kept and shared)."""
+        assert self.key_matrix is not None
+        c = self.key_matrix @ np.frombuffer(qbytes, dtype=dtype)
+        c.flags.writeable = False
+        return c
 
     def key_sims(
         self, qvec: np.ndarray, exclude: Sequence[str] = (), cosines: np.ndarray | None = None
@@ -164,11 +150,10 @@ class Retriever:
         ``cosines``: ``key_matrix @ qvec`` already computed (:meth:`key_cosines` for many questions).
         None: no keys.
         """
-        matrix = self.key_matrix
-        if matrix is None:
+        if self.key_matrix is None:
             return None
         if cosines is None:
-            cosines = self._cosines.get(qvec.tobytes(), lambda: matrix @ qvec)
+            cosines = self._kept_cosines(qvec.tobytes(), qvec.dtype.str)
         sims = cosines.copy()
         rows = [r for question in exclude for r in self.key_rows.get(question, [])]
         if rows:
@@ -214,7 +199,7 @@ class Retriever:
 
     def embed(self, q: Query) -> np.ndarray:
         """The query vector (unit length; read-only, as it is kept for the same text asked again)."""
-        return self._vectors.get(q.embed_text, lambda: self.embed_many([q])[0])
+        return self._kept_vector(q.embed_text)
 
     def embed_many(self, qs: list[Query]) -> np.ndarray:
         """Query vectors for many questions in one batch (training)."""
