@@ -130,3 +130,11 @@ def test_colloquial_question_words_are_not_content() -> None:
     units = {u if isinstance(u, str) else u[0] for u in content_units(q, topic_text(q))}  # an alias by its word
     assert "招商" in units
     assert not units & {"一共", "打算", "咋", "弄"}
+
+
+def test_a_glossed_english_word_counts_once_and_leaves_no_fragment() -> None:
+    """"canteens" is glossed by its lemma (canteen -> 饭堂): the word is one unit, not also a stray "s"."""
+    units = content_units(normalize_query("How many elderly canteens were expected?"))
+    words = [u if isinstance(u, str) else u[0] for u in units]
+    assert "canteen" in words and "elderly" in words
+    assert all(len(w) >= 3 for w in words), words  # no "s" of canteen|s, no "ed" of expect|ed

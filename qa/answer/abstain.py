@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from qa.answer.understand import PLACE_FLAGS
-from qa.text.english import unknown_english_names
+from qa.text.english import lemma, unknown_english_names
 from qa.text.normalize import Query, bigram_tokens, pos_tags, word_tokens
 from qa.types import Hit
 
@@ -26,10 +26,16 @@ def content_units(q: Query, text: str | None = None) -> list[Unit]:
     ``text`` replaces the question's core text (e.g. with its question words taken out).
     """
     text = (q.core if text is None else text).lower()
+    latin_keys = set()  # English words glossed (by lemma: "canteens" is glossed as "canteen")
     for key, _ in q.aliases:
-        text = text.replace(key.lower(), " ")
+        if key.isascii():
+            latin_keys.update(key.lower().split())
+        else:
+            text = text.replace(key.lower(), " ")
     units: list[Unit] = []
     for tok in word_tokens(text):
+        if tok.isascii() and (tok in latin_keys or lemma(tok) in latin_keys):
+            continue  # counted once, as its alias unit below (not as the stray "s" of "canteen|s")
         for u in [tok] if tok.isascii() else bigram_tokens(tok):
             if u not in units:
                 units.append(u)
