@@ -133,7 +133,7 @@ def test_colloquial_question_words_are_not_content() -> None:
 
 
 def test_a_glossed_english_word_counts_once_and_leaves_no_fragment() -> None:
-    """"canteens" is glossed by its lemma (canteen -> 饭堂): the word is one unit, not also a stray "s"."""
+    """The word "canteens" is glossed by its lemma (canteen -> 饭堂): it is one unit, not also a stray "s"."""
     units = content_units(normalize_query("How many elderly canteens were expected?"))
     words = [u if isinstance(u, str) else u[0] for u in units]
     assert "canteen" in words and "elderly" in words

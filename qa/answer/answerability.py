@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from qa.answer.rank import SENTENCE_FEATURES, SentenceRanker
 from qa.answer.understand import INTENTS, SLOTS, Frame
 from qa.datafiles import DATA_DIR
 from qa.text.english import lemma
@@ -43,7 +44,7 @@ KINDS: tuple[Kind, ...] = (
     "howto",
 )
 MODEL_FILE = DATA_DIR / "answerability.json"
-MODEL_FORMAT = 2  # 2: the stacked first-stage features are per kind (1: per status)
+MODEL_FORMAT = 3  # 3: with the sentence ranker; 2: the stacked first-stage features are per kind (1: per status)
 
 NUMERIC_FEATURES: tuple[str, ...] = (
     "dense_best",  # best cosine of the question and any candidate sentence or chunk
@@ -111,6 +112,7 @@ class AnswerModel:
     # for a report without authored questions (any report but the one the training set is about):
     # the same model fitted with the key features at 0, and its own threshold
     keyless: AnswerModel | None = None
+    ranker: SentenceRanker | None = None  # which candidate sentence to quote first (:mod:`qa.answer.rank`)
 
     def proba(self, x: np.ndarray) -> dict[str, float]:
         """P(status) for one feature vector."""
@@ -146,6 +148,7 @@ class AnswerModel:
             "shape": self.shape.to_json() if self.shape else None,
             "head": self.head.to_json() if self.head else None,
             "keyless": self.keyless.to_json() if self.keyless else None,
+            "ranker": self.ranker.to_json() if self.ranker else None,
         }
 
     def save(self, path: Path = MODEL_FILE) -> None:
@@ -173,6 +176,8 @@ class AnswerModel:
         for m in (model, model.keyless):
             if m is not None and (m.mean.shape != (n,) or m.scale.shape != (n,) or m.coef.shape != (len(STATUSES), n)):
                 raise AnswerModelError(f"{path} has arrays of the wrong shape; run `qa train`")
+        if model.ranker is not None and model.ranker.weights.shape != (len(SENTENCE_FEATURES),):
+            raise AnswerModelError(f"{path} has a sentence ranker of the wrong shape; run `qa train`")
         for first in (model.shape, model.head):
             if first is not None and (first.coef.shape[0], first.intercept.shape) != (len(KINDS), (len(KINDS),)):
                 raise AnswerModelError(f"{path} has a first-stage model of the wrong shape; run `qa train`")
@@ -193,6 +198,7 @@ def _from_json(d: dict[str, Any]) -> AnswerModel:
         EmbeddingHead.from_json(d["head"]) if d.get("head") else None,
         d.get("meta", {}),
         _from_json(d["keyless"]) if d.get("keyless") else None,
+        SentenceRanker.from_json(d["ranker"]) if d.get("ranker") else None,
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from qa.answer.abstain import Unit, content_units, coverage, found, other_years, share_found, unknown_names
 from qa.answer.answerability import KINDS, AnswerModel, feature_vector, idf_weights, question_shape
+from qa.answer.rank import HAND, SENTENCE_FEATURES, SentenceRanker
 from qa.answer.scope import Library, Scope
 from qa.answer.understand import (
     Frame,
@@ -49,21 +50,8 @@ MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
 N_PASSAGES = 12  # ranked passages returned with every answer
 N_CANDIDATE_CHUNKS = 5  # chunks whose sentences compete to be quoted
 MAX_QUOTES = 3
-KEEP_RATIO = 0.85  # further quotes must score at least this share of the best one
-# for English questions, whose sentence scores lie closer together without the rank bonus: on the 567
-# answered English training questions 0.9 quotes a gold sentence for 70.7% (0.85 with the rank bonus:
-# 69.3%) and 55.3% of its quotes are gold (54.2%)
-KEEP_RATIO_EN = 0.9
 SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence after it
-# a sentence of the chunk ranked r gains this / r; not for English questions, whose chunk ranks come from
-# glosses and a cross-lingual embedding: out of 567 answered English training questions the first quote
-# was a gold sentence for 59.4% with it, 62.3% without. Chinese keeps it: 76.2% with it, 77.2% without
-# (of 1,392) is too close to call, and without it the test split's answer hit in zh-Hans fell below its floor
-RANK_BONUS = 0.15
-PART_BONUS = 0.1  # a sentence in the part the question asks about gains this; one in the other year loses it
-SLOT_BONUS = 0.15  # a sentence that fits the asked slot (a count of the asked noun, an amount, a date) gains this
 PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
-KEY_BONUS = 0.3  # times the cosine of the nearest authored question this sentence answers
 # A question none of whose words occur in the report, and that is less like every authored question
 # than this (cosine), is not understood: nonsense (asdkjh, 啊啊啊, lorem ipsum) scores 0.20-0.40 on the
 # training set, the least like of its answered questions that share no word with the report 0.48.
@@ -138,6 +126,7 @@ class QA:
             self.sentences_of.setdefault(s.chunk_index, []).append(si)
         self.chunk_pos = {c.id: i for i, c in enumerate(index.chunks)}
         self.model = AnswerModel.load() if model is True else (model or None)
+        self.trained_ranker: SentenceRanker | None = None  # `qa train` sets the one it learned before its second pass
         self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams", "keys")  # rankings fused (eval varies it)
         self.library = Library(index)  # which reports a question is about
         self.chunk_starts: dict[str, list[int]] = {}  # report id -> its chunks' starts (ascending)
@@ -170,6 +159,13 @@ class QA:
         for scope in self.library.scopes()[: 1 + WARM_REPORTS]:  # the English glosses of the reports, once
             normalize_query("warm-up", vocab=scope.text)
         warm_spans(self.match)  # each sentence's figures, dates, names: found once
+
+    @property
+    def ranker(self) -> SentenceRanker:
+        """The sentence ranker: the answerability model's; else the one `qa train` just learned; else hand-set."""
+        if self.model is not None and self.model.ranker is not None:
+            return self.model.ranker
+        return self.trained_ranker or HAND
 
     def ask(self, question: str, report: str | None = None) -> Answer:
         """Answer one question (never raises on bad input: returns a message instead).
@@ -260,9 +256,11 @@ class QA:
             allowed=scope.mask,
         )
         t3 = time.perf_counter()
-        ranked, dense_best, slot_best = self._score_sentences(q, frame, qvec, hits, key_sims, scope)
+        ranked, dense_best, slot_best, candidates = self._score_sentences(q, frame, qvec, hits, key_sims, scope)
         lang = "en" if is_english(clean_input(question)) else "zh"
-        a = Analysis(question, q, frame, lang, scope, hits, ranked, {}, {}, keys=bool(sims is not None))
+        a = Analysis(
+            question, q, frame, lang, scope, hits, ranked, {}, {}, keys=sims is not None, candidates=candidates
+        )
         neighbours = self.retriever.key_neighbours(sims, self._comparable_keys(q, scope))
         features = {**self._features(a, qvec, dense_best, slot_best), **neighbours}
         timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
@@ -307,33 +305,89 @@ class QA:
         hits: list[Hit],
         key_sims: np.ndarray | None,
         scope: Scope,
-    ) -> tuple[list[tuple[float, int]], float, float]:
-        """(score, sentence index) best first among the top chunks' sentences; the best cosine and slot fit."""
-        units = content_units(q)
-        years = [str(y) for y in other_years(q, scope.years)]  # a question about 2023 quotes only 2023
-        ranked: list[tuple[float, int]] = []
+    ) -> tuple[list[tuple[float, int]], float, float, tuple[list[int], np.ndarray]]:
+        """(score, sentence index) best first among the candidates; best cosine, best slot fit; the candidates."""
+        sis, x = self.candidates(q, frame, qvec, hits, key_sims, scope)
         best_dense = max((h.dense for h in hits[:N_CANDIDATE_CHUNKS]), default=0.0)
-        best_slot = 0.0
-        rank_bonus = 0.0 if q.english else RANK_BONUS
+        if not sis:
+            return [], best_dense, 0.0, (sis, x)
+        scores = self.ranker.scores(x)
+        ranked = sorted(zip(scores.tolist(), sis, strict=True), key=lambda t: -t[0])
+        col = SENTENCE_FEATURES.index
+        best_dense = max(best_dense, float(x[:, col("dense")].max()))
+        return ranked, best_dense, float(x[:, col("slot_fit")].max()), (sis, x)
+
+    def candidates(
+        self,
+        q: Query,
+        frame: Frame,
+        qvec: np.ndarray,
+        hits: list[Hit],
+        key_sims: np.ndarray | None,
+        scope: Scope,
+    ) -> tuple[list[int], np.ndarray]:
+        """The sentences of the top chunks that may be quoted, and their :data:`SENTENCE_FEATURES` (one row each)."""
+        units = content_units(q)
+        topic = self._topic_units(q, scope)
+        topic_weights = [self._unit_rarity(u) for u in topic]
+        topic_total = sum(topic_weights) or 1.0
+        years = [str(y) for y in other_years(q, scope.years)]  # a question about 2023 quotes only 2023
+        en = float(q.english)
+        sis: list[int] = []
+        rows: list[list[float]] = []
         for rank, h in enumerate(hits[:N_CANDIDATE_CHUNKS], start=1):
-            for si in self.sentences_of[self.chunk_pos[h.chunk.id]]:
+            chunk_sentences = self.sentences_of[self.chunk_pos[h.chunk.id]]
+            for j, si in enumerate(chunk_sentences):
                 text = self.match[si]
                 if years and not any(y in text for y in years):
                     continue
+                low = text.lower()
                 dense = float(self.sentence_matrix[si] @ qvec)
-                best_dense = max(best_dense, dense)
-                fit = slot_match(frame, text)
-                best_slot = max(best_slot, fit)
-                score = 0.5 * dense + 0.5 * share_found(units, text) + rank_bonus / rank + SLOT_BONUS * fit
-                if key_sims is not None:
-                    score += KEY_BONUS * max(float(key_sims[si]), 0.0)
-                if len(text) < SHORT_SENTENCE and not self.has_digit[si]:
-                    score -= 0.2  # a short lead phrase (经济运行持续向好。), not a short figure (新增就业1万人以上;)
+                share = share_found(units, text)
+                key = max(float(key_sims[si]), 0.0) if key_sims is not None else 0.0
+                held = [self._rarity_found(u, low) for u in topic]
+                weighted = sum(held) / topic_total
+                part = 0.0
                 if (q.part or q.part_year) and h.chunk.year is not None:  # a dated part: review, plan, annex
-                    score += PART_BONUS if q.in_asked_part(h.chunk.part, h.chunk.year) else -PART_BONUS
-                ranked.append((score, si))
-        ranked.sort(key=lambda x: -x[0])
-        return ranked, best_dense, best_slot
+                    part = 1.0 if q.in_asked_part(h.chunk.part, h.chunk.year) else -1.0
+                log_len = float(np.log(len(text)))
+                sis.append(si)
+                rows.append(
+                    [
+                        dense,
+                        share,
+                        1 / rank,
+                        slot_match(frame, text),
+                        key,
+                        float(len(text) < SHORT_SENTENCE and not self.has_digit[si]),
+                        part,
+                        h.dense,
+                        log_len,
+                        en * dense,
+                        en * share,
+                        en / rank,
+                        en * key,
+                        weighted,
+                        en * weighted,
+                        float(np.log1p(sum(w > 0 for w in held))),
+                        *(1 / h.ranks[r] if r in h.ranks else 0.0 for r in ("words", "bigrams", "dense", "keys")),
+                        float(j == 0),
+                        en * log_len,
+                    ]
+                )
+        return sis, np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
+
+    def _unit_rarity(self, u: Unit) -> float:
+        """How rare a topic unit is in the report (0..1): a word alias by its rarest report word."""
+        if isinstance(u, str):
+            return self.idf.get(u, 1.0)
+        return max((self.idf.get(t, 1.0) for t in u[1:]), default=0.5)
+
+    def _rarity_found(self, u: Unit, low: str) -> float:
+        """The rarity of a topic unit as found in (lower-cased) text: 0 when absent, else its rarest form there."""
+        if isinstance(u, str):
+            return self.idf.get(u, 1.0) if u in low else 0.0
+        return max((self.idf.get(t, 1.0) for t in u if t.lower() in low), default=0.0)
 
     def _features(self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float) -> dict[str, float]:
         """The answerability model's numeric features (see :data:`qa.answer.answerability.NUMERIC_FEATURES`)."""
@@ -549,9 +603,8 @@ class QA:
             pinned = [si for si in firsts if si is not None]
             ranked = [(best, si) for si in pinned] + [(sc, si) for sc, si in ranked if si not in pinned]
         spans: list[tuple[int, int, Sentence]] = []
-        keep = KEEP_RATIO_EN if a.q.english else KEEP_RATIO
         for score, si in ranked:
-            if len(spans) == MAX_QUOTES or score < keep * best:
+            if len(spans) == MAX_QUOTES or score < best - self.ranker.margin:
                 break
             start, end = self._quote_span(si)
             if any(start < e and s < end for s, e, _ in spans):
@@ -657,6 +710,8 @@ class Analysis:
     timings: dict[str, float]
     qvec: np.ndarray | None = None  # the question's embedding
     keys: bool = True  # whether the authored questions (keys) are about the reports searched
+    # the candidate sentences and their SENTENCE_FEATURES rows, in candidate order (what the ranker scored)
+    candidates: tuple[list[int], np.ndarray] | None = None
 
 
 def load_qa(

@@ -5,10 +5,13 @@ split of ``eval/qa.jsonl`` is read. Steps:
 
 1. the answered questions' gold spans become retrieval keys (``qa/data/question_keys.jsonl``), and
    the index is rebuilt with them;
-2. every training question is run through the real pipeline, leaving out the keys of the questions
-   written in the same authoring session (:func:`siblings`), and the answerability features are taken
+2. the sentence ranker (:mod:`qa.answer.rank`) is learned on the answered questions' candidate
+   sentences (a gold sentence against each other candidate), leaving out the keys of the questions
+   written in the same authoring session (:func:`siblings`);
+3. every training question is run through the real pipeline with that ranker, leaving out the same
+   keys, and the answerability features are taken
    (questions a plain rule declines are left out: the model never sees those);
-3. a multinomial logistic regression (scikit-learn) is cross-validated with folds grouped by report
+4. a multinomial logistic regression (scikit-learn) is cross-validated with folds grouped by report
    line, the P(answered) threshold is chosen on the out-of-fold predictions so that at most
    ``MAX_FALSE_REFUSAL`` of answerable questions are declined, and the model is refit on everything
    and saved as JSON (``qa/data/answerability.json``) with the training set's sha256.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from collections import Counter
@@ -39,6 +43,7 @@ from qa.answer.answerability import (
     feature_vector,
     shape_ngrams,
 )
+from qa.answer.rank import HAND, LEARNED_MARGIN, SENTENCE_FEATURES, SentenceRanker
 from qa.answer.scope import Scope
 from qa.answer.understand import Marks
 from qa.report.corpus import Report
@@ -53,6 +58,7 @@ MAX_FALSE_REFUSAL = 0.03  # out-of-fold share of answerable training questions t
 C = 1.0  # inverse regularisation strength of the final logistic regression
 SHAPE_C = 3.0  # and of the question-shape model
 HEAD_C = 1.0  # and of the question-embedding head
+RANKER_C = 0.1  # and of the sentence ranker (out of fold, 0.1 and 1.0 rank alike)
 N_FOLDS = 5
 N_JOBS = 2  # folds fitted at once (the machines have two cores)
 
@@ -310,6 +316,20 @@ def _analyse_slice(bounds: tuple[int, int]) -> list[Analysed]:
     ]
 
 
+Candidates = tuple[list[int], np.ndarray]  # one question's candidate sentences and their features
+
+
+def _candidates_slice(bounds: tuple[int, int]) -> list[Candidates]:
+    """One worker's share of :func:`candidate_rows` (no candidates for a question a plain rule declines)."""
+    qa, questions, qvecs, leave_out, _ = _SHARED
+    lo, hi = bounds
+    empty: Candidates = ([], np.zeros((0, len(SENTENCE_FEATURES))))
+    return [
+        empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates
+        for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi])
+    ]
+
+
 def _one_blas_thread() -> Any:
     """NumPy's BLAS on one thread, from now (a pool worker's initializer) or for a ``with`` block.
 
@@ -332,6 +352,27 @@ def analyse_rows(
 
     ``modes``: whether to use the keys, one pass each; ``False`` analyses as for a report without
     authored questions (no keys at all).
+    """
+    parts = _in_workers(_analyse_slice, qa, questions, qvecs, leave_out, modes)
+    return [[row for part in parts for row in part[m]] for m in range(len(modes))]
+
+
+def candidate_rows(
+    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
+) -> list[Candidates]:
+    """Per question (with the keys, but those ``leave_out`` names): its candidate sentences and their features."""
+    return [c for part in _in_workers(_candidates_slice, qa, questions, qvecs, leave_out, (True,)) for c in part]
+
+
+def _in_workers(
+    work: Any,
+    qa: QA,
+    questions: list[str],
+    qvecs: np.ndarray,
+    leave_out: list[tuple[str, ...]],
+    modes: tuple[bool, ...],
+) -> list[Any]:
+    """``work`` over slices of the questions, in order.
 
     The questions are already embedded; the rest (retrieval, sentence scoring, features) is pure
     Python and numpy, so it runs in ``N_JOBS`` forked processes that share the loaded index (about
@@ -346,12 +387,87 @@ def analyse_rows(
     try:
         if fork:
             with multiprocessing.get_context("fork").Pool(N_JOBS, initializer=_one_blas_thread) as pool:
-                parts = pool.map(_analyse_slice, slices)
-        else:
-            parts = [_analyse_slice(b) for b in slices]
-        return [[row for part in parts for row in part[m]] for m in range(len(modes))]
+                return list(pool.map(work, slices))
+        return [work(b) for b in slices]
     finally:
         _SHARED.clear()
+
+
+def gold_labels(qa: QA, rows: list[dict[str, Any]], candidates: list[Candidates]) -> list[np.ndarray]:
+    """Per answered question: which of its candidate sentences overlap a gold quote (wherever it occurs)."""
+    text = qa.library.text_of(qa.index.report.id)
+    sentences = qa.index.sentences
+    out = []
+    for r, (sis, _) in zip(rows, candidates, strict=True):
+        spans = [(m.start(), m.end()) for quote in r["gold_quotes"] for m in re.finditer(re.escape(quote), text)]
+        out.append(np.array([any(sentences[si].start < e and s < sentences[si].end for s, e in spans) for si in sis]))
+    return out
+
+
+def _pairs(xs: list[np.ndarray], ys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise training data: (gold - other) labelled 1 and (other - gold) labelled 0, per question.
+
+    A question with more than two gold candidates gives pairs for its first two, so that a long list
+    (a question answered by six sentences) does not outweigh the rest.
+    """
+    d = np.zeros((0, xs[0].shape[1] if xs else len(SENTENCE_FEATURES)))
+    if parts := [
+        (x[np.flatnonzero(y)[:2], None, :] - x[None, ~y, :]).reshape(-1, x.shape[1])
+        for x, y in zip(xs, ys, strict=True)
+    ]:
+        d = np.concatenate(parts)
+    return np.vstack([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))]
+
+
+def _fit_ranker(xs: list[np.ndarray], ys: list[np.ndarray]) -> np.ndarray:
+    """Weights over SENTENCE_FEATURES: a logistic regression on feature differences (no intercept)."""
+    from sklearn.linear_model import LogisticRegression
+
+    dx, dy = _pairs(xs, ys)
+    sd = dx.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)  # a feature that never differs (no keys) keeps weight 0
+    clf = LogisticRegression(C=RANKER_C, max_iter=3000, fit_intercept=False).fit(dx / sd, dy)
+    return np.asarray(clf.coef_[0] / sd)
+
+
+def _first_gold(weights: np.ndarray, xs: list[np.ndarray], ys: list[np.ndarray]) -> list[bool]:
+    """Per question: whether the candidate these weights rank first is gold."""
+    return [bool(y[int(np.argmax(x @ weights))]) for x, y in zip(xs, ys, strict=True)]
+
+
+def learn_ranker(
+    qa: QA, rows: list[dict[str, Any]], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
+) -> SentenceRanker:
+    """The sentence ranker, learned on the answered training questions; its out-of-fold first-quote rates.
+
+    Each question's candidates are those the pipeline gives it with its own session's keys left out;
+    questions with no gold candidate, or only gold ones, teach no order and are left out.
+    """
+    answered = [i for i, r in enumerate(rows) if r["status"] == "answered"]
+    cands = candidate_rows(
+        qa, [rows[i]["question"] for i in answered], qvecs[answered], [leave_out[i] for i in answered]
+    )
+    labels = gold_labels(qa, [rows[i] for i in answered], cands)
+    kept = [n for n, y in enumerate(labels) if y.any() and not y.all()]
+    xs, ys = [cands[n][1] for n in kept], [labels[n] for n in kept]
+    langs = np.asarray([rows[answered[n]].get("lang", "") for n in kept])
+    groups = np.asarray([rows[answered[n]].get("line", 0) for n in kept])
+    learned = np.zeros(len(kept), dtype=bool)
+    from sklearn.model_selection import GroupKFold
+
+    for tr, te in GroupKFold(n_splits=N_FOLDS).split(np.zeros(len(kept)), groups=groups):
+        w = _fit_ranker([xs[i] for i in tr], [ys[i] for i in tr])
+        learned[te] = _first_gold(w, [xs[i] for i in te], [ys[i] for i in te])
+    hand = np.asarray(_first_gold(HAND.weights, xs, ys))
+    by_lang = {
+        lang: {
+            "hand": round(float(hand[langs == lang].mean()), 4),
+            "learned": round(float(learned[langs == lang].mean()), 4),
+        }
+        for lang in sorted(set(langs))
+    }
+    meta = {"c": RANKER_C, "n_questions": len(kept), "first_quote_gold_out_of_fold": by_lang}
+    return SentenceRanker(_fit_ranker(xs, ys), LEARNED_MARGIN, meta)
 
 
 def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> AnswerModel:
@@ -360,6 +476,8 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     ruled = 0
     questions = [r["question"] for r in rows]
     qvecs = question_vectors(qa, questions)
+    ranker = learn_ranker(qa, rows, qvecs, siblings(rows))
+    qa.trained_ranker = ranker  # the features below are those of the sentences it ranks first
     used: list[int] = []  # indexes of the rows no plain rule declines: the ones the model learns from
     # each question analysed twice: with the keys (but its own session's), and as for a report without keys
     keyed, keyless_rows = analyse_rows(qa, questions, qvecs, siblings(rows), modes=(True, False))
@@ -408,6 +526,7 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
             "note": "Written by `qa train`; the test split of eval/qa.jsonl is never read.",
         },
         keyless=keyless,
+        ranker=ranker,
     )
 
 
