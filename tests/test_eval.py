@@ -363,14 +363,14 @@ class StubQA:
         manifest = SimpleNamespace(model="stub/model-x", to_json=lambda: {"model": "stub/model-x"})
         self.index = SimpleNamespace(report=SimpleNamespace(text=TEXT, id="toy"), manifest=manifest)
         self.library = SimpleNamespace(ids=lambda: ("toy",), text_of=lambda rid: TEXT)
-        self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams")
-        self.seen: list[tuple[str, ...]] = []
-        self.forgot: list[tuple[str, ...]] = []  # the variant in force each time the kept vectors were forgotten
-        self.retriever = SimpleNamespace(forget=lambda: self.forgot.append(self.retrievers))
+        self.seen: list[tuple[str, ...]] = []  # the rankings each question was asked with
+        self.calls: list[str] = []  # "forget", or the rankings of a question asked
+        self.retriever = SimpleNamespace(forget=lambda: self.calls.append("forget"))
 
-    def ask(self, question: str, report: str | None = None) -> Any:
+    def ask(self, question: str, report: str | None = None, retrievers: tuple[str, ...] = ()) -> Any:
         """Cite the span the question names, or abstain."""
-        self.seen.append(self.retrievers)
+        self.seen.append(retrievers)
+        self.calls.append(",".join(retrievers))
         if "-" not in question:
             return SimpleNamespace(to_json=lambda: result([(0, 5)], [], abstained=True))
         s, e = (int(x) for x in question.split("-"))
@@ -397,8 +397,10 @@ def test_main_runs_variants_writes_report_and_reports_bad_lines(
     out, err = capsys.readouterr()
     assert f"{f}:2: not JSON" in err
     assert "Recall@1" in out and "hybrid" in out and "dense" in out
-    assert ("dense",) in stub.seen and stub.retrievers == ("dense", "words", "bigrams")
-    assert ("dense",) in stub.forgot  # each variant times new questions, not the ones the last one asked
+    assert set(stub.seen) == {("dense", "words", "bigrams", "keys"), ("dense",)}
+    # each variant forgets the kept vectors first: it times new questions, not the ones the last one asked
+    assert stub.calls[0] == "forget" and stub.calls[stub.calls.index("dense") - 1] == "forget"
+    assert stub.calls.count("forget") == 2
     stem = evalreport.report_stem(dt.date.today().isoformat(), "stub/model-x")
     assert stem.endswith("-model-x")
     names = sorted(p.name for p in (tmp_path / "r").iterdir())

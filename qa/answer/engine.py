@@ -47,6 +47,7 @@ from qa.text.normalize import (
 from qa.types import Answer, Chunk, Citation, Hit, Sentence, part_label
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
+RETRIEVERS = ("dense", "words", "bigrams", "keys")  # the rankings fused
 N_PASSAGES = 12  # ranked passages returned with every answer
 N_CANDIDATE_CHUNKS = 5  # chunks whose sentences compete to be quoted
 MAX_QUOTES = 3
@@ -127,7 +128,6 @@ class QA:
         self.chunk_pos = {c.id: i for i, c in enumerate(index.chunks)}
         self.model = AnswerModel.load() if model is True else (model or None)
         self.trained_ranker: SentenceRanker | None = None  # `qa train` sets the one it learned before its second pass
-        self.retrievers: tuple[str, ...] = ("dense", "words", "bigrams", "keys")  # rankings fused (eval varies it)
         self.library = Library(index)  # which reports a question is about
         self.chunk_starts: dict[str, list[int]] = {}  # report id -> its chunks' starts (ascending)
         self.chunk_first: dict[str, int] = {}  # report id -> index of its first chunk
@@ -167,16 +167,17 @@ class QA:
             return self.model.ranker
         return self.trained_ranker or HAND
 
-    def ask(self, question: str, report: str | None = None) -> Answer:
+    def ask(self, question: str, report: str | None = None, retrievers: tuple[str, ...] = RETRIEVERS) -> Answer:
         """Answer one question (never raises on bad input: returns a message instead).
 
         ``report``: answer only from the report with this id (``UnknownReport`` if the index holds none).
+        ``retrievers``: the rankings fused (``qa eval`` compares variants that leave some out).
         """
         t0 = time.perf_counter()
         question = without_surrogates(question)  # the answer echoes the question: it must encode as UTF-8
         if (refused := refuse(question)) is not None:
             return refused
-        a = self._analyse(question, scope=self.library.scope(question, report))
+        a = self._analyse(question, scope=self.library.scope(question, report), retrievers=retrievers)
         if (ruled := self.ruled_out(a)) is not None:
             answer = self._decline(a, MESSAGES[(a.lang, ruled[0])].format(**ruled[1]), ruled[0])
         else:
@@ -232,6 +233,7 @@ class QA:
         scope: Scope | None = None,
         use_keys: bool = True,
         key_cosines: np.ndarray | None = None,
+        retrievers: tuple[str, ...] = RETRIEVERS,
     ) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms).
 
@@ -251,7 +253,7 @@ class QA:
             q,
             k=max(N_PASSAGES, N_CANDIDATE_CHUNKS),
             qvec=qvec,
-            use=self.retrievers,
+            use=retrievers,
             key_sims=key_sims,
             allowed=scope.mask,
         )

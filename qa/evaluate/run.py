@@ -19,13 +19,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.answer.engine import QA
+from qa.answer.engine import QA, RETRIEVERS
 from qa.evaluate import gate, metrics
 from qa.evaluate import report as evalreport
 from qa.settings import settings
 
-VARIANTS: dict[str, tuple[str, ...]] = {  # name -> the rankings QA.retrievers fuses
-    "hybrid": ("dense", "words", "bigrams", "keys"),
+VARIANTS: dict[str, tuple[str, ...]] = {  # name -> the rankings QA.ask fuses (its ``retrievers``)
+    "hybrid": RETRIEVERS,
     "dense": ("dense",),
     "bm25": ("words", "bigrams"),
 }
@@ -185,16 +185,20 @@ def resolve_gold(
 
 
 def run(
-    qa: QA, questions: Iterable[dict[str, Any]], progress: bool = False, desc: str = "questions"
+    qa: QA,
+    questions: Iterable[dict[str, Any]],
+    progress: bool = False,
+    desc: str = "questions",
+    retrievers: tuple[str, ...] = RETRIEVERS,
 ) -> list[dict[str, Any]]:
-    """One ``ask --json`` object (plus its ``id``) per question."""
+    """One ``ask --json`` object (plus its ``id``) per question, fusing the rankings ``retrievers``."""
     items = list(questions)
     it: Iterable[dict[str, Any]] = items
     if progress:
         from tqdm import tqdm
 
         it = tqdm(items, desc=desc, unit="q", file=sys.stderr)
-    return [{"id": q["id"], **qa.ask(q["question"], report=q.get("report")).to_json()} for q in it]
+    return [{"id": q["id"], **qa.ask(q["question"], q.get("report"), retrievers).to_json()} for q in it]
 
 
 def report_of(qa: QA, q: dict[str, Any]) -> str:
@@ -212,21 +216,16 @@ def in_report(result: dict[str, Any], rid: str) -> dict[str, Any]:
 def run_variants(
     qa: QA, questions: Sequence[dict[str, Any]], names: Sequence[str], progress: bool
 ) -> dict[str, list[dict[str, Any]]]:
-    """The results of every question under each named retrieval variant (the engine's setting is restored).
+    """The results of every question under each named retrieval variant.
 
     Each variant starts with the retriever's kept question vectors forgotten, so that its latency is that of
     new questions, as the first variant's is.
     """
-    shipped = qa.retrievers
     out: dict[str, list[dict[str, Any]]] = {}
-    try:
-        for name in names:
-            qa.retrievers = VARIANTS[name]
-            qa.retriever.forget()
-            qa.ask("预热")  # warm-up, not timed
-            out[name] = run(qa, questions, progress=progress, desc=name)
-    finally:
-        qa.retrievers = shipped
+    for name in names:
+        qa.retriever.forget()
+        qa.ask("预热", retrievers=VARIANTS[name])  # warm-up, not timed
+        out[name] = run(qa, questions, progress=progress, desc=name, retrievers=VARIANTS[name])
     return out
 
 
