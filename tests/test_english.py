@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,7 @@ from qa.text.english import en_lexicon, gloss_english, lemma, unknown_english_na
 from qa.text.normalize import normalize_query, word_tokens
 
 LIWAN = CORPUS_FILE.read_text(encoding="utf-8")  # English is glossed with the words of the report asked
+CORPORA = Path(__file__).parent / "data" / "corpora"
 
 
 @pytest.mark.parametrize(
@@ -129,3 +132,35 @@ def test_english_names_are_checked_against_the_report_asked() -> None:
     assert unknown_english_names(question, liwan) == ["Sichuan"]  # 四川: not in the Liwan report
     assert unknown_english_names(question, sichuan) == []  # ... but in Sichuan's own
     assert unknown_english_names("What does Paris plan?", sichuan) == ["Paris"]
+
+
+def test_every_alias_names_words_a_report_uses() -> None:
+    """Each alias row names a word of the Liwan report or of one of the other reports of the tests."""
+    reports = [LIWAN, *(p.read_text(encoding="utf-8") for p in sorted(CORPORA.glob("*.txt")))]
+    unused = [k for k, targets in read_pairs("aliases.tsv") if not any(t in r for t in targets for r in reports)]
+    assert unused == []
+
+
+ALIASES = (("elderly", ("长者", "养老")), ("elderly canteen", ("长者饭堂",)), ("urban renewal", ("城市更新",)))
+
+
+@pytest.mark.parametrize(
+    ("question", "key", "word"),
+    [
+        ("How much will urban renewal investment be this year?", "urban renewal", "城市更新"),
+        ("How many elderly canteens were built?", "elderly canteen", "长者饭堂"),  # by lemma, and the longest key
+    ],
+)
+def test_an_english_alias_matches_by_lemma_and_its_words_are_not_glossed_alone(
+    question: str, key: str, word: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("qa.text.normalize.alias_map", lambda: ALIASES)
+    q = normalize_query(question, vocab=LIWAN)
+    keys = [k for k, _ in q.aliases]
+    assert key in keys and word in dict(q.aliases)[key]
+    assert not set(key.split()) & set(keys)  # neither "elderly" (a shorter key) nor "urban" -> 城区 (a gloss) beside it
+
+
+def test_an_english_alias_counts_once_however_it_is_written() -> None:
+    assert [k for k, _ in normalize_query("How many schools?").aliases] == ["school"]  # not also "schools"
+    assert [k for k, _ in normalize_query("GDP target?").aliases] == ["GDP"]  # not also "gdp"

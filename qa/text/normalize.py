@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from qa.datafiles import read_pairs
-from qa.text.english import gloss_english
+from qa.text.english import gloss_english, lemma
 from qa.text.tokenizer import PUNCT, tokenizer
 
 DEFAULT_PLAN_YEAR = 2025  # the default report's plan year: 今年 when no report is named (see normalize_query)
@@ -179,6 +179,23 @@ class Query:
         return tuple(sorted({int(y) for y in _YEAR_IN_TEXT.findall(self.text)}))
 
 
+_LATIN = re.compile(r"[a-z]")
+
+
+@functools.lru_cache(maxsize=8192)
+def _lemmas(low: str) -> tuple[str, ...]:
+    """The dictionary forms of the Latin words of lower-cased text (canteens -> canteen, sam's -> sam s)."""
+    return tuple(lemma(w) for w in re.findall(r"[a-z0-9]+", low))
+
+
+def _has_english_key(key: str, low: str, lemmas: str) -> bool:
+    """Whether an ASCII alias key occurs in lower-cased text: as written, or word by word in dictionary form.
+
+    ``lemmas``: the text's :func:`_lemmas`, space-joined with a space either side ("" for no Latin words).
+    """
+    return has_ascii_word(key, low) or (bool(lemmas) and f" {' '.join(_lemmas(key.lower()))} " in lemmas)
+
+
 def has_ascii_word(word: str, low: str) -> bool:
     """Whether an ASCII word occurs in lower-cased text, not inside a longer Latin word."""
     return word.lower() in low and _word_pattern(word).search(low) is not None
@@ -257,17 +274,29 @@ def normalize_query(
     low = text.lower()
     expansions: list[str] = []
     found: list[tuple[str, tuple[str, ...]]] = []
+    lemmas = f" {' '.join(_lemmas(low))} " if _LATIN.search(low) else ""
+    english_keys: set[tuple[str, ...]] = set()  # one row per English key (school / schools, GDP / gdp)
     for key, every in alias_map():
-        if not (has_ascii_word(key, low) if key.isascii() else key in text):
+        if not (_has_english_key(key, low, lemmas) if key.isascii() else key in text):
             continue
+        if key.isascii():
+            if _lemmas(key.lower()) in english_keys:
+                continue
+            english_keys.add(_lemmas(key.lower()))
         # an alias names the words of several reports (GDP -> 地区生产总值|国内生产总值): those of the reports asked
         targets = every if vocab is None else tuple(t for t in every if t in vocab)
         if targets:
             found.append((key, targets))
             expansions.extend(t for t in targets if t not in text and t not in expansions)
+    # the longest English key wins: elderly canteen -> 长者饭堂, not also elderly -> 长者|养老|老龄
+    phrases = [set(_lemmas(k.lower())) for k, _ in found if k.isascii()]
+    found = [(k, t) for k, t in found if not (k.isascii() and any(set(_lemmas(k.lower())) < p for p in phrases))]
+    expansions = [e for e in expansions if any(e in t for _, t in found)]
     if english:
+        # a word of an English alias (urban renewal -> 城市更新) is not also glossed alone (urban -> 城区)
+        covered = {w for k, _ in found if k.isascii() for w in _lemmas(k.lower())}
         for word, targets in gloss_english(text, vocab):
-            if targets and all(word != k for k, _ in found):
+            if targets and all(word != k for k, _ in found) and not set(word.split()) <= covered:
                 found.append((word, targets))
                 expansions.extend(t for t in targets if t not in expansions)
     part, part_year = _part_of(text, years, parts)
