@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from qa.answer.abstain import content_units, found
-from qa.answer.engine import MAX_QUESTION_CHARS, refuse
+from qa.answer.engine import MAX_QUESTION_CHARS, refuse, with_each_part
 from qa.text.normalize import normalize_query
+from qa.types import Hit
 
 pytestmark = pytest.mark.model
 
@@ -212,3 +215,22 @@ def test_zero_width_characters_and_lone_surrogates_are_dropped_not_spaced(real_q
     assert a.status == "answered" and a.to_json()["error"] is None
     assert "新增就业1万人以上" in "".join(c.quote for c in a.citations)
     json.dumps(a.to_json(), ensure_ascii=False).encode("utf-8")  # nothing un-encodable is echoed back
+
+
+def test_a_comparison_gets_a_passage_from_each_year_among_the_candidates() -> None:
+    def hit(part: str) -> Hit:
+        return cast(Hit, SimpleNamespace(chunk=SimpleNamespace(part=part)))
+
+    hits = [hit(p) for p in ("plan", "plan", "plan", "plan", "plan", "plan", "review", "review")]
+    out = with_each_part(hits, 5)
+    assert [h.chunk.part for h in out[:5]] == ["plan", "plan", "plan", "plan", "review"]
+    assert sorted(map(id, out)) == sorted(map(id, hits))  # the same hits, reordered
+    assert with_each_part(hits[:5] + hits[6:], 5)[:5] == [*hits[:4], hits[6]]
+    both_late = [hit("other")] * 6 + [hit("review"), hit("plan")]
+    assert [h.chunk.part for h in with_each_part(both_late, 5)[:5]] == ["other"] * 3 + ["review", "plan"]
+    assert with_each_part(hits[4:], 5) == hits[4:]  # both already among the first five
+
+
+def test_a_comparison_of_the_two_years_quotes_both(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask("今年新增就业目标是多少?和去年实际新增就业相比如何?")
+    assert {c.part for c in a.citations} >= {"review", "plan"}

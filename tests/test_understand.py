@@ -28,6 +28,7 @@ from qa.text.normalize import normalize_query
         ("Is it worth buying a flat in Liwan now?", "opinion", "none"),
         ("长者饭堂有多少个?", "number", "quantity"),
         ("今年新增就業目標係幾多?", "number", "quantity"),
+        ("今年中央预算内投资打算安排多少钱?", "number", "money"),  # 安排多少 is not a rank (排多少)
         ("2025年荔湾计划招商引资协议投资额多少亿元?", "number", "money"),
         ("去年GDP增速是多少?", "number", "rate"),
         ("区儿童医院在哪条路?", "fact", "place"),

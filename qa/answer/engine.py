@@ -257,6 +257,8 @@ class QA:
             key_sims=key_sims,
             allowed=scope.mask,
         )
+        if self._asks_both_years(q, frame, scope):
+            hits = with_each_part(hits, N_CANDIDATE_CHUNKS)
         t3 = time.perf_counter()
         ranked, dense_best, slot_best, candidates = self._score_sentences(q, frame, qvec, hits, key_sims, scope)
         lang = "en" if is_english(clean_input(question)) else "zh"
@@ -564,6 +566,12 @@ class QA:
         i = bisect.bisect_right(self.chunk_starts[report], offset) - 1
         return self.index.chunks[self.chunk_first[report] + max(i, 0)]
 
+    @staticmethod
+    def _asks_both_years(q: Query, frame: Frame, scope: Scope) -> bool:
+        """Whether the question compares, or names both the review year and the plan year of a report asked."""
+        both = any(r.review_year and r.plan_year and r.years <= set(q.years) for r in scope.reports)
+        return frame.intent == "comparison" or both
+
     def _part(self, si: int) -> str:
         """The part of the report a sentence belongs to."""
         return self.index.chunks[self.index.sentences[si].chunk_index].part
@@ -597,8 +605,7 @@ class QA:
         """Quote the best sentences with numbered citations."""
         ranked = a.ranked
         best = ranked[0][0]
-        both = any(r.review_year and r.plan_year and r.years <= set(a.q.years) for r in a.scope.reports)
-        if a.frame.intent == "comparison" or both:
+        if self._asks_both_years(a.q, a.frame, a.scope):
             # a comparison quotes the best sentence of each year first
             parts = ("review", "plan")
             firsts = [next((si for _, si in ranked if self._part(si) == part), None) for part in parts]
@@ -695,6 +702,24 @@ class QA:
         return Answer(
             question=a.question, answer=text, hits=tuple(a.hits[:N_PASSAGES]), query=a.q.text, lang=a.lang, **fields
         )
+
+
+def with_each_part(hits: list[Hit], top: int) -> list[Hit]:
+    """The hits, with the best chunk of the review and the best of the plan among the first ``top``.
+
+    A question that compares the two years needs a passage from each; the others keep their order.
+    """
+    late = [i for part in ("review", "plan") if (i := _first_in(hits, part)) is not None and i >= top]
+    if not late:
+        return hits
+    rest = [h for i, h in enumerate(hits) if i not in late]
+    keep = top - len(late)
+    return rest[:keep] + [hits[i] for i in late] + rest[keep:]
+
+
+def _first_in(hits: list[Hit], part: str) -> int | None:
+    """The position of the first hit in a part (None: none is)."""
+    return next((i for i, h in enumerate(hits) if h.chunk.part == part), None)
 
 
 @dataclass(frozen=True)
