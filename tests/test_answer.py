@@ -234,3 +234,11 @@ def test_a_comparison_gets_a_passage_from_each_year_among_the_candidates() -> No
 def test_a_comparison_of_the_two_years_quotes_both(real_qa) -> None:  # type: ignore[no-untyped-def]
     a = real_qa.ask("今年新增就业目标是多少?和去年实际新增就业相比如何?")
     assert {c.part for c in a.citations} >= {"review", "plan"}
+
+
+def test_an_english_word_for_something_the_report_never_says_counts_as_missing(real_qa) -> None:  # type: ignore[no-untyped-def]
+    """The word "unemployment" glosses to 失业, a word of the genre the Liwan report never uses: content it lacks."""
+    scope = real_qa.library.all
+    units = real_qa._topic_units(normalize_query("What was the unemployment rate?", vocab=scope.text), scope)
+    assert "unemployment" in units  # kept, and found nowhere in the report
+    assert "xyzzy" not in real_qa._topic_units(normalize_query("What is xyzzy?", vocab=scope.text), scope)

@@ -34,6 +34,7 @@ from qa.ledger.row import Row
 from qa.search.embedding import Embedder
 from qa.search.index import KEYS_REPORT, Index
 from qa.search.retrieve import Retriever
+from qa.text.english import en_lexicon, lemma
 from qa.text.normalize import (
     Query,
     bigram_tokens,
@@ -504,14 +505,17 @@ class QA:
         return bool(named) and not any(scope.is_own(p) for p in frame.places)
 
     def _topic_units(self, q: Query, scope: Scope) -> list[Unit]:
-        """The question's content without its question words; for English, only what can occur in the report.
+        """The question's content without its question words; for English, only what a report could say.
 
         An English word the lexicon does not gloss (open, places) can never be found in a Chinese report, so
-        counting it as missing would make every English question look unanswerable.
+        counting it as missing would make every English question look unanswerable. A word it glosses into
+        words of the genre that the reports asked never use (unemployment -> 失业) is content they lack, as
+        a Chinese word they never use is.
         """
         units = content_units(q, topic_text(q))
         if q.english:
-            units = [u for u in units if not isinstance(u, str) or u in scope.lower]
+            genre = en_lexicon()
+            units = [u for u in units if not isinstance(u, str) or u in scope.lower or lemma(u) in genre]
         return units
 
     def _unit_weights(self, units: list[Unit]) -> list[float]:
