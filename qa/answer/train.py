@@ -298,17 +298,10 @@ Analysed = list[tuple[bool, np.ndarray, str]]  # per question: ruled out by a pl
 def _analyse_slice(
     qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]], modes: tuple[bool, ...]
 ) -> list[Analysed]:
-    """One slice of :func:`analyse_rows`, once per mode.
-
-    The modes run one after the other in the same process, so the second finds the question's jieba
-    cuts and tags in the caches the first filled.
-    """
+    """One slice of :func:`analyse_rows`, once per mode (the question read once for all modes)."""
     return [
-        [
-            (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), qa.shape_of(a.q, a.scope))
-            for a in qa.analyse_many(questions, leave_out, qvecs, use_keys)
-        ]
-        for use_keys in modes
+        [(qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), qa.shape_of(a.q, a.scope)) for a in mode]
+        for mode in qa.analyse_many(questions, leave_out, qvecs, modes)
     ]
 
 
