@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -61,6 +62,7 @@ UNCLEAR_KEY_COSINE = 0.45
 WARM_REPORTS = 8  # at start-up, each report's English glosses are made for this many reports (others on first use)
 NEAR_BEFORE = 24  # characters before a figure (a date, a name ...) that count as "next to it"
 NEAR_AFTER = 8  # and after it
+COMPARABLE_CACHE = 256  # the places and years questions name whose comparable keys are kept (8 kB each)
 
 MESSAGES = {  # (lang, key) -> fixed string
     ("zh", "empty"): "请输入一个问题。",
@@ -141,6 +143,9 @@ class QA:
             if k.places or k.years:
                 marked.setdefault(Marks(frozenset(k.places), frozenset(k.years)), []).append(i)
         self.marked_keys = [(m, np.asarray(rows)) for m, rows in marked.items()]
+        # which keys may count depends only on the places and years a question names (most name none):
+        # worked out once for each, not for every question over every group of marked keys
+        self._comparable = functools.lru_cache(COMPARABLE_CACHE)(self._comparable_for)
         # each sentence as the question is matched against it: half-width (，（） -> ,()), as questions are
         self.match = [to_halfwidth(s.text) for s in index.sentences]
         self.has_digit = [any(ch.isdigit() for ch in t) for t in self.match]  # sentence index -> bool
@@ -208,29 +213,42 @@ class QA:
         questions: list[str],
         leave_out: list[tuple[str, ...]],
         qvecs: np.ndarray | None = None,
-        use_keys: bool = True,
-    ) -> list[Analysis]:
-        """The analyses of many questions, embedded in one batch (training).
+        modes: tuple[bool, ...] = (True,),
+    ) -> list[list[Analysis]]:
+        """The analyses of many questions, embedded in one batch (training): one list per mode.
 
         ``leave_out``: per question, the authored questions whose keys it may not see.  ``qvecs``: the
         questions' vectors when they are already embedded (``qa.answer.train.question_vectors``).
-        ``use_keys=False``: as for a report without authored questions (the keyless model learns from it).
+        ``modes``: ``True`` analyses with the keys; ``False`` as for a report without authored questions
+        (the keyless model learns from it). What does not depend on the keys (the scope, the normalised
+        question, its frame and its topic) is read once for all modes.
         """
         scopes = [self.library.scope(q) for q in questions]
-        queries = [normalize_query(q, sc.plan_year, sc.parts, sc.text) for q, sc in zip(questions, scopes, strict=True)]
-        qvecs = self.retriever.embed_many(queries) if qvecs is None else qvecs
-        cosines = self.retriever.key_cosines(qvecs) if use_keys else None
-        return [
-            self._analyse(q, out, v, nq, sc, use_keys, None if cosines is None else cosines[i])
-            for i, (q, out, v, nq, sc) in enumerate(zip(questions, leave_out, qvecs, queries, scopes, strict=True))
-        ]
+        readings = [self._read(q, sc) for q, sc in zip(questions, scopes, strict=True)]
+        qvecs = self.retriever.embed_many([r.q for r in readings]) if qvecs is None else qvecs
+        out = []
+        for use_keys in modes:
+            cosines = self.retriever.key_cosines(qvecs) if use_keys else None
+            rows = zip(questions, leave_out, qvecs, readings, scopes, strict=True)
+            out.append(
+                [
+                    self._analyse(q, lo, v, r, sc, use_keys, None if cosines is None else cosines[i])
+                    for i, (q, lo, v, r, sc) in enumerate(rows)
+                ]
+            )
+        return out
+
+    def _read(self, question: str, scope: Scope) -> Reading:
+        """The question normalised for the scope's reports, understood, and its topic's content units."""
+        q = normalize_query(question, scope.plan_year, scope.parts, scope.text)
+        return Reading(q, understand(q), self._topic_units(q, scope))
 
     def _analyse(
         self,
         question: str,
         exclude_keys: tuple[str, ...] = (),
         qvec: np.ndarray | None = None,
-        q: Query | None = None,
+        reading: Reading | None = None,
         scope: Scope | None = None,
         use_keys: bool = True,
         key_cosines: np.ndarray | None = None,
@@ -238,12 +256,13 @@ class QA:
     ) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms).
 
-        ``key_cosines``: the question's cosine with every key, when already computed (:meth:`analyse_many`).
+        ``reading``: the question already read (:meth:`_read`; :meth:`analyse_many` reads it once for all
+        modes). ``key_cosines``: the question's cosine with every key, when already computed.
         """
         t0 = time.perf_counter()
         scope = self.library.all if scope is None else scope
-        q = normalize_query(question, scope.plan_year, scope.parts, scope.text) if q is None else q
-        frame = understand(q)
+        reading = self._read(question, scope) if reading is None else reading
+        q, frame = reading.q, reading.frame
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q) if qvec is None else qvec
         t2 = time.perf_counter()
@@ -261,13 +280,14 @@ class QA:
         if self._asks_both_years(q, frame, scope):
             hits = with_each_part(hits, N_CANDIDATE_CHUNKS)
         t3 = time.perf_counter()
-        ranked, dense_best, slot_best, candidates = self._score_sentences(q, frame, qvec, hits, key_sims, scope)
+        ranked, dense_best, slot_best, candidates = self._score_sentences(reading, qvec, hits, key_sims, scope)
         lang = "en" if is_english(clean_input(question)) else "zh"
         a = Analysis(
             question, q, frame, lang, scope, hits, ranked, {}, {}, keys=sims is not None, candidates=candidates
         )
-        neighbours = self.retriever.key_neighbours(sims, self._comparable_keys(q, scope))
-        features = {**self._features(a, qvec, dense_best, slot_best), **neighbours}
+        # without keys there are no neighbours: which keys are comparable does not matter
+        neighbours = self.retriever.key_neighbours(sims, self._comparable_keys(q, scope) if sims is not None else None)
+        features = {**self._features(a, qvec, dense_best, slot_best, reading.units), **neighbours}
         timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
         return replace(a, features=features, timings=timings, qvec=qvec)
 
@@ -275,11 +295,15 @@ class QA:
         """Per key: whether its label may count for this question (it names no place or year the question does not)."""
         if not self.marked_keys:
             return None
-        marks = Marks.of(q, scope.outside)
+        return self._comparable(Marks.of(q, scope.outside), scope.years)
+
+    def _comparable_for(self, marks: Marks, years: frozenset[int]) -> np.ndarray:
+        """:meth:`_comparable_keys` for a question naming ``marks`` in reports of ``years`` (read-only: it is kept)."""
         allowed = np.ones(len(self.index.keys), dtype=bool)
         for m, rows in self.marked_keys:
-            if marks.conflicts(m, scope.years):
+            if marks.conflicts(m, years):
                 allowed[rows] = False
+        allowed.flags.writeable = False
         return allowed
 
     def ruled_out(self, a: Analysis) -> tuple[str, dict[str, str]] | None:
@@ -303,16 +327,10 @@ class QA:
         return None
 
     def _score_sentences(
-        self,
-        q: Query,
-        frame: Frame,
-        qvec: np.ndarray,
-        hits: list[Hit],
-        key_sims: np.ndarray | None,
-        scope: Scope,
+        self, reading: Reading, qvec: np.ndarray, hits: list[Hit], key_sims: np.ndarray | None, scope: Scope
     ) -> tuple[list[tuple[float, int]], float, float, tuple[list[int], np.ndarray]]:
         """(score, sentence index) best first among the candidates; best cosine, best slot fit; the candidates."""
-        sis, x = self.candidates(q, frame, qvec, hits, key_sims, scope)
+        sis, x = self.candidates(reading, qvec, hits, key_sims, scope)
         best_dense = max((h.dense for h in hits[:N_CANDIDATE_CHUNKS]), default=0.0)
         if not sis:
             return [], best_dense, 0.0, (sis, x)
@@ -323,17 +341,11 @@ class QA:
         return ranked, best_dense, float(x[:, col("slot_fit")].max()), (sis, x)
 
     def candidates(
-        self,
-        q: Query,
-        frame: Frame,
-        qvec: np.ndarray,
-        hits: list[Hit],
-        key_sims: np.ndarray | None,
-        scope: Scope,
+        self, reading: Reading, qvec: np.ndarray, hits: list[Hit], key_sims: np.ndarray | None, scope: Scope
     ) -> tuple[list[int], np.ndarray]:
         """The sentences of the top chunks that may be quoted, and their :data:`SENTENCE_FEATURES` (one row each)."""
+        q, frame, topic = reading.q, reading.frame, reading.units
         units = content_units(q)
-        topic = self._topic_units(q, scope)
         topic_weights = [self._unit_rarity(u) for u in topic]
         topic_total = sum(topic_weights) or 1.0
         years = [str(y) for y in other_years(q, scope.years)]  # a question about 2023 quotes only 2023
@@ -394,9 +406,13 @@ class QA:
             return self.idf.get(u, 1.0) if u in low else 0.0
         return max((self.idf.get(t, 1.0) for t in u if t.lower() in low), default=0.0)
 
-    def _features(self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float) -> dict[str, float]:
-        """The answerability model's numeric features (see :data:`qa.answer.answerability.NUMERIC_FEATURES`)."""
-        units = self._topic_units(a.q, a.scope)
+    def _features(
+        self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float, units: list[Unit]
+    ) -> dict[str, float]:
+        """The answerability model's numeric features (see :data:`qa.answer.answerability.NUMERIC_FEATURES`).
+
+        ``units``: the question's topic units (:meth:`_topic_units`).
+        """
         first_si = a.ranked[0][1] if a.ranked else None
         first = self.match[first_si] if first_si is not None else None
         text = first.lower() if first is not None else ""
@@ -724,6 +740,15 @@ def with_each_part(hits: list[Hit], top: int) -> list[Hit]:
 def _first_in(hits: list[Hit], part: str) -> int | None:
     """The position of the first hit in a part (None: none is)."""
     return next((i for i, h in enumerate(hits) if h.chunk.part == part), None)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question as read before any retrieval: the same with or without the keys."""
+
+    q: Query  # normalised for the reports of its scope
+    frame: Frame
+    units: list[Unit]  # its topic's content units (QA._topic_units)
 
 
 @dataclass(frozen=True)

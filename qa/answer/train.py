@@ -26,7 +26,9 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -189,19 +191,6 @@ def _fit_head(vectors: np.ndarray, y: np.ndarray, model: str) -> EmbeddingHead:
     return EmbeddingHead(model, *_by_kind(clf, clf.coef_, clf.intercept_))
 
 
-def head_oof(vectors: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], model: str) -> np.ndarray:
-    """Out-of-fold log P(kind) of the embedding head (``y``: kinds)."""
-
-    def one(train_idx: np.ndarray, test_idx: np.ndarray) -> list[np.ndarray]:
-        head = _fit_head(vectors[train_idx], y[train_idx], model)
-        return [head.log_proba(v) for v in vectors[test_idx]]
-
-    out = np.zeros((len(y), len(KINDS)))
-    for (_, test_idx), rows in zip(folds, _parallel(one, folds), strict=True):
-        out[test_idx] = rows
-    return out
-
-
 def _folds(y: np.ndarray, groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Cross-validation folds grouped by report line (no line is in both halves)."""
     from sklearn.model_selection import GroupKFold
@@ -216,17 +205,31 @@ def _parallel(fn: Any, folds: list[tuple[np.ndarray, np.ndarray]]) -> list[Any]:
     return list(Parallel(n_jobs=N_JOBS, prefer="threads")(delayed(fn)(tr, te) for tr, te in folds))
 
 
-def shape_oof(shapes: list[str], y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Out-of-fold log P(kind) of the shape model (the stacked features the final model is fitted on; ``y``: kinds)."""
+def first_stage(
+    shapes: list[str], y: np.ndarray, vectors: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], model: str
+) -> tuple[ShapeModel, EmbeddingHead, np.ndarray, np.ndarray]:
+    """The shape model and the embedding head fitted on everything, and their out-of-fold log P(kind) (``y``: kinds).
 
-    def one(train_idx: np.ndarray, test_idx: np.ndarray) -> list[np.ndarray]:
+    The out-of-fold rows are the stacked features the final model is fitted on: each question is scored
+    by first-stage models that never saw it. The twelve fits (each model on the five folds and on
+    everything) run in :func:`_forked` processes, the larger shape fits first.
+    """
+
+    def shape(train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[ShapeModel, list[np.ndarray]]:
         m = _fit_shape([shapes[i] for i in train_idx], y[train_idx])
-        return [m.log_proba(shapes[i]) for i in test_idx]
+        return m, [m.log_proba(shapes[i]) for i in test_idx]
 
-    out = np.zeros((len(y), len(KINDS)))
-    for (_, test_idx), rows in zip(folds, _parallel(one, folds), strict=True):
-        out[test_idx] = rows
-    return out
+    def head(train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[EmbeddingHead, list[np.ndarray]]:
+        m = _fit_head(vectors[train_idx], y[train_idx], model)
+        return m, [m.log_proba(v) for v in vectors[test_idx]]
+
+    splits = [(np.arange(len(y)), np.arange(0)), *folds]  # everything (no held-out rows), then the folds
+    done = _forked([partial(fn, tr, te) for fn in (shape, head) for tr, te in splits])
+    shape_oof, head_oof = np.zeros((len(y), len(KINDS))), np.zeros((len(y), len(KINDS)))
+    for out, fitted in ((shape_oof, done[: len(splits)]), (head_oof, done[len(splits) :])):
+        for (_, test_idx), (_, rows) in zip(folds, fitted[1:], strict=True):
+            out[test_idx] = rows
+    return done[0][0], done[len(splits)][0], shape_oof, head_oof
 
 
 def cross_validate(x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -295,39 +298,58 @@ def siblings(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     return [tuple(groups[key]) for key in session]
 
 
-_SHARED: list[Any] = []  # (qa, questions, vectors, leave_out, modes) for the forked workers of analyse_rows
 Analysed = list[tuple[bool, np.ndarray, str]]  # per question: ruled out by a plain rule?, features, shape
 
 
-def _analyse_slice(bounds: tuple[int, int]) -> list[Analysed]:
-    """One worker's share of :func:`analyse_rows`, once per mode (reads the QA inherited from the parent).
-
-    The modes run one after the other in the same process, so the second finds the question's jieba
-    cuts and tags in the caches the first filled.
-    """
-    qa, questions, qvecs, leave_out, modes = _SHARED
-    lo, hi = bounds
+def _analyse_slice(
+    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]], modes: tuple[bool, ...]
+) -> list[Analysed]:
+    """One slice of :func:`analyse_rows`, once per mode (the question read once for all modes)."""
     return [
-        [
-            (qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), qa.shape_of(a.q, a.scope))
-            for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi], use_keys)
-        ]
-        for use_keys in modes
+        [(qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), qa.shape_of(a.q, a.scope)) for a in mode]
+        for mode in qa.analyse_many(questions, leave_out, qvecs, modes)
     ]
 
 
 Candidates = tuple[list[int], np.ndarray]  # one question's candidate sentences and their features
 
 
-def _candidates_slice(bounds: tuple[int, int]) -> list[Candidates]:
-    """One worker's share of :func:`candidate_rows` (no candidates for a question a plain rule declines)."""
-    qa, questions, qvecs, leave_out, _ = _SHARED
-    lo, hi = bounds
+def _candidates_slice(
+    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
+) -> list[Candidates]:
+    """One slice of :func:`candidate_rows` (no candidates for a question a plain rule declines)."""
     empty: Candidates = ([], np.zeros((0, len(SENTENCE_FEATURES))))
     return [
         empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates
-        for a in qa.analyse_many(questions[lo:hi], leave_out[lo:hi], qvecs[lo:hi])
+        for a in qa.analyse_many(questions, leave_out, qvecs)[0]
     ]
+
+
+_TASKS: list[Callable[[], Any]] = []  # what the workers of _forked run: inherited when they fork, never pickled
+
+
+def _run_task(i: int) -> Any:
+    """Task ``i`` of :data:`_TASKS` (in a forked worker)."""
+    return _TASKS[i]()
+
+
+def _forked(tasks: list[Callable[[], Any]]) -> list[Any]:
+    """Every task's result, in order, computed in ``N_JOBS`` forked processes handed one task at a time.
+
+    Forked workers share what the parent has loaded (the index, the training data) without copying
+    it; only the results come back pickled. Threads would not do: the fits and the pipeline spend
+    their time in Python and in code that holds the GIL, so two threads ran the fits no faster than one.
+    """
+    import multiprocessing
+
+    if N_JOBS < 2 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [task() for task in tasks]
+    _TASKS[:] = tasks
+    try:
+        with multiprocessing.get_context("fork").Pool(N_JOBS, initializer=_one_blas_thread) as pool:
+            return pool.map(_run_task, range(len(tasks)), chunksize=1)
+    finally:
+        _TASKS.clear()
 
 
 def _one_blas_thread() -> Any:
@@ -353,7 +375,7 @@ def analyse_rows(
     ``modes``: whether to use the keys, one pass each; ``False`` analyses as for a report without
     authored questions (no keys at all).
     """
-    parts = _in_workers(_analyse_slice, qa, questions, qvecs, leave_out, modes)
+    parts = _in_slices(_analyse_slice, qa, questions, qvecs, leave_out, modes)
     return [[row for part in parts for row in part[m]] for m in range(len(modes))]
 
 
@@ -361,36 +383,26 @@ def candidate_rows(
     qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
 ) -> list[Candidates]:
     """Per question (with the keys, but those ``leave_out`` names): its candidate sentences and their features."""
-    return [c for part in _in_workers(_candidates_slice, qa, questions, qvecs, leave_out, (True,)) for c in part]
+    return [c for part in _in_slices(_candidates_slice, qa, questions, qvecs, leave_out) for c in part]
 
 
-def _in_workers(
-    work: Any,
+def _in_slices(
+    work: Callable[..., Any],
     qa: QA,
     questions: list[str],
     qvecs: np.ndarray,
     leave_out: list[tuple[str, ...]],
-    modes: tuple[bool, ...],
+    *rest: Any,
 ) -> list[Any]:
-    """``work`` over slices of the questions, in order.
+    """``work(qa, questions, qvecs, leave_out, *rest)`` over slices of the questions, in order, in forked workers.
 
     The questions are already embedded; the rest (retrieval, sentence scoring, features) is pure
     Python and numpy, so it runs in ``N_JOBS`` forked processes that share the loaded index (about
     twice as fast on two cores).
     """
-    import multiprocessing
-
     step = max(1, -(-len(questions) // (4 * N_JOBS)))
-    slices = [(lo, min(lo + step, len(questions))) for lo in range(0, len(questions), step)]
-    fork = N_JOBS > 1 and len(slices) > 1 and "fork" in multiprocessing.get_all_start_methods()
-    _SHARED[:] = [qa, questions, qvecs, leave_out, modes]
-    try:
-        if fork:
-            with multiprocessing.get_context("fork").Pool(N_JOBS, initializer=_one_blas_thread) as pool:
-                return list(pool.map(work, slices))
-        return [work(b) for b in slices]
-    finally:
-        _SHARED.clear()
+    cuts = [slice(lo, lo + step) for lo in range(0, len(questions), step)]
+    return _forked([partial(work, qa, questions[c], qvecs[c], leave_out[c], *rest) for c in cuts])
 
 
 def gold_labels(qa: QA, rows: list[dict[str, Any]], candidates: list[Candidates]) -> list[np.ndarray]:
@@ -496,13 +508,12 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     t_analysed = time.perf_counter()
     x, y, yk, g, e = np.vstack(xs), np.asarray(ys), np.asarray(yks), np.asarray(groups), np.vstack(vecs)
     folds = _folds(y, g)
-    with _one_blas_thread():  # the folds run in parallel threads instead
+    with _one_blas_thread():  # the folds run in parallel threads or processes instead
         # stacked: each question is scored by first-stage models (of its kind) that never saw it
-        x[:, [FEATURES.index(f"shape_{k}") for k in KINDS]] = shape_oof(shapes, yk, folds)
-        x[:, [FEATURES.index(f"embq_{k}") for k in KINDS]] = head_oof(e, yk, folds, qa.index.manifest.model)
+        shape, head, shape_oof, head_oof = first_stage(shapes, yk, e, folds, qa.index.manifest.model)
+        x[:, [FEATURES.index(f"shape_{k}") for k in KINDS]] = shape_oof
+        x[:, [FEATURES.index(f"embq_{k}") for k in KINDS]] = head_oof
         linear, oof = _linear_model(x, y, folds)
-        shape = _fit_shape(shapes, yk)
-        head = _fit_head(e, yk, qa.index.manifest.model)
         keyless, keyless_cv = _fit_keyless(rows, keyless_rows, x, used)
     return replace(
         linear,

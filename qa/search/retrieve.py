@@ -42,6 +42,7 @@ KEY_FLOOR = 0.5  # a key less like the question than this (cosine) points nowher
 GLOSS_CACHE_FLOATS = 4_000_000  # per BM25 index: the gloss words' scores kept (16 MB at most)
 N_NEIGHBOURS = 10  # authored questions whose labels vote in the answerability model's key_vote
 QUESTION_CACHE = 1024  # questions whose vector and key cosines are kept, least recently asked forgotten (~33 MB)
+LEFT_OUT_CACHE = 64  # sets of left-out authored questions whose key indexes are kept (training: one per session)
 
 
 class _BM25:
@@ -123,6 +124,8 @@ class Retriever:
         # with every key again (a 16 MB read): both depend on its text alone, so what is kept is exact.
         self._kept_vector = functools.lru_cache(QUESTION_CACHE)(self._vector)  # embed text -> unit vector
         self._kept_cosines = functools.lru_cache(QUESTION_CACHE)(self._cosines)  # vector's bytes -> its key cosines
+        # training leaves out a whole authoring session's keys, the same few hundred for each of its questions
+        self._left_out = functools.lru_cache(LEFT_OUT_CACHE)(self._rows_of)
 
     def forget(self) -> None:
         """Forget the kept question vectors and key cosines: the next questions cost what new ones do (benchmarks)."""
@@ -142,6 +145,12 @@ class Retriever:
         c.flags.writeable = False
         return c
 
+    def _rows_of(self, questions: tuple[str, ...]) -> np.ndarray:
+        """The key indexes of these authored questions (read-only: they are kept)."""
+        rows = np.array([r for question in questions for r in self.key_rows.get(question, [])], dtype=np.int64)
+        rows.flags.writeable = False
+        return rows
+
     def key_sims(
         self, qvec: np.ndarray, exclude: Sequence[str] = (), cosines: np.ndarray | None = None
     ) -> np.ndarray | None:
@@ -155,9 +164,8 @@ class Retriever:
         if cosines is None:
             cosines = self._kept_cosines(qvec.tobytes(), qvec.dtype.str)
         sims = cosines.copy()
-        rows = [r for question in exclude for r in self.key_rows.get(question, [])]
-        if rows:
-            sims[rows] = -1.0
+        if exclude:
+            sims[self._left_out(tuple(exclude))] = -1.0
         return sims
 
     def key_cosines(self, qvecs: np.ndarray) -> np.ndarray | None:
