@@ -214,6 +214,7 @@ class QA:
         leave_out: list[tuple[str, ...]],
         qvecs: np.ndarray | None = None,
         modes: tuple[bool, ...] = (True,),
+        readings: list[Reading] | None = None,
     ) -> list[list[Analysis]]:
         """The analyses of many questions, embedded in one batch (training): one list per mode.
 
@@ -221,10 +222,12 @@ class QA:
         questions' vectors when they are already embedded (``qa.answer.train.question_vectors``).
         ``modes``: ``True`` analyses with the keys; ``False`` as for a report without authored questions
         (the keyless model learns from it). What does not depend on the keys (the scope, the normalised
-        question, its frame and its topic) is read once for all modes.
+        question, its frame and its topic) is read once for all modes; ``readings``: already read
+        (:meth:`read`, for each question's own scope).
         """
         scopes = [self.library.scope(q) for q in questions]
-        readings = [self._read(q, sc) for q, sc in zip(questions, scopes, strict=True)]
+        if readings is None:
+            readings = [self.read(q, sc) for q, sc in zip(questions, scopes, strict=True)]
         qvecs = self.retriever.embed_many([r.q for r in readings]) if qvecs is None else qvecs
         out = []
         for use_keys in modes:
@@ -238,7 +241,7 @@ class QA:
             )
         return out
 
-    def _read(self, question: str, scope: Scope) -> Reading:
+    def read(self, question: str, scope: Scope) -> Reading:
         """The question normalised for the scope's reports, understood, and its topic's content units."""
         q = normalize_query(question, scope.plan_year, scope.parts, scope.text)
         return Reading(q, understand(q), self._topic_units(q, scope))
@@ -256,12 +259,12 @@ class QA:
     ) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms).
 
-        ``reading``: the question already read (:meth:`_read`; :meth:`analyse_many` reads it once for all
+        ``reading``: the question already read (:meth:`read`; :meth:`analyse_many` reads it once for all
         modes). ``key_cosines``: the question's cosine with every key, when already computed.
         """
         t0 = time.perf_counter()
         scope = self.library.all if scope is None else scope
-        reading = self._read(question, scope) if reading is None else reading
+        reading = self.read(question, scope) if reading is None else reading
         q, frame = reading.q, reading.frame
         t1 = time.perf_counter()
         qvec = self.retriever.embed(q) if qvec is None else qvec

@@ -54,7 +54,7 @@ from qa.settings import is_checkout, settings
 from qa.text.normalize import normalize_query
 
 if TYPE_CHECKING:
-    from qa.answer.engine import QA
+    from qa.answer.engine import QA, Reading
 
 MAX_FALSE_REFUSAL = 0.03  # out-of-fold share of answerable training questions the threshold may decline
 C = 1.0  # inverse regularisation strength of the final logistic regression
@@ -302,27 +302,41 @@ Analysed = list[tuple[bool, np.ndarray, str]]  # per question: ruled out by a pl
 
 
 def _analyse_slice(
-    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]], modes: tuple[bool, ...]
+    qa: QA,
+    questions: list[str],
+    qvecs: np.ndarray,
+    leave_out: list[tuple[str, ...]],
+    readings: list[Reading],
+    modes: tuple[bool, ...],
 ) -> list[Analysed]:
-    """One slice of :func:`analyse_rows`, once per mode (the question read once for all modes)."""
+    """One slice of :func:`analyse_rows`, once per mode (each question read once, by :func:`read_rows`)."""
     return [
         [(qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), qa.shape_of(a.q, a.scope)) for a in mode]
-        for mode in qa.analyse_many(questions, leave_out, qvecs, modes)
+        for mode in qa.analyse_many(questions, leave_out, qvecs, modes, readings)
     ]
 
 
 Candidates = tuple[list[int], np.ndarray]  # one question's candidate sentences and their features
 
 
-def _candidates_slice(
-    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
-) -> list[Candidates]:
-    """One slice of :func:`candidate_rows` (no candidates for a question a plain rule declines)."""
+def _read_slice(
+    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]], answered: list[bool]
+) -> list[tuple[Reading, Candidates | None]]:
+    """One slice of :func:`read_rows`."""
+    readings = [qa.read(q, qa.library.scope(q)) for q in questions]
+    asked = [i for i, a in enumerate(answered) if a]
+    out: list[tuple[Reading, Candidates | None]] = [(r, None) for r in readings]
+    analyses = qa.analyse_many(
+        [questions[i] for i in asked],
+        [leave_out[i] for i in asked],
+        qvecs[asked],
+        (True,),
+        [readings[i] for i in asked],
+    )[0]
     empty: Candidates = ([], np.zeros((0, len(SENTENCE_FEATURES))))
-    return [
-        empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates
-        for a in qa.analyse_many(questions, leave_out, qvecs)[0]
-    ]
+    for i, a in zip(asked, analyses, strict=True):
+        out[i] = (readings[i], empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates)
+    return out
 
 
 _TASKS: list[Callable[[], Any]] = []  # what the workers of _forked run: inherited when they fork, never pickled
@@ -363,11 +377,26 @@ def _one_blas_thread() -> Any:
     return threadpool_limits(1)
 
 
+def read_rows(
+    qa: QA, rows: list[dict[str, Any]], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
+) -> tuple[list[Reading], list[Candidates | None]]:
+    """Every question read once; each answered one's candidate sentences and their features.
+
+    The candidates are taken with the keys, but those ``leave_out`` names (none for a question a plain rule
+    declines; None for a question the report does not answer).
+    """
+    questions = [r["question"] for r in rows]
+    answered = [r["status"] == "answered" for r in rows]
+    done = [x for part in _in_slices(_read_slice, qa, questions, qvecs, leave_out, answered) for x in part]
+    return [r for r, _ in done], [c for _, c in done]
+
+
 def analyse_rows(
     qa: QA,
     questions: list[str],
     qvecs: np.ndarray,
     leave_out: list[tuple[str, ...]],
+    readings: list[Reading],
     modes: tuple[bool, ...] = (True,),
 ) -> list[Analysed]:
     """Per mode, per question (leaving out the keys ``leave_out`` names): ruled out?, features, shape.
@@ -375,15 +404,8 @@ def analyse_rows(
     ``modes``: whether to use the keys, one pass each; ``False`` analyses as for a report without
     authored questions (no keys at all).
     """
-    parts = _in_slices(_analyse_slice, qa, questions, qvecs, leave_out, modes)
+    parts = _in_slices(_analyse_slice, qa, questions, qvecs, leave_out, readings, modes)
     return [[row for part in parts for row in part[m]] for m in range(len(modes))]
-
-
-def candidate_rows(
-    qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
-) -> list[Candidates]:
-    """Per question (with the keys, but those ``leave_out`` names): its candidate sentences and their features."""
-    return [c for part in _in_slices(_candidates_slice, qa, questions, qvecs, leave_out) for c in part]
 
 
 def _in_slices(
@@ -392,17 +414,20 @@ def _in_slices(
     questions: list[str],
     qvecs: np.ndarray,
     leave_out: list[tuple[str, ...]],
+    per_question: list[Any],
     *rest: Any,
 ) -> list[Any]:
-    """``work(qa, questions, qvecs, leave_out, *rest)`` over slices of the questions, in order, in forked workers.
+    """``work(qa, questions, qvecs, leave_out, per_question, *rest)`` over slices of the questions, in order.
 
-    The questions are already embedded; the rest (retrieval, sentence scoring, features) is pure
+    The questions and the three per-question sequences are cut into slices; ``rest`` is passed whole.
+
+    The questions are already embedded; the rest (reading, retrieval, sentence scoring, features) is pure
     Python and numpy, so it runs in ``N_JOBS`` forked processes that share the loaded index (about
     twice as fast on two cores).
     """
     step = max(1, -(-len(questions) // (4 * N_JOBS)))
     cuts = [slice(lo, lo + step) for lo in range(0, len(questions), step)]
-    return _forked([partial(work, qa, questions[c], qvecs[c], leave_out[c], *rest) for c in cuts])
+    return _forked([partial(work, qa, questions[c], qvecs[c], leave_out[c], per_question[c], *rest) for c in cuts])
 
 
 def gold_labels(qa: QA, rows: list[dict[str, Any]], candidates: list[Candidates]) -> list[np.ndarray]:
@@ -447,18 +472,14 @@ def _first_gold(weights: np.ndarray, xs: list[np.ndarray], ys: list[np.ndarray])
     return [bool(y[int(np.argmax(x @ weights))]) for x, y in zip(xs, ys, strict=True)]
 
 
-def learn_ranker(
-    qa: QA, rows: list[dict[str, Any]], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
-) -> SentenceRanker:
+def learn_ranker(qa: QA, rows: list[dict[str, Any]], candidates: list[Candidates | None]) -> SentenceRanker:
     """The sentence ranker, learned on the answered training questions; its out-of-fold first-quote rates.
 
-    Each question's candidates are those the pipeline gives it with its own session's keys left out;
-    questions with no gold candidate, or only gold ones, teach no order and are left out.
+    ``candidates``: per row, what :func:`read_rows` gives (each answered question's candidates, with its own
+    session's keys left out). Questions with no gold candidate, or only gold ones, teach no order.
     """
-    answered = [i for i, r in enumerate(rows) if r["status"] == "answered"]
-    cands = candidate_rows(
-        qa, [rows[i]["question"] for i in answered], qvecs[answered], [leave_out[i] for i in answered]
-    )
+    answered = [i for i, c in enumerate(candidates) if c is not None]
+    cands = [c for c in candidates if c is not None]
     labels = gold_labels(qa, [rows[i] for i in answered], cands)
     kept = [n for n, y in enumerate(labels) if y.any() and not y.all()]
     xs, ys = [cands[n][1] for n in kept], [labels[n] for n in kept]
@@ -488,11 +509,13 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     ruled = 0
     questions = [r["question"] for r in rows]
     qvecs = question_vectors(qa, questions)
-    ranker = learn_ranker(qa, rows, qvecs, siblings(rows))
+    leave_out = siblings(rows)
+    readings, candidates = read_rows(qa, rows, qvecs, leave_out)
+    ranker = learn_ranker(qa, rows, candidates)
     qa.trained_ranker = ranker  # the features below are those of the sentences it ranks first
     used: list[int] = []  # indexes of the rows no plain rule declines: the ones the model learns from
     # each question analysed twice: with the keys (but its own session's), and as for a report without keys
-    keyed, keyless_rows = analyse_rows(qa, questions, qvecs, siblings(rows), modes=(True, False))
+    keyed, keyless_rows = analyse_rows(qa, questions, qvecs, leave_out, readings, modes=(True, False))
     for i, (r, v, (is_ruled, xv, shape_text)) in enumerate(zip(rows, qvecs, keyed, strict=True)):
         if is_ruled:
             ruled += 1
