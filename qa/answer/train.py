@@ -589,9 +589,9 @@ def _fit_keyless(
     """The model for reports without authored questions, and its out-of-fold rates.
 
     ``analysed``: the training questions analysed as a question about a report without keys is (no key
-    retriever, no key bonus, key features 0, the nonsense rule without its key test). The stacked
-    shape and embedding columns are the keyed model's (they do not depend on keys): ``x`` holds the
-    keyed features of the rows ``used`` (indexes into ``rows``).
+    retriever, the key features of the model and of the sentence ranker 0, the nonsense rule without its
+    key test). The stacked shape and embedding columns are the keyed model's (they do not depend on keys):
+    ``x`` holds the keyed features of the rows ``used`` (indexes into ``rows``).
     """
     at = {i: n for n, i in enumerate(used)}
     kept = [i for i, (is_ruled, _, _) in enumerate(analysed) if not is_ruled and i in at]
