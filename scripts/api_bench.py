@@ -7,7 +7,11 @@ from this process, over a few hundred distinct questions from eval/qa.jsonl and 
 1. one client at a time, every question once: the reference answers (and p50/p95);
 2. 20 concurrent clients x 2,000 requests, then 50 x 2,000: p50/p95, throughput, errors, and
    whether every answer equals the one-at-a-time answer (the JSON without ``timings_ms``);
-3. a 3,000-request soak at 20 clients: the server's resident memory (VmRSS) before and after.
+3. a 3,000-request soak at 20 clients: the server's resident memory (VmRSS) before and after;
+4. 20 concurrent clients x 1,000 questions that no phase before asked, each once: what load costs
+   when no answer is kept. Phases 2 and 3 ask the questions of phase 1 again, and the server keeps
+   the answers of the last 1,024 questions asked, so they measure questions asked again (a chat's
+   examples, a popular question); phase 4 measures new ones.
 
 The API is driven over plain keep-alive HTTP/1.1 connections (asyncio streams, one per client):
 the client shares the two cores with the server, and httpx's own work (about 5 ms of CPU a request,
@@ -52,10 +56,15 @@ TARGETS = {  # issue 11
     "rss_after_soak_mb": 800.0,
 }
 Ask = Callable[[Any, str], Awaitable[dict[str, Any]]]
+PHASES = ("one_client", "20_clients", "50_clients", "soak", "20_clients_new")
 
 
-def questions(n: int) -> list[str]:
-    """``n`` distinct questions spread over the question files (every k-th of the deduplicated list)."""
+def questions(n: int, new: int = 0) -> tuple[list[str], list[str]]:
+    """``n`` distinct questions spread over the question files, and ``new`` others.
+
+    The ``n`` are every k-th of the deduplicated list; the ``new`` are none of them (the phase that asks
+    only questions not asked before).
+    """
     seen: dict[str, None] = {}
     for path in QUESTION_FILES:
         if not path.exists():
@@ -68,7 +77,9 @@ def questions(n: int) -> list[str]:
     if not pool:
         raise SystemExit("api_bench: no questions found in eval/")
     step = max(1, len(pool) // n)
-    return pool[::step][:n]
+    chosen = pool[::step][:n]
+    taken = set(chosen)
+    return chosen, [q for q in pool if q not in taken][:new]
 
 
 def comparable(answer: dict[str, Any]) -> str:
@@ -201,8 +212,10 @@ def rss_mb(pid: int | None) -> float | None:
     return None
 
 
-async def route(url: str, ask: Ask, qs: list[str], total: int, soak: int, pid: int | None) -> dict[str, Any]:
-    """All phases for one route."""
+async def route(
+    url: str, ask: Ask, qs: list[str], total: int, soak: int, pid: int | None, new: list[str]
+) -> dict[str, Any]:
+    """All phases for one route; ``new``: questions none of the phases before asks (20 clients, each once)."""
     await run(url, ask, qs[:20], 1, 20, None)  # warm-up
     one = await run(url, ask, qs, 1, len(qs), None)
     expected = one.pop("answers")
@@ -215,6 +228,10 @@ async def route(url: str, ask: Ask, qs: list[str], total: int, soak: int, pid: i
     res = await run(url, ask, qs, 20, soak, expected)
     res.pop("answers")
     out["soak"] = {**res, "rss_before_mb": before, "rss_after_mb": rss_mb(pid)}
+    if new:  # what 20 clients get when nobody asked their questions before: no answer or vector is kept
+        res = await run(url, ask, new, 20, len(new), None)
+        res.pop("answers")
+        out["20_clients_new"] = res
     out["expected"] = expected
     return out
 
@@ -262,20 +279,27 @@ def report(api: dict[str, Any], gradio: dict[str, Any] | None) -> list[str]:
     for label, res in (("API", api), ("Gradio", gradio)):
         if res is None:
             continue
-        for phase in ("one_client", "20_clients", "50_clients", "soak"):
+        for phase in ("one_client", "20_clients", "50_clients", "soak", "20_clients_new"):
+            if phase not in res:
+                continue
             r = res[phase]
             name = f"{label} {phase.replace('_', ' ')} x{r['requests']}"
             cells = [r["p50_ms"], r["p95_ms"], r["max_ms"], r["throughput_per_s"], r["errors"], r["differing"]]
             lines.append(f"{name:<22}" + "".join(f"{c!s:>9}" if i < 4 else f"{c!s:>8}" for i, c in enumerate(cells)))
         s = res["soak"]
         lines.append(f"{label} server RSS: {s['rss_before_mb']} MB before the soak, {s['rss_after_mb']} MB after")
-    errors = sum(api[p]["errors"] for p in ("one_client", "20_clients", "50_clients", "soak"))
+    errors = sum(api[p]["errors"] for p in PHASES if p in api)
     differing = sum(api[p]["differing"] or 0 for p in ("20_clients", "50_clients", "soak"))
     lines += [
         "targets (API):",
         verdict("p50, one client at a time", api["one_client"]["p50_ms"], TARGETS["p50_one_client_ms"]),
         verdict("p95, 20 concurrent clients", api["20_clients"]["p95_ms"], TARGETS["p95_20_clients_ms"]),
         verdict("req/s, 20 concurrent clients", api["20_clients"]["throughput_per_s"], 200.0, below=False),
+    ]
+    if "20_clients_new" in api:
+        new = api["20_clients_new"]
+        lines.append(verdict("req/s, 20 clients, new questions", new["throughput_per_s"], 200.0, below=False))
+    lines += [
         verdict("errors", errors, 1),
         verdict("answers unlike one-at-a-time", differing, 1),
         verdict("RSS after the soak, MB", api["soak"]["rss_after_mb"], TARGETS["rss_after_soak_mb"]),
@@ -285,11 +309,11 @@ def report(api: dict[str, Any], gradio: dict[str, Any] | None) -> list[str]:
 
 async def bench(args: argparse.Namespace, url: str, pid: int | None) -> dict[str, Any]:
     """Both routes; the Gradio answers are also checked against the API's."""
-    qs = questions(args.questions)
-    api = await route(url, ask_api, qs, args.requests, args.soak, pid)
+    qs, new = questions(args.questions, args.new)
+    api = await route(url, ask_api, qs, args.requests, args.soak, pid, new)
     gradio = None
     if args.gradio_requests:
-        gradio = await route(url, ask_gradio, qs, args.gradio_requests, args.soak, pid)
+        gradio = await route(url, ask_gradio, qs, args.gradio_requests, args.soak, pid, [])
         gradio["differing_from_api"] = sum(api["expected"][q] != gradio["expected"][q] for q in qs)
         gradio.pop("expected")
     api.pop("expected")
@@ -305,10 +329,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=2000, help="requests at 20 and at 50 clients (default 2000)")
     p.add_argument("--soak", type=int, default=3000, help="requests in the memory soak (default 3000)")
     p.add_argument(
+        "--new", type=int, default=1000, help="questions not asked before, at 20 clients, after the soak (default 1000)"
+    )
+    p.add_argument(
         "--gradio-requests", type=int, default=None, help="Gradio route requests (default: as --requests; 0: skip)"
     )
     p.add_argument("--out", default=None, help="also write the figures here as JSON")
     args = p.parse_args(argv)
+    args.new = min(max(args.new, 0), 10_000)
     for name in ("questions", "requests", "soak"):
         setattr(args, name, min(max(getattr(args, name), 1), 10_000))
     args.gradio_requests = min(max(args.requests if args.gradio_requests is None else args.gradio_requests, 0), 10_000)
@@ -331,9 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in result['load_average'])}")
     if args.out:
         Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    phases = [result["api"][k] for k in ("one_client", "20_clients", "50_clients", "soak")]
+    phases = [result["api"][k] for k in PHASES if k in result["api"]]
     if result["gradio"] is not None:
-        phases += [result["gradio"][k] for k in ("one_client", "20_clients", "50_clients", "soak")]
+        phases += [result["gradio"][k] for k in PHASES if k in result["gradio"]]
     bad = sum(r["errors"] + (r["differing"] or 0) for r in phases)
     return 1 if bad else 0
 

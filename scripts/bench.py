@@ -57,10 +57,10 @@ def main() -> None:
         questions = [json.loads(line)["question"] for line in Path(args.questions).read_text().splitlines() if line]
         for q in questions[:20]:
             qa.ask(q)  # warm-up
-        lat: list[float] = []  # new questions: the retriever's kept vectors forgotten before each pass
-        again: list[float] = []  # the same questions asked again right after (their vectors kept)
+        lat: list[float] = []  # new questions: the kept answers and vectors forgotten before each pass
+        again: list[float] = []  # the same questions asked again right after (their answers kept)
         for _ in range(args.passes):
-            qa.retriever.forget()
+            qa.forget()
             for q in questions:
                 t = time.perf_counter()
                 qa.ask(q)

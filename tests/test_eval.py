@@ -365,7 +365,10 @@ class StubQA:
         self.library = SimpleNamespace(ids=lambda: ("toy",), text_of=lambda rid: TEXT)
         self.seen: list[tuple[str, ...]] = []  # the rankings each question was asked with
         self.calls: list[str] = []  # "forget", or the rankings of a question asked
-        self.retriever = SimpleNamespace(forget=lambda: self.calls.append("forget"))
+
+    def forget(self) -> None:
+        """Record that the kept answers and vectors were forgotten."""
+        self.calls.append("forget")
 
     def ask(self, question: str, report: str | None = None, retrievers: tuple[str, ...] = ()) -> Any:
         """Cite the span the question names, or abstain."""

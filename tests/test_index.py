@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,26 @@ def test_index_of_an_older_format_is_stale(tmp_path: Path, fake_embedder) -> Non
     (folder / "manifest.json").write_text(json.dumps({**m, "format": 1}))
     with pytest.raises(ix.IndexStale, match="format 1"):
         ix.load(fake_embedder.name, tmp_path)
+
+
+def test_an_answer_is_kept_until_forgotten_or_the_model_changes(fake_qa) -> None:  # type: ignore[no-untyped-def]
+    """A question asked again gets the kept answer (its timings say so); forget() and a new model drop it."""
+    question = "长者饭堂有多少个?"
+    fake_qa.forget()
+    first = fake_qa.ask(question)
+    again = fake_qa.ask(question)
+    assert "embed" in first.timings_ms and set(again.timings_ms) == {"kept", "total"}
+    assert replace(again, timings_ms={}) == replace(first, timings_ms={})
+    assert "embed" in fake_qa.ask(question, retrievers=("dense",)).timings_ms  # other retrievers: worked out
+    fake_qa.forget()
+    assert "embed" in fake_qa.ask(question).timings_ms
+    fake_qa.ask(question)
+    shipped = fake_qa.model
+    fake_qa.model = replace(shipped, answer_threshold=0.0)  # answers everything: the kept answer may not stand
+    try:
+        assert "embed" in fake_qa.ask(question).timings_ms
+    finally:
+        fake_qa.model = shipped
 
 
 def test_a_question_asked_again_reuses_its_kept_vector_and_gets_the_same_answer(fake_qa) -> None:  # type: ignore[no-untyped-def]

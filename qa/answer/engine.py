@@ -63,6 +63,10 @@ WARM_REPORTS = 8  # at start-up, each report's English glosses are made for this
 NEAR_BEFORE = 24  # characters before a figure (a date, a name ...) that count as "next to it"
 NEAR_AFTER = 8  # and after it
 COMPARABLE_CACHE = 256  # the places and years questions name whose comparable keys are kept (8 kB each)
+# Answers kept, least recently asked forgotten (about 30 kB each): an answer depends only on the question,
+# the report asked about, the retrievers and the engine's index and models, so a question asked again
+# (a chat example, a popular question) is answered with the same object, without being worked out again.
+ANSWER_CACHE = 1024
 
 MESSAGES = {  # (lang, key) -> fixed string
     ("zh", "empty"): "请输入一个问题。",
@@ -129,8 +133,9 @@ class QA:
         for si, s in enumerate(index.sentences):
             self.sentences_of.setdefault(s.chunk_index, []).append(si)
         self.chunk_pos = {c.id: i for i, c in enumerate(index.chunks)}
-        self.model = AnswerModel.load() if model is True else (model or None)
-        self.trained_ranker: SentenceRanker | None = None  # `qa train` sets the one it learned before its second pass
+        self._kept_answer = functools.lru_cache(ANSWER_CACHE)(self._work_out)  # see ANSWER_CACHE
+        self._model = AnswerModel.load() if model is True else (model or None)
+        self._trained_ranker: SentenceRanker | None = None
         self.library = Library(index)  # which reports a question is about
         self.chunk_starts: dict[str, list[int]] = {}  # report id -> its chunks' starts (ascending)
         self.chunk_first: dict[str, int] = {}  # report id -> index of its first chunk
@@ -167,6 +172,31 @@ class QA:
         warm_spans(self.match)  # each sentence's figures, dates, names: found once
 
     @property
+    def model(self) -> AnswerModel | None:
+        """The answerability model (None: training only). Setting it forgets the kept answers."""
+        return self._model
+
+    @model.setter
+    def model(self, model: AnswerModel | None) -> None:
+        self._model = model
+        self.forget()
+
+    @property
+    def trained_ranker(self) -> SentenceRanker | None:
+        """The ranker `qa train` learned before its second pass (None before). Setting it forgets the kept answers."""
+        return self._trained_ranker
+
+    @trained_ranker.setter
+    def trained_ranker(self, ranker: SentenceRanker | None) -> None:
+        self._trained_ranker = ranker
+        self.forget()
+
+    def forget(self) -> None:
+        """Forget the kept answers, question vectors and key cosines: the next questions cost what new ones do."""
+        self._kept_answer.cache_clear()
+        self.retriever.forget()
+
+    @property
     def ranker(self) -> SentenceRanker:
         """The sentence ranker: the answerability model's; else the one `qa train` just learned; else hand-set."""
         if self.model is not None and self.model.ranker is not None:
@@ -183,6 +213,16 @@ class QA:
         question = without_surrogates(question)  # the answer echoes the question: it must encode as UTF-8
         if (refused := refuse(question)) is not None:
             return refused
+        hits = self._kept_answer.cache_info().hits
+        answer = self._kept_answer(question, report, tuple(retrievers))
+        if self._kept_answer.cache_info().hits == hits:
+            return answer  # worked out now: its timings are this call's
+        total = (time.perf_counter() - t0) * 1e3
+        return replace(answer, timings_ms={"kept": total, "total": total})
+
+    def _work_out(self, question: str, report: str | None, retrievers: tuple[str, ...]) -> Answer:
+        """:meth:`ask` for a question not kept: analyse, decide, compose; timings per stage (ms)."""
+        t0 = time.perf_counter()
         a = self._analyse(question, scope=self.library.scope(question, report), retrievers=retrievers)
         if (ruled := self.ruled_out(a)) is not None:
             answer = self._decline(a, MESSAGES[(a.lang, ruled[0])].format(**ruled[1]), ruled[0])

@@ -218,12 +218,12 @@ def run_variants(
 ) -> dict[str, list[dict[str, Any]]]:
     """The results of every question under each named retrieval variant.
 
-    Each variant starts with the retriever's kept question vectors forgotten, so that its latency is that of
+    Each variant starts with the engine's kept answers and question vectors forgotten, so that its latency is that of
     new questions, as the first variant's is.
     """
     out: dict[str, list[dict[str, Any]]] = {}
     for name in names:
-        qa.retriever.forget()
+        qa.forget()
         qa.ask("预热", retrievers=VARIANTS[name])  # warm-up, not timed
         out[name] = run(qa, questions, progress=progress, desc=name, retrievers=VARIANTS[name])
     return out
@@ -294,13 +294,13 @@ def best_latency(qa: QA, questions: Sequence[dict[str, Any]], passes: int = 3) -
     """The lowest p50 and p95 latency of the shipped engine over ``passes`` runs (what the gate compares).
 
     Taking the best of a few passes, as ``timeit`` does, keeps other processes' load out of the gate;
-    a pipeline that is really slow is slow in every pass. Each pass starts with the retriever's kept
+    a pipeline that is really slow is slow in every pass. Each pass starts with the engine's kept answers and
     vectors forgotten, so that it times new questions, not questions asked again.
     """
     texts = [qa.library.text_of(report_of(qa, q)) for q in questions]
     runs = []
     for _ in range(passes):
-        qa.retriever.forget()
+        qa.forget()
         results = run(qa, questions)
         runs.append(metrics.summarize([metrics.score(r, None, None, t) for r, t in zip(results, texts, strict=True)]))
     return {k: min(r[k] for r in runs) for k in ("latency_p50_ms", "latency_p95_ms")}
