@@ -77,7 +77,8 @@ def test_off_topic_questions_abstain_with_nearest_sections(real_qa, question: st
     a = real_qa.ask(question)
     assert a.abstained and not a.citations
     first_line = a.answer.split("\n")[0]
-    assert "报告中没有" in first_line or "does not" in first_line
+    # the weather is chit-chat: "I only answer questions about the report" is its reason
+    assert any(said in first_line for said in ("报告中没有", "does not", "我只回答关于", "I only answer"))
     assert a.answer.count("\n- ") >= 1  # the nearest sections are listed
 
 
@@ -242,3 +243,29 @@ def test_an_english_word_for_something_the_report_never_says_counts_as_missing(r
     units = real_qa._topic_units(normalize_query("What was the unemployment rate?", vocab=scope.text), scope)
     assert "unemployment" in units  # kept, and found nowhere in the report
     assert "xyzzy" not in real_qa._topic_units(normalize_query("What is xyzzy?", vocab=scope.text), scope)
+
+
+CHIT_CHAT = ["你好呀", "tell me a joke please", "ok thanks, bye!", "你是不是机器人啊?", "帮我写一首诗"]
+
+
+@pytest.mark.parametrize("question", CHIT_CHAT)
+def test_chit_chat_is_declined_by_rule_with_its_own_reason(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(question)
+    assert a.status == "declined" and a.reason == "abstain_chitchat" and not a.citations
+
+
+@pytest.mark.parametrize(
+    "question", ["你好,请问今年新增就业目标是多少?", "hi, what is the target for new jobs this year?"]
+)
+def test_a_greeting_before_a_question_does_not_make_it_chit_chat(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(question)
+    assert a.status == "answered" and any("新增就业1万人以上" in c.quote for c in a.citations)
+
+
+def test_a_sentence_of_another_level_is_a_partial_answer_naming_the_asked_level(real_qa) -> None:  # type: ignore[no-untyped-def]
+    """The report says 8家省级专精特新企业: asked for 国家级 ones, it says the level is missing and quotes the 省级."""
+    national = real_qa.ask("2024年荔湾新增多少家国家级专精特新企业?")
+    assert national.status == "partial" and "国家级" in national.missing and "省级" in national.missing
+    assert any("省级专精特新企业" in c.quote for c in national.citations)
+    provincial = real_qa.ask("2024年荔湾新增多少家省级专精特新企业?")
+    assert provincial.status == "answered" and any("新增8家省级专精特新企业" in c.quote for c in provincial.citations)

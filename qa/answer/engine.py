@@ -19,9 +19,11 @@ from qa.answer.answerability import KINDS, AnswerModel, feature_vector, idf_weig
 from qa.answer.rank import HAND, SENTENCE_FEATURES, SentenceRanker
 from qa.answer.scope import Library, Scope
 from qa.answer.understand import (
+    LEVEL_EN,
     Frame,
     Marks,
     answer_spans,
+    level_missed,
     place_table,
     slot_match,
     topic_text,
@@ -230,7 +232,9 @@ class QA:
             if self.model is None:
                 raise RuntimeError("no answerability model loaded (run `qa train`)")
             status, probs = self.model.decide(feature_vector(a.features, a.frame), keys=a.keys)
-            if status == "answered":
+            if status == "answered" and (missed := self._level_missed(a)) is not None:
+                answer = self._partial(a, a.ranked[0][1], missed)
+            elif status == "answered":
                 answer = self._compose(a)
             elif (
                 status == "partial"
@@ -352,10 +356,12 @@ class QA:
     def ruled_out(self, a: Analysis) -> tuple[str, dict[str, str]] | None:
         """(message key, format fields) when a plain rule declines the question, else None.
 
-        The question names a place the report never mentions; or asks about one particular day (明天,
+        The question is chit-chat; or names a place the report never mentions; or asks about one particular day (明天,
         今晚); or none of its words occurs in the report and it is like no authored question (nonsense);
         or it asks about a year no candidate sentence mentions.
         """
+        if a.frame.intent == "chitchat":  # a greeting, 你是谁, tell me a joke: nothing the report could answer
+            return "abstain_chitchat", {"title": a.scope.title()}
         if names := unknown_names(a.q, a.scope.text) or self._absent_places(a):
             return "abstain_name", {"names": "、".join(names), "place": a.scope.place_names()}
         if a.q.asks_about_a_day:
@@ -722,11 +728,22 @@ class QA:
         )
         return best[2] if best is not None and best[0] >= PARTIAL_MIN_SHARE else None
 
-    def _partial(self, a: Analysis, si: int) -> Answer:
-        """The report speaks of the thing but not what was asked: say what is missing, quote what it says."""
+    def _level_missed(self, a: Analysis) -> tuple[str, str] | None:
+        """(asked level, the level said instead) when the sentences to quote say another level than the asked one."""
+        if not a.frame.levels or not a.ranked:
+            return None
+        best = a.ranked[0][0]
+        quoted = [self.match[si] for score, si in a.ranked[:MAX_QUOTES] if score >= best - self.ranker.margin]
+        return level_missed(a.frame.levels, quoted)
+
+    def _partial(self, a: Analysis, si: int, level: tuple[str, str] | None = None) -> Answer:
+        """The report speaks of the thing but not what was asked: say what is missing, quote what it says.
+
+        ``level``: (asked, said) when what is missing is the asked administrative level (国家级, said 省级).
+        """
         start, end = self._quote_span(si)
         citations, lines = self._cite([(start, end, self.index.sentences[si])])
-        missing = self.missing(a, si)
+        missing = self.missing(a, si) if level is None else self._missing_level(a, *level)
         text = "\n".join([MESSAGES[(a.lang, "partial")].format(missing=missing), *lines])
         return self._answer(
             a, text, abstained=True, citations=tuple(citations), status="partial", missing=missing, reason="partial"
@@ -747,6 +764,14 @@ class QA:
         if a.lang == "en":
             return f"{en}{' for ' + year if year else ''}{' of ' + topic if topic else ''}"
         return f"{year + '年' if year else ''}{topic + '的' if topic else ''}{zh}"
+
+    @staticmethod
+    def _missing_level(a: Analysis, asked: str, said: str) -> str:
+        """What a partial answer lacks when the report names another level: 「国家级的信息(报告说的是省级)」."""
+        if a.lang == "en":
+            en = {zh: en for en, zh in LEVEL_EN.items() if en not in ("state", "municipal")}
+            return f"anything {en[asked]}-level (it says {en[said]}-level)"
+        return f"{asked}的信息(报告说的是{said})"
 
     def _decline(self, a: Analysis, text: str, reason: str) -> Answer:
         """No quote: say why, with the nearest sections."""

@@ -72,10 +72,11 @@ class Frame:
     years: tuple[int, ...] = ()
     part: str | None = None  # the part of the report the years or cues point to
     places: tuple[str, ...] = field(default_factory=tuple)  # place names in the question (any)
+    levels: tuple[str, ...] = ()  # administrative levels it asks about (LEVELS): 国家级 in 国家级专精特新企业
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (shown by ``ask --json``)."""
-        return {**asdict(self), "years": list(self.years), "places": list(self.places)}
+        return {**asdict(self), "years": list(self.years), "places": list(self.places), "levels": list(self.levels)}
 
 
 @functools.cache
@@ -216,13 +217,59 @@ def _count_target(text: str) -> tuple[str, str]:
     return measure, noun
 
 
+# Administrative levels (国家级 / 省级 / 市级 / 区级), and the words a sentence may say each with: a question
+# about 国家级 firms is not answered by a sentence about 省级 ones (issue 8's near-misses).
+LEVELS: dict[str, tuple[str, ...]] = {
+    "国家级": ("国家级", "国家", "全国"),
+    "省级": ("省级", "省"),
+    "市级": ("市级",),
+    "区级": ("区级",),
+}
+LEVEL_EN = {"national": "国家级", "state": "国家级", "provincial": "省级", "municipal": "市级", "city": "市级"}
+LEVEL_EN |= {"district": "区级"}
+_EN_LEVEL = re.compile(r"\b(national|state|provincial|municipal|city|district)[- ]level\b|\b(provincial)\b")
+
+
+def asked_levels(q: Query) -> tuple[str, ...]:
+    """The administrative levels a question names (国家级, or "national-level" / "provincial" in English)."""
+    if q.english:
+        return tuple(dict.fromkeys(LEVEL_EN[a or b] for a, b in _EN_LEVEL.findall(q.text.lower())))
+    return tuple(level for level in LEVELS if level in q.text)
+
+
+def level_missed(levels: tuple[str, ...], sentences: list[str]) -> tuple[str, str] | None:
+    """(asked level, the level the first sentence names instead) when none of ``sentences`` says an asked level.
+
+    「新增8家省级专精特新企业」 does not answer how many 国家级 firms there are; a sentence naming no level
+    at all is left to the answerability model.
+    """
+    if not levels or not sentences or any(w in s for level in levels for w in LEVELS[level] for s in sentences):
+        return None
+    other = next((level for level in LEVELS if level in sentences[0]), None)
+    return (levels[0], other) if other is not None else None
+
+
+_FILLER_ZH = re.compile(r"请问|请|帮我|帮忙|一下|来着|[啊呀吗呢吧呗了的哦嘛啦我你]")
+_FILLER_EN = frozenset({"lol", "please", "pls", "me", "the", "a", "an", "there", "and", "can", "you", "ok", "okay"})
+MORE_THAN_CHITCHAT_ZH = 6  # characters left besides the chit-chat and fillers that make it a question
+MORE_THAN_CHITCHAT_EN = 3  # words of two or more letters, likewise
+
+
+def _more_than_chitchat(text: str, lang: str) -> bool:
+    """Whether the question says more than its chit-chat (a greeting, 你是谁, tell me a joke) and fillers."""
+    rest = _cues()[f"{lang}.intent.chitchat"].sub(" ", text)
+    if lang == "en":
+        return sum(w not in _FILLER_EN for w in re.findall(r"[a-z]{2,}", rest)) > MORE_THAN_CHITCHAT_EN
+    return len(re.sub(r"\W", "", _FILLER_ZH.sub("", rest))) > MORE_THAN_CHITCHAT_ZH
+
+
 def understand(q: Query) -> Frame:
     """The typed record of a normalised question."""
     text = q.text.lower() if q.english else q.text
     lang = "en" if q.english else "zh"
     intent = _first(f"{lang}.intent", _INTENT_ORDER, text) or "fact"
-    if intent == "chitchat" and len(re.sub(r"\W", "", text)) > 12:
-        intent = "fact"  # a greeting in front of a real question
+    if intent == "chitchat" and _more_than_chitchat(text, lang):  # 你好,今年GDP目标是多少? asks something
+        intent = _first(f"{lang}.intent", tuple(i for i in _INTENT_ORDER if i != "chitchat"), text) or "fact"
     slot: str
     if intent in ("opinion", "chitchat"):
         slot = "none"
@@ -239,7 +286,7 @@ def understand(q: Query) -> Frame:
         intent = "number"
     tagged = () if q.english else tuple(w for w, flag in pos_tags(q.text) if flag in PLACE_FLAGS and len(w) >= 2)
     places = tuple(dict.fromkeys((*table_places(q), *tagged)))
-    return Frame(intent, slot, measure, noun, q.years, q.part, places)  # type: ignore[arg-type]
+    return Frame(intent, slot, measure, noun, q.years, q.part, places, asked_levels(q))  # type: ignore[arg-type]
 
 
 def slot_match(frame: Frame, sentence: str) -> float:
