@@ -269,3 +269,10 @@ def test_a_sentence_of_another_level_is_a_partial_answer_naming_the_asked_level(
     assert any("省级专精特新企业" in c.quote for c in national.citations)
     provincial = real_qa.ask("2024年荔湾新增多少家省级专精特新企业?")
     assert provincial.status == "answered" and any("新增8家省级专精特新企业" in c.quote for c in provincial.citations)
+
+
+def test_a_plan_question_the_plan_does_not_answer_quotes_the_other_year_as_partial(real_qa) -> None:  # type: ignore[no-untyped-def]
+    """The 2025 plan gives no count of 长者饭堂; the 2024 review does: partial, the 2025 figure named as missing."""
+    a = real_qa.ask("今年打算再建多少个长者饭堂?")
+    assert a.status == "partial" and "2025" in a.missing
+    assert [c.year for c in a.citations] == [2024] and "建成长者饭堂164个" in a.citations[0].quote

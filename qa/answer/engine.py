@@ -57,6 +57,11 @@ N_CANDIDATE_CHUNKS = 5  # chunks whose sentences compete to be quoted
 MAX_QUOTES = 3
 SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence after it
 PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
+# Words that say a question is about a plan: another year's part (the review) does not use them, so they do not
+# count against its sentences when a partial answer looks there (今年招商引资的目标 -> 2024's 招商引资 figure).
+PLAN_UNITS = frozenset(
+    {"计划", "目标", "预期", "力争", "确保", "安排", "任务", "打算", "准备", "plan", "target", "goal", "aim"}
+)
 # A question none of whose words occur in the report, and that is less like every authored question
 # than this (cosine), is not understood: nonsense (asdkjh, 啊啊啊, lorem ipsum) scores 0.20-0.40 on the
 # training set, the least like of its answered questions that share no word with the report 0.48.
@@ -726,7 +731,37 @@ class QA:
             ((self._weighted_share(units, weights, self.match[si]), -i, si) for i, (_, si) in enumerate(a.ranked[:10])),
             default=None,
         )
-        return best[2] if best is not None and best[0] >= PARTIAL_MIN_SHARE else None
+        if best is not None and best[0] >= PARTIAL_MIN_SHARE:
+            return best[2]
+        return self._other_part_sentence(a)
+
+    def _other_part_sentence(self, a: Analysis) -> int | None:
+        """For a question about one year's part: the sentence of another dated part that says most of its topic.
+
+        Asked 今年招商引资的目标是多少?, the plan says nothing of it, the review gives 2024's figure: the
+        partial answer says the 2025 figure is missing and quotes 2024's. The other parts' best chunks are
+        retrieved; the question's plan words (目标, 计划) do not count against their sentences.
+        """
+        if not (a.q.part or a.q.part_year) or a.qvec is None:
+            return None
+        chunks = self.index.chunks
+        other = np.array([c.year is not None and not a.q.in_asked_part(c.part, c.year) for c in chunks])
+        if a.scope.mask is not None:
+            other &= a.scope.mask
+        if not other.any():
+            return None
+        units = [u for u in self._topic_units(a.q, a.scope) if u not in PLAN_UNITS]
+        weights = self._unit_weights(units)
+        hits = self.retriever.search(a.q, k=N_CANDIDATE_CHUNKS, qvec=a.qvec, allowed=other)
+        best = max(
+            (
+                (self._weighted_share(units, weights, self.match[si]), slot_match(a.frame, self.match[si]), -rank, si)
+                for rank, h in enumerate(hits)
+                for si in self.sentences_of.get(self.chunk_pos[h.chunk.id], [])
+            ),
+            default=None,
+        )
+        return best[-1] if best is not None and best[0] >= PARTIAL_MIN_SHARE else None
 
     def _level_missed(self, a: Analysis) -> tuple[str, str] | None:
         """(asked level, the level said instead) when the sentences to quote say another level than the asked one."""
