@@ -268,6 +268,18 @@ def test_question_set_passes_its_checker() -> None:
     assert check_set_module().check(ROOT / "eval" / "qa.jsonl") == []
 
 
+def test_the_blind_probe_set_quotes_the_report_verbatim() -> None:
+    """eval/probe/: unique ids and questions, the three statuses, every gold quote in the report as given."""
+    lines = (ROOT / "eval" / "probe" / "liwan-blind.jsonl").read_text("utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    text = load_report().text
+    assert len({r["id"] for r in rows}) == len({r["question"] for r in rows}) == len(rows) == 300
+    assert {r.get("expected_status", "answered") for r in rows} == {"answered", "partial", "declined"}
+    assert all(r["answerable"] == ("expected_status" not in r) for r in rows)
+    assert all(q in text for r in rows for q in r["gold_quotes"])
+    assert all(r["gold_quotes"] for r in rows if r["answerable"])
+
+
 def test_the_checker_places_quotes_where_the_app_cites_them() -> None:
     mod = check_set_module()
     report = load_report()
