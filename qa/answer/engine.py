@@ -293,7 +293,7 @@ class QA:
     def read(self, question: str, scope: Scope) -> Reading:
         """The question normalised for the scope's reports, understood, and its topic's content units."""
         q = normalize_query(question, scope.plan_year, scope.parts, scope.text)
-        return Reading(q, understand(q), self._topic_units(q, scope))
+        return Reading(q, understand(q), self._topic_units(q, scope), tuple(unknown_names(q, scope.text)))
 
     def _analyse(
         self,
@@ -335,7 +335,18 @@ class QA:
         ranked, dense_best, slot_best, candidates = self._score_sentences(reading, qvec, hits, key_sims, scope)
         lang = "en" if is_english(clean_input(question)) else "zh"
         a = Analysis(
-            question, q, frame, lang, scope, hits, ranked, {}, {}, keys=sims is not None, candidates=candidates
+            question,
+            q,
+            frame,
+            lang,
+            scope,
+            hits,
+            ranked,
+            {},
+            {},
+            keys=sims is not None,
+            candidates=candidates,
+            unknown=reading.unknown,
         )
         # without keys there are no neighbours: which keys are comparable does not matter
         neighbours = self.retriever.key_neighbours(sims, self._comparable_keys(q, scope) if sims is not None else None)
@@ -367,7 +378,7 @@ class QA:
         """
         if a.frame.intent == "chitchat":  # a greeting, 你是谁, tell me a joke: nothing the report could answer
             return "abstain_chitchat", {"title": a.scope.title()}
-        if names := unknown_names(a.q, a.scope.text) or self._absent_places(a):
+        if names := list(a.unknown) or self._absent_places(a):
             return "abstain_name", {"names": "、".join(names), "place": a.scope.place_names()}
         if a.q.asks_about_a_day:
             return "abstain_day", {}
@@ -852,6 +863,7 @@ class Reading:
     q: Query  # normalised for the reports of its scope
     frame: Frame
     units: list[Unit]  # its topic's content units (QA._topic_units)
+    unknown: tuple[str, ...] = ()  # place names in it that the scope's reports never mention (abstain.unknown_names)
 
 
 @dataclass(frozen=True)
@@ -871,6 +883,7 @@ class Analysis:
     keys: bool = True  # whether the authored questions (keys) are about the reports searched
     # the candidate sentences and their SENTENCE_FEATURES rows, in candidate order (what the ranker scored)
     candidates: tuple[list[int], np.ndarray] | None = None
+    unknown: tuple[str, ...] = ()  # place names the reports never mention (Reading.unknown)
 
 
 def load_qa(

