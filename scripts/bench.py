@@ -82,7 +82,7 @@ def main() -> None:
         ("query latency max", f"{max(lat):.1f} ms", ""),
         (
             f"query latency p50 / p95, asked again ({len(again)} asks)",
-            f"{percentile(again, 50):.1f} / {percentile(again, 95):.1f} ms",
+            f"{percentile(again, 50):.2f} / {percentile(again, 95):.2f} ms",
             "",
         ),
         ("peak resident memory", f"{rss_mb:.0f} MB", ""),
