@@ -750,15 +750,17 @@ class QA:
         """For a question about one year's part: the sentence of another dated part that says most of its topic.
 
         Asked 今年招商引资的目标是多少?, the plan says nothing of it, the review gives 2024's figure: the
-        partial answer says the 2025 figure is missing and quotes 2024's. The other parts' best chunks are
-        retrieved; the question's plan words (目标, 计划) do not count against their sentences.
+        partial answer says the 2025 figure is missing and quotes 2024's. The other parts' best chunks (of the
+        reports the candidates came from) are retrieved; the question's plan words (目标, 计划) do not count
+        against their sentences.
         """
         if not (a.q.part or a.q.part_year) or a.qvec is None:
             return None
+        reports = {h.chunk.report for h in a.hits[:N_CANDIDATE_CHUNKS]}  # the reports it was answered from
         chunks = self.index.chunks
-        other = np.array([c.year is not None and not a.q.in_asked_part(c.part, c.year) for c in chunks])
-        if a.scope.mask is not None:
-            other &= a.scope.mask
+        other = np.array(
+            [c.report in reports and c.year is not None and not a.q.in_asked_part(c.part, c.year) for c in chunks]
+        )
         if not other.any():
             return None
         units = [u for u in self._topic_units(a.q, a.scope) if u not in PLAN_UNITS]
