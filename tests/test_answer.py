@@ -77,8 +77,7 @@ def test_off_topic_questions_abstain_with_nearest_sections(real_qa, question: st
     a = real_qa.ask(question)
     assert a.abstained and not a.citations
     first_line = a.answer.split("\n")[0]
-    # the weather is chit-chat: "I only answer questions about the report" is its reason
-    assert any(said in first_line for said in ("报告中没有", "does not", "我只回答关于", "I only answer"))
+    assert "报告中没有" in first_line or "does not" in first_line
     assert a.answer.count("\n- ") >= 1  # the nearest sections are listed
 
 

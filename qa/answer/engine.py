@@ -372,16 +372,16 @@ class QA:
     def ruled_out(self, a: Analysis) -> tuple[str, dict[str, str]] | None:
         """(message key, format fields) when a plain rule declines the question, else None.
 
-        The question is chit-chat; or names a place the report never mentions; or asks about one particular day (明天,
-        今晚); or none of its words occurs in the report and it is like no authored question (nonsense);
-        or it asks about a year no candidate sentence mentions.
+        The question names a place the report never mentions; or asks about one particular day (明天,
+        今晚); or is chit-chat; or none of its words occurs in the report and it is like no authored
+        question (nonsense); or it asks about a year no candidate sentence mentions.
         """
-        if a.frame.intent == "chitchat":  # a greeting, 你是谁, tell me a joke: nothing the report could answer
-            return "abstain_chitchat", {"title": a.scope.title()}
         if names := list(a.unknown) or self._absent_places(a):
             return "abstain_name", {"names": "、".join(names), "place": a.scope.place_names()}
         if a.q.asks_about_a_day:
             return "abstain_day", {}
+        if a.frame.intent == "chitchat":  # a greeting, 你是谁, tell me a joke: nothing the report could answer
+            return "abstain_chitchat", {"title": a.scope.title()}
         if a.features.get("key_answered", 0.0) < UNCLEAR_KEY_COSINE and not any(
             found(u, a.scope.lower) for u in content_units(a.q)
         ):
