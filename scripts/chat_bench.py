@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="also write the figures (and every question's) here as JSON")
     args = p.parse_args(argv)
     n = min(max(args.questions, 1), 1000)
-    qs = questions(n + WARM_UP)
+    qs, _ = questions(n + WARM_UP)
     if len(qs) < n + WARM_UP:
         raise SystemExit(f"chat_bench: only {len(qs)} questions found")
     load_start = os.getloadavg()
