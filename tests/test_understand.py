@@ -54,6 +54,9 @@ def test_count_target_measure_word_and_noun() -> None:
     assert (f.measure, f.noun) == ("个", "长者饭堂")
     f = understand(normalize_query("今年新增就业目标是多少?"))
     assert f.noun == "新增就业" and f.years == (2025,) and f.part == "plan"
+    f = understand(normalize_query("去年新增了几家国家级专精特新企业?"))  # a long noun is not cut at 8 characters
+    assert (f.measure, f.noun, f.levels) == ("家", "国家级专精特新企业", ("国家级",))
+    assert "来着" not in understand(normalize_query("长者饭堂有多少个来着?")).noun  # a spoken particle is no noun
 
 
 def test_topic_text_drops_the_question_words() -> None:

@@ -43,9 +43,9 @@ PLACE_FLAGS = frozenset({"ns"})  # jieba's tag for place names
 # A measure word after 多少/几 (多少台电梯, 几个托位); the noun follows it.
 _COUNT = re.compile(
     r"(?:多少|几)(个|所|家|台|项|条|座|间|宗|名|位|次|场|批|张|套|辆|户|人次|人|处|支|件|片|对|倍|亩|公里|平方米|万)?"
-    r"([\u4e00-\u9fff]{0,8})"
+    r"([\u4e00-\u9fff]{0,12})"
 )
-_TRAILING = re.compile(r"(?:呢|啊|呀|吗|了|啦|哦|的|是|有|在|会|能|要|被|把|给|可以|已经|总共|一共|左右)+$")
+_TRAILING = re.compile(r"(?:来着|呢|啊|呀|吗|了|啦|哦|的|是|有|在|会|能|要|被|把|给|可以|已经|总共|一共|左右)+$")
 _LEADING = re.compile(r"^(?:的|个|是|有|在|了|亿元|万元|元|亿|万人次|万人|人次|人|平方米|万平方米|公里|%)+")
 GENERIC_NOUNS = frozenset(
     {"目标", "计划", "数量", "情况", "总数", "数字", "规模", "指标", "任务", "数目", "总共", "一共"}
