@@ -70,9 +70,10 @@ WARM_REPORTS = 8  # at start-up, each report's English glosses are made for this
 NEAR_BEFORE = 24  # characters before a figure (a date, a name ...) that count as "next to it"
 NEAR_AFTER = 8  # and after it
 COMPARABLE_CACHE = 256  # the places and years questions name whose comparable keys are kept (8 kB each)
-# Answers kept, least recently asked forgotten (about 30 kB each): an answer depends only on the question,
-# the report asked about, the retrievers and the engine's index and models, so a question asked again
-# (a chat example, a popular question) is answered with the same object, without being worked out again.
+# Answers kept, least recently asked forgotten (at most 17 kB each: 360 answers, tracemalloc): an answer
+# depends only on the question, the report asked about, the retrievers and the engine's index and models, so
+# a question asked again (a chat example, a popular question) is answered with the same object, without being
+# worked out again.
 ANSWER_CACHE = 1024
 
 MESSAGES = {  # (lang, key) -> fixed string
@@ -756,11 +757,9 @@ class QA:
         """
         if not (a.q.part or a.q.part_year) or a.qvec is None:
             return None
-        reports = {h.chunk.report for h in a.hits[:N_CANDIDATE_CHUNKS]}  # the reports it was answered from
-        chunks = self.index.chunks
-        other = np.array(
-            [c.report in reports and c.year is not None and not a.q.in_asked_part(c.part, c.year) for c in chunks]
-        )
+        reports = [h.chunk.report for h in a.hits[:N_CANDIDATE_CHUNKS]]  # the reports it was answered from
+        other = self.retriever.dated & ~self.retriever.in_asked_part(a.q)
+        other &= np.isin(self.library.chunk_reports, reports)
         if not other.any():
             return None
         units = [u for u in self._topic_units(a.q, a.scope) if u not in PLAN_UNITS]

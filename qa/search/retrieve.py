@@ -111,6 +111,7 @@ class Retriever:
         self.part_keys = sorted({(c.part, c.year or 0) for c in index.chunks})
         position = {key: i for i, key in enumerate(self.part_keys)}
         self.part_of_chunk = np.array([position[(c.part, c.year or 0)] for c in index.chunks])
+        self.dated = np.array([c.year is not None for c in index.chunks])  # per chunk: in a part with a year
         n_keys = index.key_vectors.ntotal if index.key_vectors is not None else 0
         self.key_matrix = index.key_vectors.reconstruct_n(0, n_keys) if n_keys else None
         self.key_rows: dict[str, list[int]] = {}  # key question -> key indexes (to leave one out in training)
@@ -205,6 +206,11 @@ class Retriever:
         vote = float((w * unans[near]).sum() / w.sum()) if w.sum() > 0 else 0.0
         return {"key_answered": best_a, "key_unanswered": best_u, "key_vote": vote}
 
+    def in_asked_part(self, q: Query) -> np.ndarray:
+        """Per chunk: whether it is in the part (role and year) the question asks about (all False if none)."""
+        asked = np.array([q.in_asked_part(part, year or None) for part, year in self.part_keys])
+        return asked[self.part_of_chunk]
+
     def embed(self, q: Query) -> np.ndarray:
         """The query vector (unit length; read-only, as it is kept for the same text asked again)."""
         return self._kept_vector(q.embed_text)
@@ -253,8 +259,7 @@ class Retriever:
             all_ranks[name] = r
             fused += np.where(r > 0, weight / (RRF_K + r), 0.0)
         if q.part or q.part_year:
-            asked = np.array([q.in_asked_part(part, year or None) for part, year in self.part_keys])
-            fused = np.where(asked[self.part_of_chunk], fused * w.part_boost, fused)
+            fused = np.where(self.in_asked_part(q), fused * w.part_boost, fused)
         order = np.argsort(-fused, kind="stable")
         if allowed is not None:
             order = order[allowed[order]]
