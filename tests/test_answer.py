@@ -270,6 +270,18 @@ def test_a_sentence_of_another_level_is_a_partial_answer_naming_the_asked_level(
     assert provincial.status == "answered" and any("新增8家省级专精特新企业" in c.quote for c in provincial.citations)
 
 
+def test_a_rank_in_another_scope_or_an_amount_in_another_currency_is_a_partial_answer(real_qa) -> None:  # type: ignore[no-untyped-def]
+    """The report ranks Liwan's growth in the city (全市第五) and gives foreign capital in yuan."""
+    province = real_qa.ask("去年荔湾GDP增速在全省排第几?")
+    assert province.status == "partial" and "全省" in province.missing and "全市" in province.missing
+    assert any("增速排名全市第五" in c.quote for c in province.citations)
+    city = real_qa.ask("去年荔湾GDP增速在广州排第几?")
+    assert city.status == "answered" and any("增速排名全市第五" in c.quote for c in city.citations)
+    dollars = real_qa.ask("What was Liwan's actual use of foreign capital in 2024 in US dollars?")
+    assert dollars.status == "partial" and "US dollars" in dollars.missing and "yuan" in dollars.missing
+    assert any("实际利用外资10.14亿元" in c.quote for c in dollars.citations)
+
+
 def test_a_plan_question_the_plan_does_not_answer_quotes_the_other_year_as_partial(real_qa) -> None:  # type: ignore[no-untyped-def]
     """The 2025 plan gives no count of 长者饭堂; the 2024 review does: partial, the 2025 figure named as missing."""
     a = real_qa.ask("今年打算再建多少个长者饭堂?")

@@ -11,6 +11,7 @@ from qa.answer.understand import (
     answer_spans,
     own_place,
     parent_places,
+    qualifier_missed,
     slot_match,
     table_places,
     topic_text,
@@ -55,8 +56,33 @@ def test_count_target_measure_word_and_noun() -> None:
     f = understand(normalize_query("今年新增就业目标是多少?"))
     assert f.noun == "新增就业" and f.years == (2025,) and f.part == "plan"
     f = understand(normalize_query("去年新增了几家国家级专精特新企业?"))  # a long noun is not cut at 8 characters
-    assert (f.measure, f.noun, f.levels) == ("家", "国家级专精特新企业", ("国家级",))
+    assert (f.measure, f.noun, f.qualifiers) == ("家", "国家级专精特新企业", ("国家级",))
     assert "来着" not in understand(normalize_query("长者饭堂有多少个来着?")).noun  # a spoken particle is no noun
+
+
+@pytest.mark.parametrize(
+    ("question", "qualifiers"),
+    [
+        ("去年荔湾GDP增速在全省排第几?", ("全省",)),
+        ("荔湾在广州排名第几?", ("全市",)),
+        ("广东今年GDP目标是多少?", ()),  # a scope counts only in a question about a rank
+        ("社区矫正中心评的是省级还是国家级?", ("国家级", "省级")),
+        ("实际利用外资多少美元?", ("美元",)),
+        ("How much was invested in HK$?", ("港元",)),
+        ("Where does Liwan rank in Guangdong province?", ("全省",)),
+    ],
+)
+def test_asked_qualifiers(question: str, qualifiers: tuple[str, ...]) -> None:
+    assert understand(normalize_query(question)).qualifiers == qualifiers
+
+
+def test_a_qualifier_is_missed_only_when_the_sentence_says_another_of_its_family() -> None:
+    ranked = "全年实现地区生产总值1316.36亿元、增长2.3%,增速排名全市第五,高于全市平均水平。"
+    assert qualifier_missed(("全省",), [ranked]) == ("全省", "全市")
+    assert qualifier_missed(("全市",), [ranked]) is None
+    assert qualifier_missed(("国家级", "省级"), ["新增8家省级专精特新企业"]) is None  # either answers 省级还是国家级?
+    assert qualifier_missed(("美元",), ["实际利用外资10.14亿元"]) == ("美元", "人民币")
+    assert qualifier_missed(("美元",), ["加快国际呼吸医学中心项目建设。"]) is None  # no currency: the model decides
 
 
 def test_topic_text_drops_the_question_words() -> None:

@@ -19,12 +19,12 @@ from qa.answer.answerability import KINDS, AnswerModel, feature_vector, idf_weig
 from qa.answer.rank import HAND, SENTENCE_FEATURES, SentenceRanker
 from qa.answer.scope import Library, Scope
 from qa.answer.understand import (
-    LEVEL_EN,
+    QUALIFIERS,
     Frame,
     Marks,
     answer_spans,
-    level_missed,
     place_table,
+    qualifier_missed,
     slot_match,
     topic_text,
     understand,
@@ -126,6 +126,12 @@ SLOT_WORDS = {  # slot -> (zh, en) words for what is missing in a partial answer
     "names": ("具体名称", "the names"),
     "place": ("具体地点或地址", "the exact place or address"),
     "date": ("具体时间", "the date or time"),
+}
+# qualifier family -> (zh, en) for what is missing when the report says another value (asked a, said s)
+MISSING_QUALIFIER = {
+    "level": ("{a}的信息(报告说的是{s})", "anything {a} (it says {s})"),
+    "scope": ("{a}的排名(报告给出的是{s}的排名)", "the rank {a} (it gives the rank {s})"),
+    "currency": ("以{a}计的金额(报告给出的是{s}金额)", "the amount {a} (it gives the amount {s})"),
 }
 
 
@@ -238,7 +244,7 @@ class QA:
             if self.model is None:
                 raise RuntimeError("no answerability model loaded (run `qa train`)")
             status, probs = self.model.decide(feature_vector(a.features, a.frame), keys=a.keys)
-            if status == "answered" and (missed := self._level_missed(a)) is not None:
+            if status == "answered" and (missed := self._qualifier_missed(a)) is not None:
                 answer = self._partial(a, a.ranked[0][1], missed)
             elif status == "answered":
                 answer = self._compose(a)
@@ -775,22 +781,23 @@ class QA:
         )
         return best[-1] if best is not None and best[0] >= PARTIAL_MIN_SHARE else None
 
-    def _level_missed(self, a: Analysis) -> tuple[str, str] | None:
-        """(asked level, the level said instead) when the sentences to quote say another level than the asked one."""
-        if not a.frame.levels or not a.ranked:
+    def _qualifier_missed(self, a: Analysis) -> tuple[str, str] | None:
+        """(asked, said instead) when the sentences to quote say another level, rank scope or currency than asked."""
+        if not a.frame.qualifiers or not a.ranked:
             return None
         best = a.ranked[0][0]
         quoted = [self.match[si] for score, si in a.ranked[:MAX_QUOTES] if score >= best - self.ranker.margin]
-        return level_missed(a.frame.levels, quoted)
+        return qualifier_missed(a.frame.qualifiers, quoted)
 
-    def _partial(self, a: Analysis, si: int, level: tuple[str, str] | None = None) -> Answer:
+    def _partial(self, a: Analysis, si: int, qualifier: tuple[str, str] | None = None) -> Answer:
         """The report speaks of the thing but not what was asked: say what is missing, quote what it says.
 
-        ``level``: (asked, said) when what is missing is the asked administrative level (国家级, said 省级).
+        ``qualifier``: (asked, said) when what is missing is the asked level, rank scope or currency (国家级, said
+        省级).
         """
         start, end = self._quote_span(si)
         citations, lines = self._cite([(start, end, self.index.sentences[si])])
-        missing = self.missing(a, si) if level is None else self._missing_level(a, *level)
+        missing = self.missing(a, si) if qualifier is None else self._missing_qualifier(a, *qualifier)
         text = "\n".join([MESSAGES[(a.lang, "partial")].format(missing=missing), *lines])
         return self._answer(
             a, text, abstained=True, citations=tuple(citations), status="partial", missing=missing, reason="partial"
@@ -813,12 +820,12 @@ class QA:
         return f"{year + '年' if year else ''}{topic + '的' if topic else ''}{zh}"
 
     @staticmethod
-    def _missing_level(a: Analysis, asked: str, said: str) -> str:
-        """What a partial answer lacks when the report names another level: 「国家级的信息(报告说的是省级)」."""
+    def _missing_qualifier(a: Analysis, asked: str, said: str) -> str:
+        """What a partial answer lacks when the report says another qualifier: 「国家级的信息(报告说的是省级)」."""
+        zh, en = MISSING_QUALIFIER[QUALIFIERS[asked].family]
         if a.lang == "en":
-            en = {zh: en for en, zh in LEVEL_EN.items() if en not in ("state", "municipal")}
-            return f"anything {en[asked]}-level (it says {en[said]}-level)"
-        return f"{asked}的信息(报告说的是{said})"
+            return en.format(a=QUALIFIERS[asked].en, s=QUALIFIERS[said].en)
+        return zh.format(a=asked, s=said)
 
     def _decline(self, a: Analysis, text: str, reason: str) -> Answer:
         """No quote: say why, with the nearest sections."""

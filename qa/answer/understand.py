@@ -72,11 +72,12 @@ class Frame:
     years: tuple[int, ...] = ()
     part: str | None = None  # the part of the report the years or cues point to
     places: tuple[str, ...] = field(default_factory=tuple)  # place names in the question (any)
-    levels: tuple[str, ...] = ()  # administrative levels it asks about (LEVELS): 国家级 in 国家级专精特新企业
+    qualifiers: tuple[str, ...] = ()  # what it asks with (QUALIFIERS): 国家级 in 国家级专精特新企业, 全省, 美元
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (shown by ``ask --json``)."""
-        return {**asdict(self), "years": list(self.years), "places": list(self.places), "levels": list(self.levels)}
+        lists = {"years": list(self.years), "places": list(self.places), "qualifiers": list(self.qualifiers)}
+        return {**asdict(self), **lists}
 
 
 @functools.cache
@@ -217,36 +218,92 @@ def _count_target(text: str) -> tuple[str, str]:
     return measure, noun
 
 
-# Administrative levels (国家级 / 省级 / 市级 / 区级), and the words a sentence may say each with: a question
-# about 国家级 firms is not answered by a sentence about 省级 ones (issue 8's near-misses).
-LEVELS: dict[str, tuple[str, ...]] = {
-    "国家级": ("国家级", "国家", "全国"),
-    "省级": ("省级", "省"),
-    "市级": ("市级",),
-    "区级": ("区级",),
-}
-LEVEL_EN = {"national": "国家级", "state": "国家级", "provincial": "省级", "municipal": "市级", "city": "市级"}
-LEVEL_EN |= {"district": "区级"}
-_EN_LEVEL = re.compile(r"\b(national|state|provincial|municipal|city|district)[- ]level\b|\b(provincial)\b")
+@dataclass(frozen=True)
+class Qualifier:
+    """One value of a qualifier a question may ask with (国家级, 全省, 美元), and how a sentence says it.
 
-
-def asked_levels(q: Query) -> tuple[str, ...]:
-    """The administrative levels a question names (国家级, or "national-level" / "provincial" in English)."""
-    if q.english:
-        return tuple(dict.fromkeys(LEVEL_EN[a or b] for a, b in _EN_LEVEL.findall(q.text.lower())))
-    return tuple(level for level in LEVELS if level in q.text)
-
-
-def level_missed(levels: tuple[str, ...], sentences: list[str]) -> tuple[str, str] | None:
-    """(asked level, the level the first sentence names instead) when none of ``sentences`` says an asked level.
-
-    「新增8家省级专精特新企业」 does not answer how many 国家级 firms there are; a sentence naming no level
-    at all is left to the answerability model.
+    Values of one family exclude each other: a question about 国家级 firms is not answered by a sentence about
+    省级 ones, a rank in the province not by a rank in the city, an amount in US dollars not by one in yuan
+    (issue 8's near-misses: "the asked attribute, unit or subset is not" in the report).
     """
-    if not levels or not sentences or any(w in s for level in levels for w in LEVELS[level] for s in sentences):
+
+    family: str  # "level", "scope" (where a rank is counted), "currency"
+    said: tuple[str, ...]  # words a sentence says it with
+    asked_zh: str  # regex on the normalised Chinese question
+    asked_en: str  # regex on the lower-cased English question
+    en: str  # how an English message names it
+    rank_only: bool = False  # asked only by a question about a rank (在全省排第几)
+
+
+_RANK_ASKED = re.compile(r"排|第几|名次|\brank|\bplaced\b|what place|position|\btop \d")
+QUALIFIERS: dict[str, Qualifier] = {
+    "国家级": Qualifier(
+        "level", ("国家级", "国家", "全国"), "国家级", r"\b(?:national|state)[- ]level\b", "national-level"
+    ),
+    "省级": Qualifier("level", ("省级", "省"), "省级", r"\bprovincial\b|\bprovince[- ]level\b", "provincial-level"),
+    "市级": Qualifier("level", ("市级",), "市级", r"\b(?:municipal|city)[- ]level\b", "city-level"),
+    "区级": Qualifier("level", ("区级",), "区级", r"\bdistrict[- ]level\b", "district-level"),
+    "全国": Qualifier(
+        "scope",
+        ("全国",),
+        "全国|国内|全中国",
+        r"\bnational(?:ly)?\b|nationwide|in (?:all of )?(?:china|the country)",
+        "in the country",
+        rank_only=True,
+    ),
+    "全省": Qualifier(
+        "scope", ("全省", "省内"), "全省|省内|广东", r"\bprovinc(?:e|ial)|guangdong", "in the province", rank_only=True
+    ),
+    "全市": Qualifier(
+        "scope", ("全市", "市内"), "全市|市内|广州", r"\bcity\b|citywide|guangzhou", "in the city", rank_only=True
+    ),
+    "美元": Qualifier(
+        "currency",
+        ("美元", "美金"),
+        "美元|美金",
+        r"\bus ?dollars?\b|\busd\b|\bu\.s\. dollars?|(?<!hk)\$",
+        "in US dollars",
+    ),
+    "港元": Qualifier(
+        "currency", ("港元", "港币"), "港元|港币|港纸", r"hong kong dollars?|\bhkd\b|\bhk\$", "in HK dollars"
+    ),
+    "欧元": Qualifier("currency", ("欧元",), "欧元", r"\beuros?\b", "in euros"),
+    "人民币": Qualifier("currency", ("人民币", "元"), "人民币", r"\byuan\b|\brmb\b|\bcny\b", "in yuan"),
+}
+
+
+def asked_qualifiers(q: Query) -> tuple[str, ...]:
+    """The qualifiers a question asks with (国家级, 全省 for 在全省排第几, 美元; "national-level", "in US dollars").
+
+    A scope counts only in a question about a rank.
+    """
+    text = q.text.lower() if q.english else q.text
+    rank = bool(_RANK_ASKED.search(text))
+    return tuple(
+        value
+        for value, qual in QUALIFIERS.items()
+        if (rank or not qual.rank_only) and re.search(qual.asked_en if q.english else qual.asked_zh, text)
+    )
+
+
+def qualifier_missed(asked: tuple[str, ...], sentences: list[str]) -> tuple[str, str] | None:
+    """(asked value, the value of its family the first sentence says instead) when none of ``sentences`` says one.
+
+    「新增8家省级专精特新企业」 does not answer how many 国家级 firms there are, 「增速排名全市第五」 not where
+    it ranks in the province; a question naming two values of a family (省级还是国家级?) is answered by either,
+    and a sentence naming no value of the family is left to the answerability model.
+    """
+    if not sentences:
         return None
-    other = next((level for level in LEVELS if level in sentences[0]), None)
-    return (levels[0], other) if other is not None else None
+    for family in dict.fromkeys(QUALIFIERS[v].family for v in asked):
+        values = [v for v in asked if QUALIFIERS[v].family == family]
+        if any(w in s for v in values for w in QUALIFIERS[v].said for s in sentences):
+            continue
+        others = [v for v, qual in QUALIFIERS.items() if qual.family == family and v not in values]
+        said = next((v for v in others if any(w in sentences[0] for w in QUALIFIERS[v].said)), None)
+        if said is not None:
+            return values[0], said
+    return None
 
 
 _FILLER_ZH = re.compile(r"请问|请|帮我|帮忙|一下|来着|[啊呀吗呢吧呗了的哦嘛啦我你]")
@@ -286,7 +343,7 @@ def understand(q: Query) -> Frame:
         intent = "number"
     tagged = () if q.english else tuple(w for w, flag in pos_tags(q.text) if flag in PLACE_FLAGS and len(w) >= 2)
     places = tuple(dict.fromkeys((*table_places(q), *tagged)))
-    return Frame(intent, slot, measure, noun, q.years, q.part, places, asked_levels(q))  # type: ignore[arg-type]
+    return Frame(intent, slot, measure, noun, q.years, q.part, places, asked_qualifiers(q))  # type: ignore[arg-type]
 
 
 def slot_match(frame: Frame, sentence: str) -> float:
