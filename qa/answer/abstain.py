@@ -27,7 +27,7 @@ def content_units(q: Query, text: str | None = None) -> list[Unit]:
     """
     text = (q.core if text is None else text).lower()
     latin_keys = set()  # English words glossed (by lemma: "canteens" is glossed as "canteen")
-    for key, _ in q.aliases:
+    for key, _ in sorted(q.aliases, key=lambda a: -len(a[0])):  # 单车径 before 单车 (or 径 would be left)
         if key.isascii():
             latin_keys.update(key.lower().split())
         else:

@@ -127,6 +127,7 @@ SLOT_WORDS = {  # slot -> (zh, en) words for what is missing in a partial answer
     "place": ("具体地点或地址", "the exact place or address"),
     "date": ("具体时间", "the date or time"),
 }
+PARENT_WORDS = ("全市", "全省")  # how a district's report names its city or province without naming it
 # qualifier family -> (zh, en) for what is missing when the report says another value (asked a, said s)
 MISSING_QUALIFIER = {
     "level": ("{a}的信息(报告说的是{s})", "anything {a} (it says {s})"),
@@ -571,15 +572,21 @@ class QA:
         """Whether the question names places besides the reports' own (天河, 广州) and none is in the quoted passage.
 
         「广州全市去年签约项目多少个」 finds Liwan's own count; the passage it would quote names no 广州. The
-        city counts only when the question does not also name the report's own place (荔湾在广州排第几).
+        city counts only when the question does not also name the report's own place (荔湾在广州排第几), and a
+        passage that says 全市 or 全省 speaks of it (Guangzhou's first child-friendly business district: 全市首个).
         """
         named = list(a.scope.outside(a.frame.places))
-        if not any(a.scope.is_own(p) for p in a.frame.places):
-            named += [p for p in a.frame.places if p in a.scope.parents]
-        if not named or first_si is None:
+        parents = (
+            []
+            if any(a.scope.is_own(p) for p in a.frame.places)
+            else [p for p in a.frame.places if p in a.scope.parents]
+        )
+        if not (named or parents) or first_si is None:
             return False
         passage = self.index.chunks[self.index.sentences[first_si].chunk_index].text
-        return not any(p in passage for p in named)
+        return not any(p in passage for p in named) and not any(
+            p in passage or w in passage for p in parents for w in PARENT_WORDS
+        )
 
     @staticmethod
     def _absent_places(a: Analysis) -> list[str]:

@@ -208,8 +208,11 @@ def _count_target(text: str) -> tuple[str, str]:
         if end > m.start():
             break
         tags.append((w, flag))
-    content = [(i, w) for i, (w, flag) in enumerate(tags) if flag.startswith(("n", "v")) and len(w) >= 2]
-    content = [(i, w) for i, w in content if w not in GENERIC_NOUNS]
+    content = [  # nouns and verbs, not places (荔湾去年GDP多少: the count is not of 荔湾) or generic words (目标)
+        (i, w)
+        for i, (w, flag) in enumerate(tags)
+        if flag.startswith(("n", "v")) and flag not in PLACE_FLAGS and len(w) >= 2 and w not in GENERIC_NOUNS
+    ]
     if not content:
         return measure, ""
     i, noun = content[-1]
