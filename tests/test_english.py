@@ -12,7 +12,7 @@ from qa.report.corpus import CORPUS_FILE
 from qa.search.index import Index
 from qa.search.retrieve import _BM25
 from qa.text.english import en_lexicon, gloss_english, lemma, unknown_english_names
-from qa.text.normalize import normalize_query, word_tokens
+from qa.text.normalize import expand_shorthand, normalize_query, word_tokens
 
 LIWAN = CORPUS_FILE.read_text(encoding="utf-8")  # English is glossed with the words of the report asked
 CORPORA = Path(__file__).parent / "data" / "corpora"
@@ -164,3 +164,25 @@ def test_an_english_alias_matches_by_lemma_and_its_words_are_not_glossed_alone(
 def test_an_english_alias_counts_once_however_it_is_written() -> None:
     assert [k for k, _ in normalize_query("How many schools?").aliases] == ["school"]  # not also "schools"
     assert [k for k, _ in normalize_query("GDP target?").aliases] == ["GDP"]  # not also "gdp"
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("do u think it will be a success", "do you think it will be a success"),
+        ("hw many jobs this yr?", "how many jobs this year?"),
+        ("R&D spend last yr", "R&D spend last year"),  # the R of R&D is no "are"
+        ("U.S. dollars r needed", "U.S. dollars are needed"),
+        ("the 1+N system and e-gov", "the 1+N system and e-gov"),
+    ],
+)
+def test_chat_shorthand_is_written_out_in_whole_words(typed: str, read: str) -> None:
+    assert expand_shorthand(typed) == read
+
+
+def test_shorthand_lets_the_cues_read_an_opinion_and_a_year() -> None:
+    from qa.answer.understand import understand
+
+    assert understand(normalize_query("do u think the riverside taikoo li will be a success")).intent == "opinion"
+    assert normalize_query("new jobs this yr?").part == "plan"
+    assert "you" not in normalize_query("荔湾有几个U站?").text  # a Chinese question keeps its Latin letters

@@ -257,6 +257,23 @@ def _cue_part(text: str) -> str | None:
     return winners[0] if best > 0 and len(winners) == 1 else None
 
 
+@functools.cache
+def _shorthand() -> tuple[re.Pattern[str], dict[str, str]]:
+    """The chat shorthand table (``en_shorthand.tsv``) and one pattern for all its words."""
+    table = {key.lower(): values[0] for key, values in read_pairs("en_shorthand.tsv")}
+    words = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.'&+/-])(?:{words})(?![\w.'&+/-])", re.IGNORECASE), table
+
+
+def expand_shorthand(text: str) -> str:
+    """English chat shorthand written out: "do u think" -> "do you think", "last yr" -> "last year".
+
+    Whole words only: R&D, U.S., 1+N and e-gov keep their letters.
+    """
+    pattern, table = _shorthand()
+    return pattern.sub(lambda m: table[m.group(0).lower()], text)
+
+
 def normalize_query(
     question: str, plan_year: int = DEFAULT_PLAN_YEAR, parts: Parts | None = None, vocab: str | None = None
 ) -> Query:
@@ -269,8 +286,10 @@ def normalize_query(
     parts = frozenset({("review", plan_year - 1), ("plan", plan_year)}) if parts is None else parts
     raw = clean_input(question)
     text = _cantonese(to_simplified(_cantonese(to_halfwidth(raw))))
-    text, years = _resolve_years(text, plan_year)
     english = is_english(text)
+    if english:
+        text = expand_shorthand(text)  # do u think, hw many, this yr
+    text, years = _resolve_years(text, plan_year)
     low = text.lower()
     expansions: list[str] = []
     found: list[tuple[str, tuple[str, ...]]] = []
