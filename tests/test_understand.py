@@ -48,6 +48,28 @@ def test_intent_and_slot(question: str, intent: str, slot: str) -> None:
     assert (f.intent, f.slot) == (intent, slot)
 
 
+@pytest.mark.parametrize(
+    ("question", "intent", "slot"),
+    [
+        ("What is the current population?", "fact", "description"),  # no "rent" in current
+        ("Which companies were listed?", "list", "names"),  # list + ed
+        ("Is the program separate from the school?", "fact", "yesno"),  # no "rate" in separate
+        ("Would you say Liwan's state-owned firms are well run?", "opinion", "none"),
+        ("is the riverside mall worth a visit?", "opinion", "none"),
+    ],
+)
+def test_english_cues_are_whole_words(question: str, intent: str, slot: str) -> None:
+    f = understand(normalize_query(question))
+    assert (f.intent, f.slot) == (intent, slot)
+
+
+def test_english_topic_keeps_words_a_cue_only_begins_and_drops_lone_letters() -> None:
+    q = normalize_query("What was the district's total R&D spending in 2024?")
+    units = content_units(q, topic_text(q))
+    assert "s" not in units and "r" not in units and "ing" not in units
+    assert "current" in topic_text(normalize_query("What is the current population?"))
+
+
 def test_count_target_measure_word_and_noun() -> None:
     f = understand(normalize_query("今年要加装多少台电梯?"))
     assert (f.measure, f.noun) == ("台", "电梯")

@@ -36,6 +36,8 @@ def content_units(q: Query, text: str | None = None) -> list[Unit]:
     for tok in word_tokens(text):
         if tok.isascii() and (tok in latin_keys or lemma(tok) in latin_keys):
             continue  # counted once, as its alias unit below (not as the stray "s" of "canteen|s")
+        if tok.isascii() and tok.isalpha() and len(tok) == 1:
+            continue  # a lone letter says nothing: the "s" of "district's", the "r" and "d" of R&D
         for u in [tok] if tok.isascii() else bigram_tokens(tok):
             if u not in units:
                 units.append(u)

@@ -86,8 +86,18 @@ def _cues() -> dict[str, re.Pattern[str]]:
     out = {}
     for key, values in read_pairs("question_cues.tsv"):
         cues = sorted(_top_level("|".join(values)), key=len, reverse=True)  # 哪条路 before 在哪
-        out[key] = re.compile("|".join(cues), re.IGNORECASE)
+        out[key] = re.compile("|".join(_whole_words(c, key) for c in cues), re.IGNORECASE)
     return out
+
+
+# An English cue is a word or words, with the endings of its inflections: "spend" reads "spending",
+# "list" reads "listed", but "rent" is not in "current", nor "rate" in "separate".
+_EN_ENDINGS = r"(?:s|es|d|ed|ing|ment|ments)?"
+
+
+def _whole_words(cue: str, key: str) -> str:
+    """A cue of ``key`` as a pattern: English ones match whole words (and their endings); Chinese ones as given."""
+    return rf"(?<![a-z])(?:{cue}){_EN_ENDINGS}(?![a-z])" if key.startswith("en.") else cue
 
 
 def _top_level(pattern: str) -> list[str]:
@@ -186,7 +196,7 @@ def topic_text(q: Query) -> str:
 def _cue_list(lang: str) -> tuple[re.Pattern[str], ...]:
     """Every single cue of a language, compiled on its own (so overlapping cues all count)."""
     return tuple(
-        re.compile(cue, re.IGNORECASE)
+        re.compile(_whole_words(cue, key), re.IGNORECASE)
         for key, values in read_pairs("question_cues.tsv")
         if key.startswith(lang + ".") and "^" not in (joined := "|".join(values))
         for cue in _top_level(joined)
