@@ -272,6 +272,7 @@ class QA:
         qvecs: np.ndarray | None = None,
         modes: tuple[bool, ...] = (True,),
         readings: list[Reading] | None = None,
+        features: bool = True,
     ) -> list[list[Analysis]]:
         """The analyses of many questions, embedded in one batch (training): one list per mode.
 
@@ -280,7 +281,8 @@ class QA:
         ``modes``: ``True`` analyses with the keys; ``False`` as for a report without authored questions
         (the keyless model learns from it). What does not depend on the keys (the scope, the normalised
         question, its frame and its topic) is read once for all modes; ``readings``: already read
-        (:meth:`read`, for each question's own scope).
+        (:meth:`read`, for each question's own scope). ``features=False`` leaves out the answerability
+        features but the nearest keys' (the sentence ranker's training needs only the candidates).
         """
         scopes = [self.library.scope(q) for q in questions]
         if readings is None:
@@ -292,7 +294,7 @@ class QA:
             rows = zip(questions, leave_out, qvecs, readings, scopes, strict=True)
             out.append(
                 [
-                    self._analyse(q, lo, v, r, sc, use_keys, None if cosines is None else cosines[i])
+                    self._analyse(q, lo, v, r, sc, use_keys, None if cosines is None else cosines[i], features=features)
                     for i, (q, lo, v, r, sc) in enumerate(rows)
                 ]
             )
@@ -313,6 +315,7 @@ class QA:
         use_keys: bool = True,
         key_cosines: np.ndarray | None = None,
         retrievers: tuple[str, ...] = RETRIEVERS,
+        features: bool = True,
     ) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms).
 
@@ -357,10 +360,11 @@ class QA:
             unknown=reading.unknown,
         )
         # without keys there are no neighbours: which keys are comparable does not matter
-        neighbours = self.retriever.key_neighbours(sims, self._comparable_keys(q, scope) if sims is not None else None)
-        features = {**self._features(a, qvec, dense_best, slot_best, reading.units), **neighbours}
+        values = self.retriever.key_neighbours(sims, self._comparable_keys(q, scope) if sims is not None else None)
+        if features:
+            values = {**self._features(a, qvec, dense_best, slot_best, reading.units), **values}
         timings = {"normalize": (t1 - t0) * 1e3, "embed": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3}
-        return replace(a, features=features, timings=timings, qvec=qvec)
+        return replace(a, features=values, timings=timings, qvec=qvec)
 
     def _comparable_keys(self, q: Query, scope: Scope) -> np.ndarray | None:
         """Per key: whether its label may count for this question (it names no place or year the question does not)."""

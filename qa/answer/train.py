@@ -334,6 +334,7 @@ def _read_slice(
         qvecs[asked],
         (True,),
         [readings[i] for i in asked],
+        features=False,  # the ranker learns from the candidates; the features come in the second pass
     )[0]
     empty: Candidates = ([], np.zeros((0, len(SENTENCE_FEATURES))))
     for i, a in zip(asked, analyses, strict=True):

@@ -186,21 +186,25 @@ def topic_text(q: Query) -> str:
     """The question without its question words (在哪条路, 多少亿元, 什么时候, how many): what it is about."""
     text = q.core.lower() if q.english else q.core
     keep = [True] * len(text)
-    for cue in _cue_list("en" if q.english else "zh"):
-        for m in cue.finditer(text):
-            keep[m.start() : m.end()] = [False] * (m.end() - m.start())
+    for m in _cue_list("en" if q.english else "zh").finditer(text):
+        keep[m.start() : m.end(1)] = [False] * (m.end(1) - m.start())
     return "".join(ch if k else " " for ch, k in zip(text, keep, strict=True))
 
 
 @functools.cache
-def _cue_list(lang: str) -> tuple[re.Pattern[str], ...]:
-    """Every single cue of a language, compiled on its own (so overlapping cues all count)."""
-    return tuple(
-        re.compile(_whole_words(cue, key), re.IGNORECASE)
+def _cue_list(lang: str) -> re.Pattern[str]:
+    """Every cue of a language in one pattern that finds them all, overlapping ones too.
+
+    A lookahead matches at every position without consuming it, so a cue that starts inside another
+    is found as well; at one position the longest cue is tried first.
+    """
+    cues = [
+        _whole_words(cue, key)
         for key, values in read_pairs("question_cues.tsv")
         if key.startswith(lang + ".") and "^" not in (joined := "|".join(values))
         for cue in _top_level(joined)
-    )
+    ]
+    return re.compile("(?=(" + "|".join(sorted(cues, key=len, reverse=True)) + "))", re.IGNORECASE)
 
 
 def _count_target(text: str) -> tuple[str, str]:
