@@ -91,6 +91,7 @@ def test_count_target_measure_word_and_noun() -> None:
         ("社区矫正中心评的是省级还是国家级?", ("国家级", "省级")),
         ("实际利用外资多少美元?", ("美元",)),
         ("How much was invested in HK$?", ("港元",)),
+        ("urban renewal $ target this yr?", ()),  # a bare $ asks for money, in no currency
         ("Where does Liwan rank in Guangdong province?", ("全省",)),
     ],
 )

@@ -273,6 +273,7 @@ class QA:
         modes: tuple[bool, ...] = (True,),
         readings: list[Reading] | None = None,
         features: bool = True,
+        retrieved: list[Retrieved | None] | None = None,
     ) -> list[list[Analysis]]:
         """The analyses of many questions, embedded in one batch (training): one list per mode.
 
@@ -283,6 +284,8 @@ class QA:
         question, its frame and its topic) is read once for all modes; ``readings``: already read
         (:meth:`read`, for each question's own scope). ``features=False`` leaves out the answerability
         features but the nearest keys' (the sentence ranker's training needs only the candidates).
+        ``retrieved``: per question, its hits and candidates with the keys when an earlier pass took them
+        (they do not depend on the sentence ranker); they are used in the mode with the keys.
         """
         scopes = [self.library.scope(q) for q in questions]
         if readings is None:
@@ -291,11 +294,13 @@ class QA:
         out = []
         for use_keys in modes:
             cosines = self.retriever.key_cosines(qvecs) if use_keys else None
-            rows = zip(questions, leave_out, qvecs, readings, scopes, strict=True)
+            kept = retrieved if retrieved is not None and use_keys else [None] * len(questions)
+            per_question = cosines if cosines is not None else [None] * len(questions)
+            rows = zip(questions, leave_out, qvecs, readings, scopes, per_question, kept, strict=True)
             out.append(
                 [
-                    self._analyse(q, lo, v, r, sc, use_keys, None if cosines is None else cosines[i], features=features)
-                    for i, (q, lo, v, r, sc) in enumerate(rows)
+                    self._analyse(q, lo, v, r, sc, use_keys, c, features=features, retrieved=k)
+                    for q, lo, v, r, sc, c, k in rows
                 ]
             )
         return out
@@ -316,6 +321,7 @@ class QA:
         key_cosines: np.ndarray | None = None,
         retrievers: tuple[str, ...] = RETRIEVERS,
         features: bool = True,
+        retrieved: Retrieved | None = None,
     ) -> Analysis:
         """Normalise, understand, embed, retrieve and score the candidate sentences; the features; timings (ms).
 
@@ -332,18 +338,21 @@ class QA:
         keys = use_keys and KEYS_REPORT in scope.ids  # the authored questions are about this report only
         sims = self.retriever.key_sims(qvec, exclude_keys, key_cosines) if keys else None
         key_sims = self.retriever.key_sentence_sims(sims)
-        hits = self.retriever.search(
-            q,
-            k=max(N_PASSAGES, N_CANDIDATE_CHUNKS),
-            qvec=qvec,
-            use=retrievers,
-            key_sims=key_sims,
-            allowed=scope.mask,
-        )
-        if self._asks_both_years(q, frame, scope):
-            hits = with_each_part(hits, N_CANDIDATE_CHUNKS)
+        if retrieved is None:
+            hits = self.retriever.search(
+                q,
+                k=max(N_PASSAGES, N_CANDIDATE_CHUNKS),
+                qvec=qvec,
+                use=retrievers,
+                key_sims=key_sims,
+                allowed=scope.mask,
+            )
+            if self._asks_both_years(q, frame, scope):
+                hits = with_each_part(hits, N_CANDIDATE_CHUNKS)
+            retrieved = hits, self.candidates(reading, qvec, hits, key_sims, scope)
+        hits = retrieved[0]
         t3 = time.perf_counter()
-        ranked, dense_best, slot_best, candidates = self._score_sentences(reading, qvec, hits, key_sims, scope)
+        ranked, dense_best, slot_best, candidates = self._score_sentences(*retrieved)
         lang = "en" if is_english(clean_input(question)) else "zh"
         a = Analysis(
             question,
@@ -404,10 +413,10 @@ class QA:
         return None
 
     def _score_sentences(
-        self, reading: Reading, qvec: np.ndarray, hits: list[Hit], key_sims: np.ndarray | None, scope: Scope
+        self, hits: list[Hit], candidates: tuple[list[int], np.ndarray]
     ) -> tuple[list[tuple[float, int]], float, float, tuple[list[int], np.ndarray]]:
         """(score, sentence index) best first among the candidates; best cosine, best slot fit; the candidates."""
-        sis, x = self.candidates(reading, qvec, hits, key_sims, scope)
+        sis, x = candidates
         best_dense = max((h.dense for h in hits[:N_CANDIDATE_CHUNKS]), default=0.0)
         if not sis:
             return [], best_dense, 0.0, (sis, x)
@@ -580,17 +589,12 @@ class QA:
         passage that says 全市 or 全省 speaks of it (Guangzhou's first child-friendly business district: 全市首个).
         """
         named = list(a.scope.outside(a.frame.places))
-        parents = (
-            []
-            if any(a.scope.is_own(p) for p in a.frame.places)
-            else [p for p in a.frame.places if p in a.scope.parents]
-        )
+        own = any(a.scope.is_own(p) for p in a.frame.places)
+        parents = [] if own else [p for p in a.frame.places if p in a.scope.parents]
         if not (named or parents) or first_si is None:
             return False
         passage = self.index.chunks[self.index.sentences[first_si].chunk_index].text
-        return not any(p in passage for p in named) and not any(
-            p in passage or w in passage for p in parents for w in PARENT_WORDS
-        )
+        return not any(p in passage for p in (*named, *parents, *(PARENT_WORDS if parents else ())))
 
     @staticmethod
     def _absent_places(a: Analysis) -> list[str]:
@@ -883,6 +887,9 @@ class Reading:
     frame: Frame
     units: list[Unit]  # its topic's content units (QA._topic_units)
     unknown: tuple[str, ...] = ()  # place names in it that the scope's reports never mention (abstain.unknown_names)
+
+
+Retrieved = tuple[list[Hit], tuple[list[int], np.ndarray]]  # a question's hits, and its candidate sentences' rows
 
 
 @dataclass(frozen=True)

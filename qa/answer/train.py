@@ -52,9 +52,10 @@ from qa.report.corpus import Report
 from qa.search.index import KEYS_FILE
 from qa.settings import is_checkout, settings
 from qa.text.normalize import normalize_query
+from qa.types import Hit
 
 if TYPE_CHECKING:
-    from qa.answer.engine import QA, Reading
+    from qa.answer.engine import QA, Reading, Retrieved
 
 MAX_FALSE_REFUSAL = 0.03  # out-of-fold share of answerable training questions the threshold may decline
 C = 1.0  # inverse regularisation strength of the final logistic regression
@@ -308,26 +309,44 @@ def _analyse_slice(
     questions: list[str],
     qvecs: np.ndarray,
     leave_out: list[tuple[str, ...]],
-    readings: list[Reading],
+    read: list[tuple[Reading, Kept | None]],
     modes: tuple[bool, ...],
 ) -> list[Analysed]:
     """One slice of :func:`analyse_rows`, once per mode (each question read once, by :func:`read_rows`)."""
+    readings = [r for r, _ in read]
+    retrieved = [None if k is None else _unkept(qa, k) for _, k in read]
     return [
         [(qa.ruled_out(a) is not None, feature_vector(a.features, a.frame), qa.shape_of(a.q, a.scope)) for a in mode]
-        for mode in qa.analyse_many(questions, leave_out, qvecs, modes, readings)
+        for mode in qa.analyse_many(questions, leave_out, qvecs, modes, readings, retrieved=retrieved)
     ]
 
 
 Candidates = tuple[list[int], np.ndarray]  # one question's candidate sentences and their features
+# one question's hits (chunk position, fused score, ranks, cosine) and candidates, as a worker sends them back
+Kept = tuple[list[tuple[int, float, dict[str, int], float]], Candidates]
+# per question: its reading; an answered one's candidates for the ranker, and its hits and candidates to keep
+Read = tuple["Reading", Candidates | None, Kept | None]
+
+
+def _kept(qa: QA, retrieved: Retrieved) -> Kept:
+    """A question's hits and candidates in plain data (a worker's result is pickled: no chunk objects)."""
+    hits, candidates = retrieved
+    return [(qa.chunk_pos[h.chunk.id], h.score, h.ranks, h.dense) for h in hits], candidates
+
+
+def _unkept(qa: QA, kept: Kept) -> Retrieved:
+    """Inverse of :func:`_kept`."""
+    hits, candidates = kept
+    return [Hit(qa.index.chunks[i], score, ranks, dense) for i, score, ranks, dense in hits], candidates
 
 
 def _read_slice(
     qa: QA, questions: list[str], qvecs: np.ndarray, leave_out: list[tuple[str, ...]], answered: list[bool]
-) -> list[tuple[Reading, Candidates | None]]:
+) -> list[Read]:
     """One slice of :func:`read_rows`."""
     readings = [qa.read(q, qa.library.scope(q)) for q in questions]
     asked = [i for i, a in enumerate(answered) if a]
-    out: list[tuple[Reading, Candidates | None]] = [(r, None) for r in readings]
+    out: list[Read] = [(r, None, None) for r in readings]
     analyses = qa.analyse_many(
         [questions[i] for i in asked],
         [leave_out[i] for i in asked],
@@ -338,7 +357,8 @@ def _read_slice(
     )[0]
     empty: Candidates = ([], np.zeros((0, len(SENTENCE_FEATURES))))
     for i, a in zip(asked, analyses, strict=True):
-        out[i] = (readings[i], empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates)
+        kept = None if a.candidates is None else _kept(qa, (a.hits, a.candidates))
+        out[i] = (readings[i], empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates, kept)
     return out
 
 
@@ -380,18 +400,15 @@ def _one_blas_thread() -> Any:
     return threadpool_limits(1)
 
 
-def read_rows(
-    qa: QA, rows: list[dict[str, Any]], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]
-) -> tuple[list[Reading], list[Candidates | None]]:
-    """Every question read once; each answered one's candidate sentences and their features.
+def read_rows(qa: QA, rows: list[dict[str, Any]], qvecs: np.ndarray, leave_out: list[tuple[str, ...]]) -> list[Read]:
+    """Every question read once; each answered one's candidate sentences and their features, and its hits.
 
     The candidates are taken with the keys, but those ``leave_out`` names (none for a question a plain rule
     declines; None for a question the report does not answer).
     """
     questions = [r["question"] for r in rows]
     answered = [r["status"] == "answered" for r in rows]
-    done = [x for part in _in_slices(_read_slice, qa, questions, qvecs, leave_out, answered) for x in part]
-    return [r for r, _ in done], [c for _, c in done]
+    return [x for part in _in_slices(_read_slice, qa, questions, qvecs, leave_out, answered) for x in part]
 
 
 def analyse_rows(
@@ -399,15 +416,17 @@ def analyse_rows(
     questions: list[str],
     qvecs: np.ndarray,
     leave_out: list[tuple[str, ...]],
-    readings: list[Reading],
+    read: list[tuple[Reading, Kept | None]],
     modes: tuple[bool, ...] = (True,),
 ) -> list[Analysed]:
     """Per mode, per question (leaving out the keys ``leave_out`` names): ruled out?, features, shape.
 
+    ``read``: each question's reading and, for an answered one, its hits and candidates with the keys
+    (:func:`read_rows`: they do not depend on the sentence ranker, so they are not retrieved again).
     ``modes``: whether to use the keys, one pass each; ``False`` analyses as for a report without
     authored questions (no keys at all).
     """
-    parts = _in_slices(_analyse_slice, qa, questions, qvecs, leave_out, readings, modes)
+    parts = _in_slices(_analyse_slice, qa, questions, qvecs, leave_out, read, modes)
     return [[row for part in parts for row in part[m]] for m in range(len(modes))]
 
 
@@ -513,12 +532,13 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     questions = [r["question"] for r in rows]
     qvecs = question_vectors(qa, questions)
     leave_out = siblings(rows)
-    readings, candidates = read_rows(qa, rows, qvecs, leave_out)
-    ranker = learn_ranker(qa, rows, candidates)
+    read = read_rows(qa, rows, qvecs, leave_out)
+    ranker = learn_ranker(qa, rows, [c for _, c, _ in read])
     qa.trained_ranker = ranker  # the features below are those of the sentences it ranks first
     used: list[int] = []  # indexes of the rows no plain rule declines: the ones the model learns from
     # each question analysed twice: with the keys (but its own session's), and as for a report without keys
-    keyed, keyless_rows = analyse_rows(qa, questions, qvecs, leave_out, readings, modes=(True, False))
+    kept = [(reading, k) for reading, _, k in read]
+    keyed, keyless_rows = analyse_rows(qa, questions, qvecs, leave_out, kept, modes=(True, False))
     for i, (r, v, (is_ruled, xv, shape_text)) in enumerate(zip(rows, qvecs, keyed, strict=True)):
         if is_ruled:
             ruled += 1

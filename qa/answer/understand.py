@@ -278,7 +278,7 @@ QUALIFIERS: dict[str, Qualifier] = {
         "currency",
         ("美元", "美金"),
         "美元|美金",
-        r"\bus ?dollars?\b|\busd\b|\bu\.s\. dollars?|(?<!hk)\$",
+        r"\bus ?dollars?\b|\busd\b|\bu\.s\. dollars?|\bus\$",  # not a bare $: "renewal $ target" asks money
         "in US dollars",
     ),
     "港元": Qualifier(
