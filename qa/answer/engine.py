@@ -352,22 +352,10 @@ class QA:
             retrieved = hits, self.candidates(reading, qvec, hits, key_sims, scope)
         hits = retrieved[0]
         t3 = time.perf_counter()
-        ranked, dense_best, slot_best, candidates = self._score_sentences(*retrieved)
+        ranked, dense_best, slot_best = self._score_sentences(*retrieved)
         lang = "en" if is_english(clean_input(question)) else "zh"
-        a = Analysis(
-            question,
-            q,
-            frame,
-            lang,
-            scope,
-            hits,
-            ranked,
-            {},
-            {},
-            keys=sims is not None,
-            candidates=candidates,
-            unknown=reading.unknown,
-        )
+        keyed = sims is not None
+        a = Analysis(question, reading, lang, scope, hits, ranked, {}, {}, keys=keyed, candidates=retrieved[1])
         # without keys there are no neighbours: which keys are comparable does not matter
         values = self.retriever.key_neighbours(sims, self._comparable_keys(q, scope) if sims is not None else None)
         if features:
@@ -397,7 +385,7 @@ class QA:
         今晚); or is chit-chat; or none of its words occurs in the report and it is like no authored
         question (nonsense); or it asks about a year no candidate sentence mentions.
         """
-        if names := list(a.unknown) or self._absent_places(a):
+        if names := list(a.reading.unknown) or self._absent_places(a):
             return "abstain_name", {"names": "、".join(names), "place": a.scope.place_names()}
         if a.q.asks_about_a_day:
             return "abstain_day", {}
@@ -414,17 +402,17 @@ class QA:
 
     def _score_sentences(
         self, hits: list[Hit], candidates: tuple[list[int], np.ndarray]
-    ) -> tuple[list[tuple[float, int]], float, float, tuple[list[int], np.ndarray]]:
-        """(score, sentence index) best first among the candidates; best cosine, best slot fit; the candidates."""
+    ) -> tuple[list[tuple[float, int]], float, float]:
+        """(score, sentence index) best first among the candidates; best cosine, best slot fit."""
         sis, x = candidates
         best_dense = max((h.dense for h in hits[:N_CANDIDATE_CHUNKS]), default=0.0)
         if not sis:
-            return [], best_dense, 0.0, (sis, x)
+            return [], best_dense, 0.0
         scores = self.ranker.scores(x)
         ranked = sorted(zip(scores.tolist(), sis, strict=True), key=lambda t: -t[0])
         col = SENTENCE_FEATURES.index
         best_dense = max(best_dense, float(x[:, col("dense")].max()))
-        return ranked, best_dense, float(x[:, col("slot_fit")].max()), (sis, x)
+        return ranked, best_dense, float(x[:, col("slot_fit")].max())
 
     def candidates(
         self, reading: Reading, qvec: np.ndarray, hits: list[Hit], key_sims: np.ndarray | None, scope: Scope
@@ -758,7 +746,7 @@ class QA:
         of the question's (rarity-weighted) content, the report does not speak of the thing, and the
         question is declined instead.
         """
-        units = self._topic_units(a.q, a.scope)
+        units = a.reading.units
         weights = self._unit_weights(units)
         best = max(
             ((self._weighted_share(units, weights, self.match[si]), -i, si) for i, (_, si) in enumerate(a.ranked[:10])),
@@ -783,7 +771,7 @@ class QA:
         other &= np.isin(self.library.chunk_reports, reports)
         if not other.any():
             return None
-        units = [u for u in self._topic_units(a.q, a.scope) if u not in PLAN_UNITS]
+        units = [u for u in a.reading.units if u not in PLAN_UNITS]
         weights = self._unit_weights(units)
         hits = self.retriever.search(a.q, k=N_CANDIDATE_CHUNKS, qvec=a.qvec, allowed=other)
         best = max(
@@ -897,8 +885,7 @@ class Analysis:
     """One question on its way through the pipeline: what the decision and the composer look at."""
 
     question: str
-    q: Query
-    frame: Frame
+    reading: Reading  # the question normalised and understood, its topic's units, the places no report mentions
     lang: str
     scope: Scope  # the reports it is answered from
     hits: list[Hit]
@@ -909,7 +896,16 @@ class Analysis:
     keys: bool = True  # whether the authored questions (keys) are about the reports searched
     # the candidate sentences and their SENTENCE_FEATURES rows, in candidate order (what the ranker scored)
     candidates: tuple[list[int], np.ndarray] | None = None
-    unknown: tuple[str, ...] = ()  # place names the reports never mention (Reading.unknown)
+
+    @property
+    def q(self) -> Query:
+        """The question normalised for the reports of its scope."""
+        return self.reading.q
+
+    @property
+    def frame(self) -> Frame:
+        """What the question asks (:func:`qa.answer.understand.understand`)."""
+        return self.reading.frame
 
 
 def load_qa(
