@@ -327,5 +327,9 @@ def idf_weights(unit_docs: list[set[str]]) -> dict[str, float]:
     for doc in unit_docs:
         for u in doc:
             df[u] = df.get(u, 0) + 1
-    top = math.log(n + 1)
-    return {u: math.log((n + 1) / (c + 1)) / top for u, c in df.items()}
+    return {u: rarity(c, n) for u, c in df.items()}
+
+
+def rarity(df: int, n: int) -> float:
+    """How rare a unit held by ``df`` of ``n`` sentences is, scaled to 0..1 (1: in none of them)."""
+    return math.log((n + 1) / (df + 1)) / math.log(n + 1)

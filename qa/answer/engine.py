@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from qa.answer.abstain import Unit, content_units, coverage, found, other_years, share_found, unknown_names
-from qa.answer.answerability import KINDS, AnswerModel, feature_vector, idf_weights, question_shape
+from qa.answer.answerability import KINDS, AnswerModel, feature_vector, idf_weights, question_shape, rarity
 from qa.answer.rank import HAND, SENTENCE_FEATURES, SentenceRanker
 from qa.answer.scope import Library, Scope
 from qa.answer.understand import (
@@ -69,6 +70,7 @@ UNCLEAR_KEY_COSINE = 0.45
 WARM_REPORTS = 8  # at start-up, each report's English glosses are made for this many reports (others on first use)
 NEAR_BEFORE = 24  # characters before a figure (a date, a name ...) that count as "next to it"
 NEAR_AFTER = 8  # and after it
+FORM_CACHE = 4096  # word forms whose sentences are kept (a gloss's forms recur across questions)
 COMPARABLE_CACHE = 256  # the places and years questions name whose comparable keys are kept (8 kB each)
 # Answers kept, least recently asked forgotten (at most 17 kB each: 360 answers, tracemalloc): an answer
 # depends only on the question, the report asked about, the retrievers and the engine's index and models, so
@@ -170,6 +172,10 @@ class QA:
         self.match = [to_halfwidth(s.text) for s in index.sentences]
         self.has_digit = [any(ch.isdigit() for ch in t) for t in self.match]  # sentence index -> bool
         self.idf = idf_weights([set(bigram_tokens(t)) | set(word_tokens(t)) for t in self.match])
+        # the sentences as one lower-cased text, to find which sentences hold a word form (an alias's words)
+        self._joined = "\0".join(t.lower() for t in self.match)
+        self._joined_starts = list(itertools.accumulate((len(t) + 1 for t in self.match[:-1]), initial=0))
+        self._holding = functools.lru_cache(FORM_CACHE)(self._sentences_holding)
         self.ledgers = {r.id: build_ledger(r) for r in index.reports}  # every row; the chat's ledger tab reuses them
         self.ledger = self.ledgers[index.report.id]  # the first report's
         self.figure_rows = {rid: [r for r in rows if r.is_figure] for rid, rows in self.ledgers.items()}
@@ -469,16 +475,30 @@ class QA:
         return sis, np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
 
     def _unit_rarity(self, u: Unit) -> float:
-        """How rare a topic unit is in the report (0..1): a word alias by its rarest report word."""
+        """How rare a topic unit is in the reports (0..1).
+
+        A word alias or English gloss is one unit found by any of its forms, so it is as rare as the
+        sentences holding any of them are few: "total" (全面 | 总值 | 总量 | 累计 …) is common, "R&D" (研发) rare.
+        """
         if isinstance(u, str):
             return self.idf.get(u, 1.0)
-        return max((self.idf.get(t, 1.0) for t in u[1:]), default=0.5)
+        held: set[int] = set()
+        for t in u:
+            held |= self._holding(t.lower())
+        return rarity(len(held), len(self.match))
+
+    def _sentences_holding(self, form: str) -> frozenset[int]:
+        """The indexes of the sentences whose lower-cased text holds ``form``."""
+        held = set()
+        pos = self._joined.find(form) if form else -1
+        while pos >= 0:
+            held.add(bisect.bisect_right(self._joined_starts, pos) - 1)
+            pos = self._joined.find(form, pos + 1)
+        return frozenset(held)
 
     def _rarity_found(self, u: Unit, low: str) -> float:
-        """The rarity of a topic unit as found in (lower-cased) text: 0 when absent, else its rarest form there."""
-        if isinstance(u, str):
-            return self.idf.get(u, 1.0) if u in low else 0.0
-        return max((self.idf.get(t, 1.0) for t in u if t.lower() in low), default=0.0)
+        """The rarity of a topic unit as found in (lower-cased) text: 0 when absent."""
+        return self._unit_rarity(u) if found(u, low) else 0.0
 
     def _features(
         self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float, units: list[Unit]
@@ -610,8 +630,8 @@ class QA:
         return units
 
     def _unit_weights(self, units: list[Unit]) -> list[float]:
-        """How rare each content unit is in the report (0..1; an alias counts 0.5)."""
-        return [self.idf.get(u, 1.0) if isinstance(u, str) else 0.5 for u in units]
+        """How rare each content unit is in the reports (0..1; :meth:`_unit_rarity`)."""
+        return [self._unit_rarity(u) for u in units]
 
     def _weighted_share(self, units: list[Unit], weights: list[float], text: str) -> float:
         """Rarity-weighted share of the units found in ``text``."""
