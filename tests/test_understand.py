@@ -155,6 +155,17 @@ def test_a_number_about_another_noun_does_not_fit_the_slot() -> None:
     assert slot_match(names, "新开办学校3所。") < slot_match(names, "新开办广雅实验学校、真光学校等3所学校。")
 
 
+def test_an_english_count_is_of_its_glossed_noun() -> None:
+    beds = understand(normalize_query("How many beds does the new district hospital have?"))
+    assert "床位" in beds.noun_forms
+    assert slot_match(beds, "全区新增床位780张,每千人口床位数达7.8张。") == 1.0
+    assert slot_match(beds, "新增就业1.62万人。") < 1.0  # a count, but of jobs
+    canteens = understand(normalize_query("how many km of canteens will be built?"))  # the noun after "of"
+    assert "饭堂" in canteens.noun_forms and "公里" not in canteens.noun_forms
+    unglossed = understand(normalize_query("How many zorbles are there?"))
+    assert unglossed.noun_forms == () and slot_match(unglossed, "新增就业1.62万人。") == 0.4  # as before: any count
+
+
 def test_answer_spans_find_the_asked_kind() -> None:
     money = understand(normalize_query("招商引资协议投资额多少亿元?"))
     sentence = "招商引资协议投资额234.57亿元,新增市场主体2.1万户。"

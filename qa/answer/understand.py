@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from qa.datafiles import read_pairs
+from qa.text.english import lemma
 from qa.text.normalize import Query, has_ascii_word, pos_tags
 from qa.text.numbers import Quantity, parse_numbers
 
@@ -69,6 +70,7 @@ class Frame:
     slot: Slot
     measure: str = ""  # measure word of an asked count: 台 in 多少台电梯
     noun: str = ""  # the thing asked about when it is plain: 电梯, 长者饭堂, "new jobs"
+    noun_forms: tuple[str, ...] = ()  # an English noun's report words (beds -> 床位 …), as the glosses give them
     years: tuple[int, ...] = ()
     part: str | None = None  # the part of the report the years or cues point to
     places: tuple[str, ...] = field(default_factory=tuple)  # place names in the question (any)
@@ -356,11 +358,24 @@ def understand(q: Query) -> Frame:
         measure, noun = _count_target(text)
     elif q.english and (m := _EN_COUNT.search(text)):
         noun = m.group(1).strip()
+    noun_forms = _english_noun_forms(q, noun) if q.english and noun else ()
     if intent == "fact" and slot in ("quantity", "money", "rate", "rank"):
         intent = "number"
     tagged = () if q.english else tuple(w for w, flag in pos_tags(q.text) if flag in PLACE_FLAGS and len(w) >= 2)
     places = tuple(dict.fromkeys((*table_places(q), *tagged)))
-    return Frame(intent, slot, measure, noun, q.years, q.part, places, asked_qualifiers(q))  # type: ignore[arg-type]
+    qualifiers = asked_qualifiers(q)
+    return Frame(intent, slot, measure, noun, noun_forms, q.years, q.part, places, qualifiers)  # type: ignore[arg-type]
+
+
+def _english_noun_forms(q: Query, noun: str) -> tuple[str, ...]:
+    """The report words the question's glosses give for an English count's noun (km of greenway: greenway's).
+
+    What is counted is the noun after the last "of" (km of roads, square metres of green space); its words are
+    matched to the glossed words by their lemmas. Empty when no word of it is glossed.
+    """
+    head = noun.rsplit(" of ", 1)[-1]
+    words = {lemma(w) for w in re.findall(r"[a-z]+", head)} | set(re.findall(r"[a-z]+", head))
+    return tuple(dict.fromkeys(t for key, targets in q.aliases if set(key.split()) <= words for t in targets))
 
 
 def slot_match(frame: Frame, sentence: str) -> float:
@@ -379,8 +394,8 @@ def slot_match(frame: Frame, sentence: str) -> float:
     counts = [x for x in _figures(sentence) if _WANT["quantity"](x, counted)]
     if not counts:
         return 0.0
-    noun = frame.noun if not frame.noun.isascii() else ""
-    if noun and any(_near(sentence, x.start, x.end, noun) for x in counts):
+    nouns = frame.noun_forms if frame.noun.isascii() else (frame.noun,)
+    if any(_near(sentence, x.start, x.end, noun) for noun in nouns if noun for x in counts):
         return 1.0
     if frame.measure and any(x.unit.endswith(frame.measure) for x in counts):
         return 0.7
