@@ -166,6 +166,17 @@ def test_an_english_count_is_of_its_glossed_noun() -> None:
     assert unglossed.noun_forms == () and slot_match(unglossed, "新增就业1.62万人。") == 0.4  # as before: any count
 
 
+def test_a_name_or_place_the_question_already_says_is_no_answer() -> None:
+    named = understand(normalize_query("区牵头的60个市“攻城拔寨”项目分别是哪些?"))
+    assert slot_match(named, "区牵头60个市“攻城拔寨”项目完成年度投资计划。") < 1.0  # only the name asked about
+    listed = understand(normalize_query("新开办的3所学校叫什么名字?"))
+    assert slot_match(listed, "新开办广雅实验学校、真光学校等3所学校。") == 1.0  # names the question does not say
+    where = understand(normalize_query("今年说的那个银发经济产业园建在哪儿"))
+    planned = "谋划打造银发经济产业园。"
+    assert slot_match(where, planned) == 0.0 and answer_spans(where, planned) == []
+    assert slot_match(where, "在白鹅潭片区建设银发经济产业园。") == 1.0
+
+
 def test_answer_spans_find_the_asked_kind() -> None:
     money = understand(normalize_query("招商引资协议投资额多少亿元?"))
     sentence = "招商引资协议投资额234.57亿元,新增市场主体2.1万户。"

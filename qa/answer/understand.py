@@ -75,11 +75,12 @@ class Frame:
     part: str | None = None  # the part of the report the years or cues point to
     places: tuple[str, ...] = field(default_factory=tuple)  # place names in the question (any)
     qualifiers: tuple[str, ...] = ()  # what it asks with (QUALIFIERS): 国家级 in 国家级专精特新企业, 全省, 美元
+    said: str = ""  # the question's own Chinese text: a name or place it already says is no answer to it
 
     def to_json(self) -> dict[str, object]:
-        """A JSON-ready dict (shown by ``ask --json``)."""
+        """A JSON-ready dict (shown by ``ask --json``; without ``said``, the question itself)."""
         lists = {"years": list(self.years), "places": list(self.places), "qualifiers": list(self.qualifiers)}
-        return {**asdict(self), **lists}
+        return {k: v for k, v in {**asdict(self), **lists}.items() if k != "said"}
 
 
 @functools.cache
@@ -364,7 +365,8 @@ def understand(q: Query) -> Frame:
     tagged = () if q.english else tuple(w for w, flag in pos_tags(q.text) if flag in PLACE_FLAGS and len(w) >= 2)
     places = tuple(dict.fromkeys((*table_places(q), *tagged)))
     qualifiers = asked_qualifiers(q)
-    return Frame(intent, slot, measure, noun, noun_forms, q.years, q.part, places, qualifiers)  # type: ignore[arg-type]
+    said = "" if q.english else q.text
+    return Frame(intent, slot, measure, noun, noun_forms, q.years, q.part, places, qualifiers, said)  # type: ignore[arg-type]
 
 
 def _english_noun_forms(q: Query, noun: str) -> tuple[str, ...]:
@@ -389,7 +391,7 @@ def slot_match(frame: Frame, sentence: str) -> float:
     if slot in ("description", "yesno", "none"):
         return 1.0
     if slot != "quantity":
-        return 1.0 if _spans(slot, False, sentence) else 0.2 if slot == "names" else 0.0
+        return 1.0 if _new_spans(frame, sentence) else 0.2 if slot == "names" else 0.0
     counted = bool(frame.measure)
     counts = [x for x in _figures(sentence) if _WANT["quantity"](x, counted)]
     if not counts:
@@ -423,7 +425,30 @@ def answer_spans(frame: Frame, sentence: str) -> list[tuple[int, int]] | None:
     """
     if frame.slot in ("description", "yesno", "none"):
         return None
-    return list(_spans(frame.slot, bool(frame.measure), sentence))
+    return list(_new_spans(frame, sentence))
+
+
+ECHO_SHARE = 0.5  # a name or place whose character pairs are this much in the question only repeats it
+
+
+def _new_spans(frame: Frame, sentence: str) -> tuple[tuple[int, int], ...]:
+    """:func:`_spans` of the asked slot, but for names, places, ranks and dates only those the question does not say.
+
+    A question about the 60个“攻城拔寨”项目 is not answered by the quoted name “攻城拔寨”, nor 银发经济产业园建在哪儿 by
+    the 产业园 the sentence plans: the asked thing cannot be its own answer.
+    """
+    spans = _spans(frame.slot, bool(frame.measure), sentence)
+    if frame.slot in _WANT or not frame.said:
+        return spans
+    return tuple(s for s in spans if not _echoes(sentence[s[0] : s[1]], frame.said))
+
+
+def _echoes(span: str, said: str) -> bool:
+    """Whether every name in ``span`` (a list's items, without quotes) mostly repeats the question ``said``."""
+    items = [t for t in re.split(r"[、“”《》]", span) if len(t) >= 2]
+    return bool(items) and all(
+        sum(t[i : i + 2] in said for i in range(len(t) - 1)) >= ECHO_SHARE * (len(t) - 1) for t in items
+    )
 
 
 # Which figures answer a figure slot; ``counted``: the question names a measure word (多少台 asks for a
