@@ -36,6 +36,11 @@ from qa.text.normalize import normalize_query
         ("Where is the new children's hospital?", "fact", "place"),
         ("荔湾有哪些历史文化街区?", "list", "names"),
         ("What are the names of the three new schools?", "list", "names"),
+        ("而家喺荔灣買樓划唔划算?", "opinion", "none"),
+        ("这个规划算完成了吗?", "fact", "yesno"),  # 规划算 is no 划算
+        ("房票安置對街坊嚟講公唔公平?", "opinion", "none"),
+        ("今年有什么用地计划?", "list", "names"),  # 有什么用地 is no 有什么用
+        ("科教兴国这些口号对老百姓有啥用", "opinion", "none"),
         ("怎么申请托育补贴?", "howto", "description"),
         ("What is the phone number of the district office?", "howto", "description"),
         ("五外联动是什么意思?", "definition", "description"),
