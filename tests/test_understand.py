@@ -85,6 +85,8 @@ def test_count_target_measure_word_and_noun() -> None:
     f = understand(normalize_query("去年新增了几家国家级专精特新企业?"))  # a long noun is not cut at 8 characters
     assert (f.measure, f.noun, f.qualifiers) == ("家", "国家级专精特新企业", ("国家级",))
     assert "来着" not in understand(normalize_query("长者饭堂有多少个来着?")).noun  # a spoken particle is no noun
+    f = understand(normalize_query("今年区级一般公共预算收入预计达到多少亿元?"))  # 预计达到 is the plan, not the thing
+    assert f.noun == "一般公共预算收入"
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,8 @@ _TRAILING = re.compile(r"(?:来着|呢|啊|呀|吗|了|啦|哦|的|是|有|在|�
 _LEADING = re.compile(r"^(?:的|个|是|有|在|了|亿元|万元|元|亿|万人次|万人|人次|人|平方米|万平方米|公里|%)+")
 GENERIC_NOUNS = frozenset(
     {"目标", "计划", "数量", "情况", "总数", "数字", "规模", "指标", "任务", "数目", "总共", "一共"}
+    # what is planned or reached, not the thing counted
+    | {"预期", "预计", "打算", "达到", "实现", "力争", "争取", "确保"}
 )
 _EN_COUNT = re.compile(
     r"how (?:many|much) ([a-z][a-z -]{1,40}?)(?: (?:are|were|is|was|did|does|do|will|has|have)\b|\?|$)"
