@@ -162,6 +162,16 @@ def test_a_number_about_another_noun_does_not_fit_the_slot() -> None:
     assert slot_match(names, "新开办学校3所。") < slot_match(names, "新开办广雅实验学校、真光学校等3所学校。")
 
 
+def test_a_count_in_a_measure_word_is_not_answered_by_an_amount_beside_its_noun() -> None:
+    parks = understand(normalize_query("荔湾今年要建几个口袋公园?"))
+    assert slot_match(parks, "全面开展古树公园及口袋公园建设,新增9万平方米绿地。") < 1.0  # an area, not a count
+    schools = understand(normalize_query("新开了几个学校?"))
+    assert slot_match(schools, "新开办学校(校区)5所,新增学位4110个。") == 1.0  # 个 takes any count word
+    lifts = understand(normalize_query("今年打算加装多少部电梯?"))
+    assert (lifts.measure, lifts.noun) == ("部", "电梯")
+    assert understand(normalize_query("有多少部门参与?")).measure == ""  # 部门 is no 部 + 门
+
+
 def test_an_english_count_is_of_its_glossed_noun() -> None:
     beds = understand(normalize_query("How many beds does the new district hospital have?"))
     assert "床位" in beds.noun_forms

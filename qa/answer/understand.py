@@ -43,7 +43,8 @@ _SLOT_ORDER: tuple[Slot, ...] = ("date", "place", "rank", "rate", "money", "name
 PLACE_FLAGS = frozenset({"ns"})  # jieba's tag for place names
 # A measure word after 多少/几 (多少台电梯, 几个托位); the noun follows it.
 _COUNT = re.compile(
-    r"(?:多少|几)(个|所|家|台|项|条|座|间|宗|名|位|次|场|批|张|套|辆|户|人次|人|处|支|件|片|对|倍|亩|公里|平方米|万)?"
+    r"(?:多少|几)(个|所|家|台|部(?!门)|栋|幢|项|条|座|间|宗|名|位|次|场|批|张|套|辆|户|人次|人|处|支|件|片|对|块|棵|盏|份"
+    r"|倍|亩|公里|平方米|万)?"
     r"([\u4e00-\u9fff]{0,12})"
 )
 _TRAILING = re.compile(r"(?:来着|呢|啊|呀|吗|了|啦|哦|的|是|有|在|会|能|要|被|把|给|可以|已经|总共|一共|左右)+$")
@@ -399,11 +400,26 @@ def slot_match(frame: Frame, sentence: str) -> float:
     if not counts:
         return 0.0
     nouns = frame.noun_forms if frame.noun.isascii() else (frame.noun,)
-    if any(_near(sentence, x.start, x.end, noun) for noun in nouns if noun for x in counts):
+    fitting = [x for x in counts if _fits_measure(x, frame.measure)]
+    if any(_near(sentence, x.start, x.end, noun) for noun in nouns if noun for x in fitting):
         return 1.0
     if frame.measure and any(x.unit.endswith(frame.measure) for x in counts):
         return 0.7
     return 0.4
+
+
+# units of an amount (an area, a length, money, a share), not of a count of things: 几个口袋公园 is not
+# answered by 新增9万平方米绿地 beside 口袋公园
+_AMOUNT_UNITS = ("平方米", "米", "公里", "亩", "公顷", "吨", "元", "%", "瓦", "百分点", "倍")
+
+
+def _fits_measure(x: Quantity, measure: str) -> bool:
+    """Whether a figure can be a count in the asked measure word (个 takes any count, not an amount)."""
+    if not measure:
+        return True
+    if measure == "个":
+        return not x.base_unit.endswith(_AMOUNT_UNITS)
+    return x.unit.endswith(measure) or x.base_unit.endswith(measure)
 
 
 @functools.lru_cache(maxsize=16384)
