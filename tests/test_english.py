@@ -161,6 +161,11 @@ def test_an_english_alias_matches_by_lemma_and_its_words_are_not_glossed_alone(
     assert not set(key.split()) & set(keys)  # neither "elderly" (a shorter key) nor "urban" -> 城区 (a gloss) beside it
 
 
+def test_the_genres_words_no_dictionary_gloss_reaches_have_english_aliases() -> None:
+    q = normalize_query("How many new energy vehicles were produced, and what about the trade-ins?")
+    assert "新能源汽车" in dict(q.aliases)["new energy vehicle"] and "以旧换新" in dict(q.aliases)["trade-in"]
+
+
 def test_an_english_alias_counts_once_however_it_is_written() -> None:
     assert [k for k, _ in normalize_query("How many schools?").aliases] == ["school"]  # not also "schools"
     assert [k for k, _ in normalize_query("GDP target?").aliases] == ["GDP"]  # not also "gdp"
