@@ -9,7 +9,7 @@ from typing import cast
 import pytest
 
 from qa.answer.abstain import content_units, found
-from qa.answer.engine import MAX_QUESTION_CHARS, refuse, with_each_part
+from qa.answer.engine import MAX_QUESTION_CHARS, refuse, shared_stretch, with_each_part
 from qa.text.normalize import normalize_query
 from qa.types import Hit
 
@@ -295,3 +295,16 @@ def test_a_plan_question_the_plan_does_not_answer_quotes_the_other_year_as_parti
     a = real_qa.ask("今年打算再建多少个长者饭堂?")
     assert a.status == "partial" and "2025" in a.missing
     assert [c.year for c in a.citations] == [2024] and "建成长者饭堂164个" in a.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "thing"),
+    [
+        ("山姆会员店具体哪天开业?", "推动华润万象城、山姆会员店等大型商业项目如期投入运营", "山姆会员店"),
+        ("那126项双拥任务清单里具体有啥?", "扎实抓好126项双拥任务清单落实,不断巩固军政军民团结。", "双拥任务清单"),
+        ("那1000场文化惠民演出都在哪儿演啊", "开展1000场文化惠民演出,全力推动文艺事业繁荣发展。", "文化惠民演出"),
+        ("白鹅潭有烟花吗?", "精心组织水上花市、传统迎春花市", ""),  # nothing shared: no thing named
+    ],
+)
+def test_a_partial_answer_names_what_the_question_and_its_quote_share(question: str, sentence: str, thing: str) -> None:
+    assert shared_stretch(question, sentence) == thing

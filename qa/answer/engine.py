@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -831,13 +832,12 @@ class QA:
         first = self.match[si]
         topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in (a.q.text.lower()) else ""
         if not topic and not a.q.english:
-            words = [w for w in word_tokens(a.q.core) if len(w) >= 2 and w in first]
-            topic = max(words, key=len, default="")
+            topic = shared_stretch(a.q.core, first)
         year = ""
         if not self._asked(a.q, si):
             asked = a.q.part_year or (a.q.plan_year if a.q.part == "plan" else a.q.plan_year - 1)
             year = str(asked)
-        zh, en = SLOT_WORDS.get(a.frame.slot, ("这个问题所问的具体内容", "what was asked"))
+        zh, en = SLOT_WORDS.get(a.frame.slot, ("具体情况", "the details"))
         if a.lang == "en":
             return f"{en}{' for ' + year if year else ''}{' of ' + topic if topic else ''}"
         return f"{year + '年' if year else ''}{topic + '的' if topic else ''}{zh}"
@@ -867,6 +867,25 @@ class QA:
         return Answer(
             question=a.question, answer=text, hits=tuple(a.hits[:N_PASSAGES]), query=a.q.text, lang=a.lang, **fields
         )
+
+
+_LEADING_COUNT = re.compile(r"^[\d.]+[\u4e00-\u9fff]?")  # 126项 of 126项双拥任务清单, 1000场 of 1000场文化惠民演出
+
+
+def shared_stretch(question: str, sentence: str) -> str:
+    """The longest stretch the question shares with the sentence, without a leading count ("" if under two characters).
+
+    What a partial answer names as the thing it lacks something of: 山姆会员店, 广钢公园示范点二期, 双拥任务清单 (not
+    126项双拥任务清单).
+    """
+    best = ""
+    for i in range(len(question)):
+        j = i + len(best) + 1
+        while j <= len(question) and question[i:j] in sentence:
+            best = question[i:j]
+            j += 1
+    best = _LEADING_COUNT.sub("", best.strip()) if re.match(r"\d", best) else best.strip()
+    return best if len(re.findall(r"[\u4e00-\u9fff]", best)) >= 2 else ""
 
 
 def with_each_part(hits: list[Hit], top: int) -> list[Hit]:
