@@ -122,7 +122,7 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("en", "lead"): "The report says (quoted in Chinese):",
 }
 SLOT_WORDS = {  # slot -> (zh, en) words for what is missing in a partial answer
-    "quantity": ("具体数量", "the number"),
+    "quantity": ("具体数字", "the number"),  # a count or a size: 长者饭堂的具体数字, 基金规模的具体数字
     "money": ("具体金额", "the amount of money"),
     "rate": ("具体比例或增速", "the rate or percentage"),
     "rank": ("排名", "the ranking"),
