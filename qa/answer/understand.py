@@ -82,7 +82,7 @@ class Frame:
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (shown by ``ask --json``; without ``said``, the question itself)."""
-        lists = {"years": list(self.years), "places": list(self.places), "qualifiers": list(self.qualifiers)}
+        lists = {k: list(getattr(self, k)) for k in ("noun_forms", "years", "places", "qualifiers")}
         return {k: v for k, v in {**asdict(self), **lists}.items() if k != "said"}
 
 
