@@ -71,7 +71,7 @@ UNCLEAR_KEY_COSINE = 0.45
 WARM_REPORTS = 8  # at start-up, each report's English glosses are made for this many reports (others on first use)
 NEAR_BEFORE = 24  # characters before a figure (a date, a name ...) that count as "next to it"
 NEAR_AFTER = 8  # and after it
-FORM_CACHE = 4096  # word forms whose sentences are kept (a gloss's forms recur across questions)
+ALIAS_CACHE = 4096  # alias and gloss units whose rarity is kept (the same glosses recur across questions)
 COMPARABLE_CACHE = 256  # the places and years questions name whose comparable keys are kept (8 kB each)
 # Answers kept, least recently asked forgotten (at most 17 kB each: 360 answers, tracemalloc): an answer
 # depends only on the question, the report asked about, the retrievers and the engine's index and models, so
@@ -176,7 +176,7 @@ class QA:
         # the sentences as one lower-cased text, to find which sentences hold a word form (an alias's words)
         self._joined = "\0".join(t.lower() for t in self.match)
         self._joined_starts = list(itertools.accumulate((len(t) + 1 for t in self.match[:-1]), initial=0))
-        self._holding = functools.lru_cache(FORM_CACHE)(self._sentences_holding)
+        self._alias_rarity = functools.lru_cache(ALIAS_CACHE)(self._rarity_of_forms)
         self.ledgers = {r.id: build_ledger(r) for r in index.reports}  # every row; the chat's ledger tab reuses them
         self.ledger = self.ledgers[index.report.id]  # the first report's
         self.figure_rows = {rid: [r for r in rows if r.is_figure] for rid, rows in self.ledgers.items()}
@@ -427,7 +427,7 @@ class QA:
         """The sentences of the top chunks that may be quoted, and their :data:`SENTENCE_FEATURES` (one row each)."""
         q, frame, topic = reading.q, reading.frame, reading.units
         units = content_units(q)
-        topic_weights = [self._unit_rarity(u) for u in topic]
+        topic_weights = self._unit_weights(topic)
         topic_total = sum(topic_weights) or 1.0
         years = [str(y) for y in other_years(q, scope.years)]  # a question about 2023 quotes only 2023
         en = float(q.english)
@@ -443,7 +443,7 @@ class QA:
                 dense = float(self.sentence_matrix[si] @ qvec)
                 share = share_found(units, text)
                 key = max(float(key_sims[si]), 0.0) if key_sims is not None else 0.0
-                held = [self._rarity_found(u, low) for u in topic]
+                held = [w if found(u, low) else 0.0 for u, w in zip(topic, topic_weights, strict=True)]
                 weighted = sum(held) / topic_total
                 part = 0.0
                 if (q.part or q.part_year) and h.chunk.year is not None:  # a dated part: review, plan, annex
@@ -481,11 +481,13 @@ class QA:
         A word alias or English gloss is one unit found by any of its forms, so it is as rare as the
         sentences holding any of them are few: "total" (全面 | 总值 | 总量 | 累计 …) is common, "R&D" (研发) rare.
         """
-        if isinstance(u, str):
-            return self.idf.get(u, 1.0)
+        return self.idf.get(u, 1.0) if isinstance(u, str) else self._alias_rarity(u)
+
+    def _rarity_of_forms(self, forms: tuple[str, ...]) -> float:
+        """:meth:`_unit_rarity` of an alias unit: by the sentences holding any of its forms."""
         held: set[int] = set()
-        for t in u:
-            held |= self._holding(t.lower())
+        for t in forms:
+            held |= self._sentences_holding(t.lower())
         return rarity(len(held), len(self.match))
 
     def _sentences_holding(self, form: str) -> frozenset[int]:
@@ -496,10 +498,6 @@ class QA:
             held.add(bisect.bisect_right(self._joined_starts, pos) - 1)
             pos = self._joined.find(form, pos + 1)
         return frozenset(held)
-
-    def _rarity_found(self, u: Unit, low: str) -> float:
-        """The rarity of a topic unit as found in (lower-cased) text: 0 when absent."""
-        return self._unit_rarity(u) if found(u, low) else 0.0
 
     def _features(
         self, a: Analysis, qvec: np.ndarray, dense_best: float, slot_best: float, units: list[Unit]
