@@ -379,7 +379,8 @@ def _english_noun_forms(q: Query, noun: str) -> tuple[str, ...]:
     matched to the glossed words by their lemmas. Empty when no word of it is glossed.
     """
     head = noun.rsplit(" of ", 1)[-1]
-    words = {lemma(w) for w in re.findall(r"[a-z]+", head)} | set(re.findall(r"[a-z]+", head))
+    typed = re.findall(r"[a-z]+", head)
+    words = {*typed, *map(lemma, typed)}
     return tuple(dict.fromkeys(t for key, targets in q.aliases if set(key.split()) <= words for t in targets))
 
 
