@@ -18,6 +18,7 @@ from qa.answer.answerability import (
     STATUSES,
     AnswerModel,
     AnswerModelError,
+    Network,
     question_shape,
     shape_ngrams,
 )
@@ -103,6 +104,26 @@ def test_the_shipped_model_is_data_and_fits_the_code() -> None:
     assert set(p) == set(STATUSES) and abs(sum(p.values()) - 1.0) < 1e-9
 
 
+def test_the_status_model_is_the_mean_of_its_networks_over_scaled_features() -> None:
+    """A hidden layer of rectified units then a softmax; without it, a logistic regression; the mean of them."""
+    n = len(FEATURES)
+    hidden = np.zeros((2, n))
+    hidden[0, 0], hidden[1, 0] = 1.0, -1.0  # unit 0 passes feature 0 when positive, unit 1 when negative
+    net = Network(np.array([[2.0, 0.0], [0.0, 2.0], [0.0, 0.0]]), np.zeros(3), hidden, np.zeros(2))
+    linear = Network(np.zeros((3, n)), np.log(np.array([0.5, 0.25, 0.25])))
+    model = AnswerModel(FEATURES, STATUSES, np.full(n, 1.0), np.full(n, 2.0), (net, linear), 0.5)
+    x = np.full(n, 1.0)
+    x[0] = 3.0  # scaled: (3 - 1) / 2 = 1, so the hidden layer is (1, 0) and the logits (2, 0, 0)
+    e = np.exp(2.0)
+    other = (1 / (e + 2) + 0.25) / 2
+    want = {"answered": (e / (e + 2) + 0.5) / 2, "partial": other, "declined": other}
+    assert model.proba(x) == pytest.approx(want)
+    x[0] = -1.0  # scaled -1: the hidden layer is (0, 1), the logits (0, 2, 0)
+    assert model.proba(x)["partial"] == pytest.approx((e / (e + 2) + 0.25) / 2)
+    assert model.decide(x)[0] == "partial"  # P(answered) (1 / (e + 2) + 0.5) / 2 = 0.31 < 0.5
+    assert all(net.fits(n) for net in model.networks) and not Network(np.zeros((3, 2)), np.zeros(3)).fits(n)
+
+
 def test_the_shipped_sentence_ranker_beats_the_hand_set_order_out_of_fold() -> None:
     """The learned ranker puts a gold sentence first more often than the hand-set weights, in each language."""
     ranker = AnswerModel.load().ranker
@@ -163,8 +184,16 @@ def test_a_broken_model_file_says_to_run_qa_train(tmp_path: Path) -> None:
         "not-json.json": "{",
         "null.json": "null",
         "other-features.json": json.dumps({**good, "features": ["dense_best"]}),
-        "incomplete.json": json.dumps({k: v for k, v in good.items() if k != "coef"}),
-        "wrong-shape.json": json.dumps({**good, "coef": [row[:5] for row in good["coef"]]}),
+        "incomplete.json": json.dumps({k: v for k, v in good.items() if k != "networks"}),
+        "no-networks.json": json.dumps({**good, "networks": []}),
+        "wrong-shape.json": json.dumps({**good, "networks": [{**good["networks"][0], "coef": [[1.0]] * 3}]}),
+        "hidden-shape.json": json.dumps(
+            {**good, "networks": [{**net, "hidden": [row[:5] for row in net["hidden"]]} for net in good["networks"]]}
+        ),
+        "half-hidden.json": json.dumps({**good, "networks": [{**good["networks"][0], "hidden_intercept": None}]}),
+        "keyless-shape.json": json.dumps(
+            {**good, "keyless": {**good["keyless"], "networks": [{"coef": [[1.0]], "intercept": [0.0]}]}}
+        ),
         "ranker-shape.json": json.dumps({**good, "ranker": {**good["ranker"], "weights": [1.0]}}),
         "ranker-features.json": json.dumps({**good, "ranker": {**good["ranker"], "features": ["dense"]}}),
     }

@@ -1,11 +1,13 @@
 """Stage 5a: answerability: does the report answer a question fully, in part, or not at all.
 
-A multinomial logistic regression over report-agnostic features (retrieval scores, how much of the
-question's content the best sentence covers and how rare the missing content is, whether the sentence
-fits the asked slot and year, the intent) gives P(answered), P(partial), P(declined). It is trained by
-``qa train`` (:mod:`qa.answer.train`) on the authored training set ``eval/train/`` and saved as data:
-``qa/data/answerability.json`` holds the feature names, the scaler, the coefficients, the decision
-threshold and the training set's sha256. No pickle.
+A model over report-agnostic features (retrieval scores, how much of the question's content the best
+sentence covers and how rare the missing content is, whether the sentence fits the asked slot and year,
+the intent) gives P(answered), P(partial), P(declined): the mean of a few small neural networks (one
+hidden layer of rectified units, then a softmax), or for a report without authored questions a
+multinomial logistic regression (a network without the hidden layer). It is trained by ``qa train``
+(:mod:`qa.answer.train`) on the authored training set ``eval/train/`` and saved as data:
+``qa/data/answerability.json`` holds the feature names, the scaler, the weights, the decision threshold
+and the training set's sha256. No pickle.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ KINDS: tuple[Kind, ...] = (
     "howto",
 )
 MODEL_FILE = DATA_DIR / "answerability.json"
-MODEL_FORMAT = 3  # 3: with the sentence ranker; 2: the stacked first-stage features are per kind (1: per status)
+# 4: networks with a hidden layer; 3: with the sentence ranker; 2: the stacked first-stage features are
+# per kind (1: per status)
+MODEL_FORMAT = 4
 
 NUMERIC_FEATURES: tuple[str, ...] = (
     "dense_best",  # best cosine of the question and any candidate sentence or chunk
@@ -95,16 +99,78 @@ class AnswerModelError(RuntimeError):
     """The answerability model file is missing, unreadable, or was trained for other features."""
 
 
+def _rows(a: np.ndarray) -> list[list[float]]:
+    return [[round(float(v), 8) for v in row] for row in a]
+
+
+def _values(a: np.ndarray) -> list[float]:
+    return [round(float(v), 8) for v in a]
+
+
+@dataclass(frozen=True)
+class Network:
+    """P(status) from scaled features: a hidden layer of rectified units, then a softmax (data, not code).
+
+    Without the hidden layer (``hidden`` None) it is a multinomial logistic regression.
+    """
+
+    coef: np.ndarray  # statuses x hidden units (statuses x features without a hidden layer)
+    intercept: np.ndarray  # statuses
+    hidden: np.ndarray | None = None  # hidden units x features
+    hidden_intercept: np.ndarray | None = None  # hidden units
+
+    def proba(self, z: np.ndarray) -> np.ndarray:
+        """P(status) in :data:`STATUSES` order for one scaled feature vector."""
+        if self.hidden is not None and self.hidden_intercept is not None:
+            z = np.maximum(self.hidden @ z + self.hidden_intercept, 0.0)
+        out = self.coef @ z + self.intercept
+        out = np.exp(out - out.max())
+        return np.asarray(out / out.sum())
+
+    def fits(self, n_features: int) -> bool:
+        """Whether its arrays have the shapes ``n_features`` and the statuses ask for."""
+        inner = n_features
+        if self.hidden is not None or self.hidden_intercept is not None:
+            if self.hidden is None or self.hidden_intercept is None or self.hidden.ndim != 2:
+                return False
+            inner = len(self.hidden)
+            if self.hidden.shape != (inner, n_features) or self.hidden_intercept.shape != (inner,):
+                return False
+        return self.coef.shape == (len(STATUSES), inner) and self.intercept.shape == (len(STATUSES),)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready content."""
+        return {
+            "coef": _rows(self.coef),
+            "intercept": _values(self.intercept),
+            "hidden": None if self.hidden is None else _rows(self.hidden),
+            "hidden_intercept": None if self.hidden_intercept is None else _values(self.hidden_intercept),
+        }
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> Network:
+        """Inverse of :meth:`to_json`."""
+
+        def array(v: Any) -> np.ndarray | None:
+            return None if v is None else np.asarray(v, dtype=np.float64)
+
+        return Network(
+            np.asarray(d["coef"], dtype=np.float64),
+            np.asarray(d["intercept"], dtype=np.float64),
+            array(d.get("hidden")),
+            array(d.get("hidden_intercept")),
+        )
+
+
 @dataclass(frozen=True)
 class AnswerModel:
-    """The trained answerability model (data, not code): scaler, coefficients, threshold."""
+    """The trained answerability model (data, not code): scaler, networks, threshold."""
 
     features: tuple[str, ...]
     classes: tuple[Status, ...]
     mean: np.ndarray
     scale: np.ndarray
-    coef: np.ndarray  # classes x features
-    intercept: np.ndarray
+    networks: tuple[Network, ...]  # P(status) is the mean of theirs
     answer_threshold: float  # P(answered) at or above this answers
     shape: ShapeModel | None = None  # the question-shape model whose log-probabilities are stacked in
     head: EmbeddingHead | None = None  # and the question-embedding model
@@ -116,9 +182,8 @@ class AnswerModel:
 
     def proba(self, x: np.ndarray) -> dict[str, float]:
         """P(status) for one feature vector."""
-        z = self.coef @ ((x - self.mean) / self.scale) + self.intercept
-        z = np.exp(z - z.max())
-        p = z / z.sum()
+        z = (x - self.mean) / self.scale
+        p = np.mean([net.proba(z) for net in self.networks], axis=0)
         return {c: float(v) for c, v in zip(self.classes, p, strict=True)}
 
     def decide(self, x: np.ndarray, keys: bool = True) -> tuple[Status, dict[str, float]]:
@@ -139,10 +204,9 @@ class AnswerModel:
             "format": MODEL_FORMAT,
             "features": list(self.features),
             "classes": list(self.classes),
-            "mean": [round(float(v), 8) for v in self.mean],
-            "scale": [round(float(v), 8) for v in self.scale],
-            "coef": [[round(float(v), 8) for v in row] for row in self.coef],
-            "intercept": [round(float(v), 8) for v in self.intercept],
+            "mean": _values(self.mean),
+            "scale": _values(self.scale),
+            "networks": [net.to_json() for net in self.networks],
             "answer_threshold": round(self.answer_threshold, 6),
             "meta": self.meta,
             "shape": self.shape.to_json() if self.shape else None,
@@ -174,7 +238,12 @@ class AnswerModel:
             raise AnswerModelError(f"{path} is incomplete ({e!r}); run `qa train`") from e
         n = len(FEATURES)
         for m in (model, model.keyless):
-            if m is not None and (m.mean.shape != (n,) or m.scale.shape != (n,) or m.coef.shape != (len(STATUSES), n)):
+            if m is not None and (
+                m.mean.shape != (n,)
+                or m.scale.shape != (n,)
+                or not m.networks
+                or not all(net.fits(n) for net in m.networks)
+            ):
                 raise AnswerModelError(f"{path} has arrays of the wrong shape; run `qa train`")
         if model.ranker is not None and model.ranker.weights.shape != (len(SENTENCE_FEATURES),):
             raise AnswerModelError(f"{path} has a sentence ranker of the wrong shape; run `qa train`")
@@ -191,8 +260,7 @@ def _from_json(d: dict[str, Any]) -> AnswerModel:
         STATUSES,
         np.asarray(d["mean"], dtype=np.float64),
         np.asarray(d["scale"], dtype=np.float64),
-        np.asarray(d["coef"], dtype=np.float64),
-        np.asarray(d["intercept"], dtype=np.float64),
+        tuple(Network.from_json(net) for net in d["networks"]),
         float(d["answer_threshold"]),
         ShapeModel.from_json(d["shape"]) if d.get("shape") else None,
         EmbeddingHead.from_json(d["head"]) if d.get("head") else None,
