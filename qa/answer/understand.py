@@ -55,7 +55,8 @@ GENERIC_NOUNS = frozenset(
     | {"预期", "预计", "打算", "达到", "实现", "力争", "争取", "确保"}
 )
 _EN_COUNT = re.compile(
-    r"how (?:many|much) ([a-z0-9][a-z0-9 -]{1,40}?)(?: (?:are|were|is|was|did|does|do|will|has|have)\b|\?|$)"
+    r"how (?:many|much) ([a-z0-9][a-z0-9 -]{1,40}?)(?: (?:are|were|is|was|did|does|do|will|would|can|could|should|"
+    r"has|have|had|got|get|gets|been|be|in|at|for|across|this|last|next|so far|by)\b|\?|$)"
 )
 _ADDRESS = re.compile(r"[\u4e00-\u9fff]{1,10}(?:路|街|大道|巷|号|涌|岛|码头|广场|公园|地块|片区|村|围|园)")
 _DATE = re.compile(r"\d{1,2}月|年底|年内|年初|上半年|下半年|\d{4}年(?:前|底|内)|春节|国庆|同期")
