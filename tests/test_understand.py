@@ -179,6 +179,11 @@ def test_an_english_count_is_of_its_glossed_noun() -> None:
     assert slot_match(beds, "新增就业1.62万人。") < 1.0  # a count, but of jobs
     canteens = understand(normalize_query("how many km of canteens will be built?"))  # the noun after "of"
     assert "饭堂" in canteens.noun_forms and "公里" not in canteens.noun_forms
+    # the noun ends at the verb or preposition after it, and may start with a figure
+    stations = understand(normalize_query("How many 5G base stations got built in 2024?"))
+    assert stations.noun == "5g base stations" and "基站" in stations.noun_forms
+    assert slot_match(stations, "新建5G基站714座,完成率183%。") == 1.0
+    assert understand(normalize_query("how many beds in the new hospital")).noun == "beds"
     unglossed = understand(normalize_query("How many zorbles are there?"))
     assert unglossed.noun_forms == () and slot_match(unglossed, "新增就业1.62万人。") == 0.4  # as before: any count
 
