@@ -59,6 +59,7 @@ N_CANDIDATE_CHUNKS = 5  # chunks whose sentences compete to be quoted
 MAX_QUOTES = 3
 SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence after it
 PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
+NOUN_FIGURE_MIN_SHARE = 0.25  # or, from the other year's part, this share with the asked noun beside a figure
 # Words that say a question is about a plan: another year's part (the review) does not use them, so they do not
 # count against its sentences when a partial answer looks there (今年招商引资的目标 -> 2024's 招商引资 figure).
 PLAN_UNITS = frozenset(
@@ -781,7 +782,10 @@ class QA:
         Asked 今年招商引资的目标是多少?, the plan says nothing of it, the review gives 2024's figure: the
         partial answer says the 2025 figure is missing and quotes 2024's. The other parts' best chunks (of the
         reports the candidates came from) are retrieved; the question's plan words (目标, 计划) do not count
-        against their sentences.
+        against their sentences. A sentence that puts the asked noun right next to a figure of the asked kind
+        (协议投资额234.57亿元 for 2025年计划招商引资协议投资额多少亿元?) speaks of the thing even when it
+        words the rest otherwise: it needs only ``NOUN_FIGURE_MIN_SHARE`` of the weighted topic (a Chinese
+        noun only).
         """
         if not (a.q.part or a.q.part_year) or a.qvec is None:
             return None
@@ -793,15 +797,18 @@ class QA:
         units = [u for u in a.reading.units if u not in PLAN_UNITS]
         weights = self._unit_weights(units)
         hits = self.retriever.search(a.q, k=N_CANDIDATE_CHUNKS, qvec=a.qvec, allowed=other)
-        best = max(
-            (
-                (self._weighted_share(units, weights, self.match[si]), slot_match(a.frame, self.match[si]), -rank, si)
-                for rank, h in enumerate(hits)
-                for si in self.sentences_of.get(self.chunk_pos[h.chunk.id], [])
-            ),
-            default=None,
-        )
-        return best[-1] if best is not None and best[0] >= PARTIAL_MIN_SHARE else None
+        scored = [
+            (self._weighted_share(units, weights, self.match[si]), slot_match(a.frame, self.match[si]), -rank, si)
+            for rank, h in enumerate(hits)
+            for si in self.sentences_of.get(self.chunk_pos[h.chunk.id], [])
+        ]
+        best = max(scored, default=None)
+        if best is not None and best[0] >= PARTIAL_MIN_SHARE:
+            return best[-1]
+        # a Chinese noun only: an English one stands for its glosses, too loose a match (money -> 元)
+        noun = bool(a.frame.noun) and not a.frame.noun.isascii()
+        beside = [t for t in scored if noun and t[1] == 1.0 and t[0] >= NOUN_FIGURE_MIN_SHARE]
+        return max(beside)[-1] if beside else None
 
     def _qualifier_missed(self, a: Analysis) -> tuple[str, str] | None:
         """(asked, said instead) when the sentences to quote say another level, rank scope or currency than asked."""
