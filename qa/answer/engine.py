@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from qa.answer.abstain import Unit, content_units, coverage, found, other_years, share_found, unknown_names
+from qa.answer.abstain import (
+    Unit,
+    content_units,
+    coverage,
+    found,
+    mentions,
+    other_years,
+    share_found,
+    unknown_names,
+)
 from qa.answer.answerability import KINDS, AnswerModel, feature_vector, idf_weights, question_shape, rarity
 from qa.answer.rank import HAND, SENTENCE_FEATURES, SentenceRanker
 from qa.answer.scope import Library, Scope
@@ -602,12 +611,12 @@ class QA:
         if not (named or parents) or first_si is None:
             return False
         passage = self.index.chunks[self.index.sentences[first_si].chunk_index].text
-        return not any(p in passage for p in (*named, *parents, *(PARENT_WORDS if parents else ())))
+        return not any(mentions(passage, p) for p in (*named, *parents, *(PARENT_WORDS if parents else ())))
 
     @staticmethod
     def _absent_places(a: Analysis) -> list[str]:
         """Other places the question names (深圳, Zhejiang) that the reports never mention."""
-        return [p for p in a.scope.outside(a.frame.places) if p not in a.scope.text]
+        return [p for p in a.scope.outside(a.frame.places) if not mentions(a.scope.text, p)]
 
     @staticmethod
     def _other_place(frame: Frame, scope: Scope) -> bool:
