@@ -331,6 +331,19 @@ def test_a_plan_question_the_plan_does_not_answer_quotes_the_other_year_as_parti
     assert [c.year for c in a.citations] == [2024] and "建成长者饭堂164个" in a.citations[0].quote
 
 
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("How much is the rent subsidy for talent apartments each month?", "the amount of the rent subsidy"),
+        ("How many new 5G base stations will Liwan build in 2025?", "the number of new 5g base stations for 2025"),
+    ],
+)
+def test_an_english_partial_answer_names_what_is_missing_in_order(real_qa, question: str, missing: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(question)
+    assert a.status == "partial" and a.missing == missing
+    assert a.answer.startswith(f"The report does not give {missing}.")
+
+
 def test_the_other_year_sentence_with_the_asked_noun_beside_a_figure_is_the_partial_answer(real_qa) -> None:  # type: ignore[no-untyped-def]
     """The 2024 review gives 协议投资额234.57亿元 without the question's 招商引资: it still speaks of the thing."""
     a = real_qa.ask("2025年荔湾计划招商引资协议投资额多少亿元?")

@@ -184,6 +184,8 @@ def test_an_english_count_is_of_its_glossed_noun() -> None:
     assert stations.noun == "5g base stations" and "基站" in stations.noun_forms
     assert slot_match(stations, "新建5G基站714座,完成率183%。") == 1.0
     assert understand(normalize_query("how many beds in the new hospital")).noun == "beds"
+    assert understand(normalize_query("How much is the monthly rent subsidy?")).noun == "monthly rent subsidy"
+    assert understand(normalize_query("How many are there?")).noun == ""  # no noun, not "are there"
     unglossed = understand(normalize_query("How many zorbles are there?"))
     assert unglossed.noun_forms == () and slot_match(unglossed, "新增就业1.62万人。") == 0.4  # as before: any count
 

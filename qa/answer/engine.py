@@ -852,8 +852,10 @@ class QA:
             asked = a.q.part_year or (a.q.plan_year if a.q.part == "plan" else a.q.plan_year - 1)
             year = str(asked)
         zh, en = SLOT_WORDS.get(a.frame.slot, ("具体情况", "the details"))
-        if a.lang == "en":
-            return f"{en}{' for ' + year if year else ''}{' of ' + topic if topic else ''}"
+        if a.lang == "en":  # the number of beds for 2025; the amount of the rent subsidy
+            if topic and a.frame.slot == "money":
+                en, topic = "the amount", f"the {topic}"
+            return f"{en}{' of ' + topic if topic else ''}{' for ' + year if year else ''}"
         return f"{year + '年' if year else ''}{topic + '的' if topic else ''}{zh}"
 
     @staticmethod

@@ -55,7 +55,9 @@ GENERIC_NOUNS = frozenset(
     | {"预期", "预计", "打算", "达到", "实现", "力争", "争取", "确保"}
 )
 _EN_COUNT = re.compile(
-    r"how (?:many|much) ([a-z0-9][a-z0-9 -]{1,40}?)(?: (?:are|were|is|was|did|does|do|will|would|can|could|should|"
+    r"how (?:many|much) (?:(?:is|are|was|were) (?:the |a |an )?)?"  # how much is the rent subsidy: the rent subsidy
+    r"(?!(?:is|are|was|were|do|does|did|will|would|can|could|has|have|had|there)\b)"
+    r"([a-z0-9][a-z0-9 -]{1,40}?)(?: (?:are|were|is|was|did|does|do|will|would|can|could|should|"
     r"has|have|had|got|get|gets|been|be|in|at|for|across|this|last|next|so far|by)\b|\?|$)"
 )
 _ADDRESS = re.compile(r"[\u4e00-\u9fff]{1,10}(?:路|街|大道|巷|号|涌|岛|码头|广场|公园|地块|片区|村|围|园)")
