@@ -9,7 +9,7 @@ from typing import cast
 import pytest
 
 from qa.answer.abstain import content_units, found, mentions, unknown_names
-from qa.answer.engine import MAX_QUESTION_CHARS, refuse, shared_stretch, with_each_part
+from qa.answer.engine import MAX_QUESTION_CHARS, refusal, refuse, shared_stretch, with_each_part
 from qa.report.corpus import CORPUS_FILE
 from qa.text.normalize import normalize_query
 from qa.types import Hit
@@ -132,6 +132,27 @@ def test_bad_input_gets_a_message_not_a_crash(real_qa, bad: str) -> None:  # typ
     a = real_qa.ask(bad)
     assert a.message and a.abstained and not a.citations and not a.hits
     assert refuse(bad) is not None
+
+
+@pytest.mark.parametrize(
+    ("typed", "why"),
+    [
+        ("<img src=x onerror=alert(1)>", "markup"),
+        ("<script>alert(1)</script>", "markup"),  # a script's content is no question either
+        ("<p></p> <br/>", "markup"),
+        ("今年<b>新增就业</b>目标是多少?", None),  # tags around words: the words are asked
+        ("[点我](javascript:alert(1))", None),  # a link's text is words
+        ("<5%的增长是哪一年?", None),  # not a tag
+        ("???", None),  # no words, but no markup: asked, and declined as not understood
+        ("", "empty"),
+        ("问" * (MAX_QUESTION_CHARS + 1), "too_long"),
+    ],
+)
+def test_input_of_markup_only_is_refused_with_its_reason(real_qa, typed: str, why: str | None) -> None:  # type: ignore[no-untyped-def]
+    assert refusal(typed) == why
+    if why == "markup":
+        a = real_qa.ask(typed)
+        assert a.reason == "input" and a.message.startswith("The question is only markup") and not a.citations
 
 
 def test_hostile_and_nonsense_input_is_answered_safely(real_qa) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MD = MarkdownIt("commonmark")  # passes raw HTML through, as a careless renderer would: a surviving tag shows
 MD.validateLink = lambda url: True  # type: ignore[method-assign]  # and makes javascript: links, as a browser would
 EMPTY, TOO_LONG = MESSAGES[("zh", "empty")], MESSAGES[("zh", "too_long")]
+MARKUP = MESSAGES[("en", "markup")]  # nothing but tags: no Chinese, so the English message
 
 # (id, what is typed, the message it is refused with, or None when it is asked)
 TABLE: list[tuple[str, str, str | None]] = [
@@ -41,8 +42,8 @@ TABLE: list[tuple[str, str, str | None]] = [
     ("control-chars", "今年\x00新增\x07就业\x1b[31m目标\x7f是多少?\x9b", None),
     ("lone-surrogates", "今年\udcff\ud800新增就业目标是多少?", None),
     ("zero-width-inside", "今\u200b年新增\u200d就业目标\ufeff是多少?", None),
-    ("script", "<script>alert(1)</script>", None),
-    ("img-onerror", "<img src=x onerror=alert(1)>", None),
+    ("script", "<script>alert(1)</script>", MARKUP),
+    ("img-onerror", "<img src=x onerror=alert(1)>", MARKUP),
     ("markdown-link", "[点我](javascript:alert(1))", None),
     ("markdown-image", "![x](http://x/y.png)", None),
     ("html-in-a-question", "今年<b>新增就业</b>目标是多少?<iframe src=//evil></iframe>", None),
@@ -116,7 +117,16 @@ def test_qa_ask_json(monkeypatch: pytest.MonkeyPatch, fake_qa: QA, text: str, re
         (b"\xff\xfe\x80", EMPTY),  # bytes that are not UTF-8: dropped, so nothing is left
         (b"-" + "问".encode() * 400, TOO_LONG),  # a question starting with "-" reaches the engine
     ],
-    ids=["empty", "zero-width-only", "10000-chars", "whitespace", "invalid-utf8", "leading-dash-too-long"],
+    ids=[
+        "empty",
+        "zero-width-only",
+        "10000-chars",
+        "script",
+        "img-onerror",
+        "whitespace",
+        "invalid-utf8",
+        "leading-dash-too-long",
+    ],
 )
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_qa_ask_process(argv: bytes, refused: str, as_json: bool) -> None:

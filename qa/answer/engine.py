@@ -94,6 +94,8 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("en", "empty"): "Please type a question.",
     ("zh", "too_long"): f"问题太长了(超过{MAX_QUESTION_CHARS}字),请缩短后再问。",
     ("en", "too_long"): f"The question is too long (over {MAX_QUESTION_CHARS} characters); please shorten it.",
+    ("zh", "markup"): "问题里只有网页代码(HTML标签或链接),没有文字可以回答。请用文字提问。",
+    ("en", "markup"): "The question is only markup (HTML tags or links), no words to answer: please type one.",
     ("zh", "abstain"): "报告中没有找到能回答这个问题的内容。",
     ("en", "abstain"): "The report does not say.",
     ("zh", "abstain_year"): "报告中没有找到{years}年的相关内容({covers})。",
@@ -994,16 +996,33 @@ def answer_on_one_thread() -> None:
     faiss.omp_set_num_threads(1)
 
 
+# markup a question may hold instead of words: an HTML element (a script or style with its content), a
+# Markdown link or image (its text kept)
+_MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<[^<>]*>|!?\[([^\]]*)\]\([^)]*\)", re.IGNORECASE | re.DOTALL)
+_WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit, in any script
+
+
+def refusal(question: str) -> str | None:
+    """Why the input cannot be asked: ``empty``, ``too_long``, ``markup`` (tags or links, no words); else None."""
+    raw = clean_input(question if isinstance(question, str) else "")
+    if not raw:
+        return "empty"
+    if len(raw) > MAX_QUESTION_CHARS:
+        return "too_long"
+    words = _MARKUP.sub(lambda m: f" {m.group(2) or ''} ", raw)
+    if words != raw and not _WORD_CHAR.search(words):
+        return "markup"  # <img src=x onerror=alert(1)>: nothing to answer (??? has no markup: it is asked)
+    return None
+
+
 def refuse(question: str) -> Answer | None:
-    """The answer for input that cannot be asked (empty, whitespace, over the length cap), else None."""
+    """The answer for input that cannot be asked (see :func:`refusal`), else None."""
+    kind = refusal(question)
+    if kind is None:
+        return None
     raw = clean_input(question if isinstance(question, str) else "")
     lang = "en" if is_english(raw) else "zh"
-    if not raw:
-        message = MESSAGES[(lang, "empty")]
-    elif len(raw) > MAX_QUESTION_CHARS:
-        message = MESSAGES[(lang, "too_long")]
-    else:
-        return None
+    message = MESSAGES[(lang, kind)]
     return Answer(
         question=question,
         answer=message,

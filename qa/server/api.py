@@ -16,10 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.responses import Response
 
-from qa.answer.engine import MAX_QUESTION_CHARS, QA, refuse
+from qa.answer.engine import MAX_QUESTION_CHARS, QA, refusal, refuse
 from qa.ledger.build import filter_rows
 from qa.ledger.table import row_dicts
-from qa.text.normalize import clean_input, without_surrogates
+from qa.text.normalize import without_surrogates
 
 MAX_FILTER_CHARS = 100  # a ledger section or keyword filter
 EXAMPLE_QUESTION = "今年新增就业目标是多少?"
@@ -101,8 +101,7 @@ def api_router(qa: QA) -> APIRouter:
         question = without_surrogates(body.question)
         refused = refuse(question)
         if refused is not None:
-            kind = "too_long" if clean_input(question) else "empty"
-            raise InputError(422, "question", refused.message, kind)
+            raise InputError(422, "question", refused.message, refusal(question) or "input")
         return JSONBytes(qa.ask(question, report=body.report).to_json())
 
     @router.get("/ledger", response_class=JSONBytes, summary="The ledger rows (`qa ledger --json`), filtered")
