@@ -1004,7 +1004,11 @@ _WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit, in any script
 
 def refusal(question: str) -> str | None:
     """Why the input cannot be asked: ``empty``, ``too_long``, ``markup`` (tags or links, no words); else None."""
-    raw = clean_input(question if isinstance(question, str) else "")
+    return _refusal(clean_input(question if isinstance(question, str) else ""))
+
+
+def _refusal(raw: str) -> str | None:
+    """:func:`refusal` of input already cleaned (:func:`qa.text.normalize.clean_input`)."""
     if not raw:
         return "empty"
     if len(raw) > MAX_QUESTION_CHARS:
@@ -1017,10 +1021,10 @@ def refusal(question: str) -> str | None:
 
 def refuse(question: str) -> Answer | None:
     """The answer for input that cannot be asked (see :func:`refusal`), else None."""
-    kind = refusal(question)
+    raw = clean_input(question if isinstance(question, str) else "")
+    kind = _refusal(raw)
     if kind is None:
         return None
-    raw = clean_input(question if isinstance(question, str) else "")
     lang = "en" if is_english(raw) else "zh"
     message = MESSAGES[(lang, kind)]
     return Answer(
