@@ -345,6 +345,31 @@ def test_the_level_or_rank_scope_the_report_says_is_answered(real_qa, question: 
     assert a.status == "answered" and any(quote in c.quote for c in a.citations)
 
 
+@pytest.mark.parametrize(
+    ("question", "missing", "quote"),
+    [
+        ("11号线在荔湾的那8个站叫什么名字?", "这8个站的具体名称", "在荔湾设有8个站点的地铁11号线运营通车"),
+        (
+            "Which 8 community health centres are meant to become provincial community hospitals?",
+            "the names of the 8 community health centres",
+            "8家社区卫生服务中心建成省级社区医院",
+        ),
+    ],
+)
+def test_names_asked_where_the_report_gives_a_count_is_a_partial_answer(  # type: ignore[no-untyped-def]
+    real_qa, question: str, missing: str, quote: str
+) -> None:
+    """A count is not an answer to "what are their names": partial, naming what is counted, quoting the count."""
+    a = real_qa.ask(question)
+    assert a.status == "partial" and a.missing == missing
+    assert any(quote in c.quote for c in a.citations)
+
+
+def test_names_listed_by_their_count_answer_the_question(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask("今年开学的3所学校分别是哪几所?")
+    assert a.status == "answered" and any("康有为纪念小学东漖校区" in c.quote for c in a.citations)
+
+
 def test_a_plan_question_the_plan_does_not_answer_quotes_the_other_year_as_partial(real_qa) -> None:  # type: ignore[no-untyped-def]
     """The 2025 plan gives no count of 长者饭堂; the 2024 review does: partial, the 2025 figure named as missing."""
     a = real_qa.ask("今年打算再建多少个长者饭堂?")

@@ -9,6 +9,7 @@ from qa.answer.scope import Scope
 from qa.answer.understand import (
     Marks,
     answer_spans,
+    count_only,
     own_place,
     parent_places,
     qualifier_missed,
@@ -113,6 +114,36 @@ def test_a_qualifier_is_missed_only_when_the_sentence_says_another_of_its_family
     assert qualifier_missed(("国家级", "省级"), ["新增8家省级专精特新企业"]) is None  # either answers 省级还是国家级?
     assert qualifier_missed(("美元",), ["实际利用外资10.14亿元"]) == ("美元", "人民币")
     assert qualifier_missed(("美元",), ["加快国际呼吸医学中心项目建设。"]) is None  # no currency: the model decides
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "counted"),
+    [
+        ("地铁11号线在荔湾区的8个站点名称分别是什么?", "在荔湾设有8个站点的地铁11号线运营通车。", "8个站点"),
+        (
+            "Which 8 community health centres will become community hospitals?",
+            "8家社区卫生服务中心建成省级社区医院。",
+            "8 community health centres",
+        ),
+        ("推动技术改造的11家企业是哪几家?", "推动11家企业技术改造,工业技改投资增长45.9%。", "11家企业"),
+        # names by the count: a list before it, 等, a quoted term defined after it
+        (
+            "今年开学的3所学校分别是哪几所?",
+            "全力确保鹤洞小学新校区、康有为纪念小学东漖校区、广钢新城配套中学3所学校如期开学。",
+            None,
+        ),
+        ("这11个公园分别是哪些?", "建成广钢公园示范点二期等11个公园。", None),
+        ("2个主题产业园区是哪两个?", "“2个主题产业园区”指围绕…", None),
+        # not a count of what is asked: a magnitude, a range, a rank, or a sentence that does not repeat it
+        ("人口不到3万的街道是哪些?", "人口规模小于3万人的街道办事处。", None),
+        ("3-5个特色专科由哪家医院打造?", "打造3-5个中医临床重点、特色专科。", None),
+        ("这8个站点分别是什么?", "地铁11号线运营通车。", None),
+    ],
+)
+def test_a_count_is_no_answer_to_the_names_of_what_it_counts(question: str, sentence: str, counted: str | None) -> None:
+    frame = understand(normalize_query(question))
+    assert frame.slot == "names"
+    assert count_only(frame, normalize_query(question).text, [sentence]) == counted
 
 
 def test_topic_text_drops_the_question_words() -> None:

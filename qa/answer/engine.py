@@ -34,6 +34,7 @@ from qa.answer.understand import (
     Frame,
     Marks,
     answer_spans,
+    count_only,
     place_table,
     qualifier_missed,
     slot_match,
@@ -266,6 +267,8 @@ class QA:
             status, probs = self.model.decide(feature_vector(a.features, a.frame), keys=a.keys)
             if status == "answered" and (missed := self._qualifier_missed(a)) is not None:
                 answer = self._partial(a, a.ranked[0][1], missed)
+            elif status == "answered" and (counted := self._count_only(a)) is not None:
+                answer = self._partial(a, a.ranked[0][1], missing=self._missing_names(a, counted))
             elif status == "answered":
                 answer = self._compose(a)
             elif (
@@ -829,15 +832,32 @@ class QA:
         quoted = [self.match[si] for score, si in a.ranked[:MAX_QUOTES] if score >= best - self.ranker.margin]
         return qualifier_missed(a.frame.qualifiers, quoted)
 
-    def _partial(self, a: Analysis, si: int, qualifier: tuple[str, str] | None = None) -> Answer:
+    def _count_only(self, a: Analysis) -> str | None:
+        """What the question counts (8个站点) when it asks their names and the sentences to quote give only N."""
+        if not a.ranked:
+            return None
+        best = a.ranked[0][0]
+        quoted = [self.match[si] for score, si in a.ranked[:MAX_QUOTES] if score >= best - self.ranker.margin]
+        return count_only(a.frame, a.q.text, quoted)
+
+    @staticmethod
+    def _missing_names(a: Analysis, counted: str) -> str:
+        """What a partial answer lacks when the report gives a count for names asked: 「这8个站点的具体名称」."""
+        zh, en = SLOT_WORDS["names"]
+        return f"{en} of the {counted.strip()}" if a.lang == "en" else f"这{counted}的{zh}"
+
+    def _partial(
+        self, a: Analysis, si: int, qualifier: tuple[str, str] | None = None, missing: str | None = None
+    ) -> Answer:
         """The report speaks of the thing but not what was asked: say what is missing, quote what it says.
 
         ``qualifier``: (asked, said) when what is missing is the asked level, rank scope or currency (国家级, said
-        省级).
+        省级). ``missing``: what is missing, when the caller knows (the names of a count); else :meth:`missing`.
         """
         start, end = self._quote_span(si)
         citations, lines = self._cite([(start, end, self.index.sentences[si])])
-        missing = self.missing(a, si) if qualifier is None else self._missing_qualifier(a, *qualifier)
+        if missing is None:
+            missing = self.missing(a, si) if qualifier is None else self._missing_qualifier(a, *qualifier)
         text = "\n".join([MESSAGES[(a.lang, "partial")].format(missing=missing), *lines])
         return self._answer(
             a, text, abstained=True, citations=tuple(citations), status="partial", missing=missing, reason="partial"
@@ -846,6 +866,8 @@ class QA:
     def missing(self, a: Analysis, si: int) -> str:
         """What the report does not give, in words: 「2025年的投资额的具体金额」, "the address of ..."."""
         first = self.match[si]
+        if (counted := count_only(a.frame, a.q.text, [first])) is not None:
+            return self._missing_names(a, counted)
         topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in (a.q.text.lower()) else ""
         if not topic and not a.q.english:
             topic = shared_stretch(a.q.core, first)

@@ -332,6 +332,56 @@ def qualifier_missed(asked: tuple[str, ...], sentences: list[str]) -> tuple[str,
     return None
 
 
+# A count in a question that asks for the names of what it counts: 这8家企业分别是哪些 (a count, its noun, then a
+# names question), which 8 community health centres. Not a magnitude (3万人), a range (3-5个), a rank (第8) or a
+# line number (11号线).
+_ASKED_N = r"(?<!\d)(?<!\d[.,])(?<![-—~至第])(\d{1,4})(?![\d%万亿千百多余])(?![.,]\d)(?!\s*号)"
+_ASKED_COUNT_ZH = re.compile(
+    _ASKED_N + r"([\u4e00-\u9fff]{1,10}?)(?:的)?(?:名称|名字|分别|都|是|叫|係|有|包括)*(?:哪|什么|啥|咩|邊|乜)"
+)
+_ASKED_COUNT_EN = re.compile(
+    r"\b(?:which(?:\s+(?:are|were)\s+the)?|what\s+(?:are|were)\s+the|name the|list the|names of the)\s+"
+    + _ASKED_N
+    + r"((?:\s+[a-z][a-z'-]*){1,5})",
+    re.IGNORECASE,
+)
+_EN_STOP = re.compile(
+    r"\s+(?:will|would|are|is|was|were|be|been|that|which|who|to|in|for|on|of|from|under|with|by|this|last|next|"
+    r"does|did|do|have|has|had|get|got|being|named|called|r)\b.*",
+    re.IGNORECASE,
+)
+# names by a count in the report: a list or quoted name just before it (东漖南路、葵蓬路等70条; A、B、C3所学校),
+# or a list after it (9项:(1)…; “6项城市性质”包括…; “1个省级主平台”指…)
+_NAMES_BEFORE = re.compile(r"[、等”》)][^,;。:(]{0,20}$|[“《]$")
+_NAMES_AFTER = re.compile(r"^[\u4e00-\u9fff“”]{0,14}?(?:[::(]|包括|分别|即|指|为)")
+
+
+def count_only(frame: Frame, question: str, sentences: list[str]) -> str | None:
+    """What the question counts (「8个站点」, "8 community health centres"), if ``sentences`` give only their count.
+
+    The question asks the names of N things; ``sentences`` repeat N, and no names stand by it.
+
+    「在荔湾设有8个站点的地铁11号线运营通车」 does not say which the 8 stations are; 「广钢公园示范点二期等11个公园」
+    names what its 11 are (some of them: 等), and so does a count followed by a list (9项:...). A sentence
+    that does not repeat the count is left to the answerability model.
+    """
+    if frame.slot != "names" or not sentences:
+        return None
+    for m in (*_ASKED_COUNT_ZH.finditer(question), *_ASKED_COUNT_EN.finditer(question)):
+        n = m.group(1)
+        if len(n) == 4 and n.startswith(("19", "20")):
+            continue
+        said = [
+            (s, c.start(), c.end())
+            for s in sentences
+            for c in re.finditer(rf"(?<!\d)(?<!\d[.,])(?<![-—~至第]){n}(?=[\u4e00-\u9fff])(?![万亿千百多余号])", s)
+        ]
+        if said and not any(_NAMES_BEFORE.search(s[:b]) or _NAMES_AFTER.match(s[e : e + 16]) for s, b, e in said):
+            counted = _EN_STOP.sub("", m.group(2)).strip()
+            return f"{n} {counted}" if m.re is _ASKED_COUNT_EN else n + counted
+    return None
+
+
 _FILLER_ZH = re.compile(r"请问|请|帮我|帮忙|一下|来着|[啊呀吗呢吧呗了的哦嘛啦我你]")
 _FILLER_EN = frozenset({"lol", "please", "pls", "me", "the", "a", "an", "there", "and", "can", "you", "ok", "okay"})
 MORE_THAN_CHITCHAT_ZH = 6  # characters left besides the chit-chat and fillers that make it a question
