@@ -345,6 +345,13 @@ def test_the_level_or_rank_scope_the_report_says_is_answered(real_qa, question: 
     assert a.status == "answered" and any(quote in c.quote for c in a.citations)
 
 
+@pytest.mark.parametrize("question", ["你估2027年荔湾楼价会唔会跌?", "你觉得天河区明年发展得好不好?"])
+def test_an_opinion_about_another_year_or_place_is_declined_as_an_opinion(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    """The year or place rule would decline it too; that it asks for an opinion is the reason that fits."""
+    a = real_qa.ask(question)
+    assert a.status == "declined" and a.reason == "abstain_opinion"
+
+
 @pytest.mark.parametrize(
     ("question", "missing", "quote"),
     [

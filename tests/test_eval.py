@@ -126,6 +126,26 @@ def test_summarize_known_numbers() -> None:
     assert metrics.failures({}, scores[3]) == ["answered an unanswerable question"]
 
 
+def test_a_decline_reason_fits_the_kind_of_unanswerable_question() -> None:
+    def declined(reason: str, kind: str | None, answerable: bool = False) -> dict:  # type: ignore[type-arg]
+        return metrics.score({**result([(0, 5)], [], abstained=True), "reason": reason}, None, answerable, TEXT, kind)
+
+    scores = [
+        declined("abstain_year", "other-year"),  # fits
+        declined("abstain_howto", "near-miss"),  # a how-to reason for a figure the report leaves out: does not fit
+        declined("partial", "detail-left-out"),  # answered in part: fits
+        declined("abstain", "opinion"),  # an opinion declined plainly: does not fit
+    ]
+    assert [s["reason_fit"] for s in scores] == [True, False, True, False]
+    assert "reason_fit" not in declined("abstain", None)  # no kind: nothing to fit
+    assert "reason_fit" not in declined("abstain", "opinion", answerable=True)  # a false refusal is counted there
+    answered = metrics.score({**result([(0, 5)], [(0, 3)]), "reason": ""}, None, False, TEXT, "opinion")
+    assert "reason_fit" not in answered  # an answered unanswerable question counts against abstention instead
+    s = metrics.summarize([*scores, answered])
+    assert s["reason_fit"] == 0.5 and metrics.support([*scores, answered])["reason_fit"] == 4
+    assert metrics.failures({}, scores[1]) == ["declined with a reason that does not fit its kind"]
+
+
 def test_skipped_metrics_say_so() -> None:
     no_gold = [metrics.score(result([(0, 5)], []), None, None, TEXT)] * 3
     notes = " ".join(metrics.skipped(no_gold))

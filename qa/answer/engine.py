@@ -405,12 +405,17 @@ class QA:
 
         The question names a place the report never mentions; or asks about one particular day (明天,
         今晚); or is chit-chat; or none of its words occurs in the report and it is like no authored
-        question (nonsense); or it asks about a year no candidate sentence mentions.
+        question (nonsense); or it asks about a year no candidate sentence mentions. An opinion or how-to
+        question declined for its place, day or year is told it is one (你觉得荔湾明年房价会涨吗: the report
+        states plans and results, not predictions), which says more than the year it names.
         """
+        asked_kind = a.frame.intent if a.frame.intent in ("opinion", "howto") else None
         if names := list(a.reading.unknown) or self._absent_places(a):
+            if asked_kind:
+                return f"abstain_{asked_kind}", {}
             return "abstain_name", {"names": "、".join(names), "place": a.scope.place_names()}
         if a.q.asks_about_a_day:
-            return "abstain_day", {}
+            return (f"abstain_{asked_kind}", {}) if asked_kind else ("abstain_day", {})
         if a.frame.intent == "chitchat":  # a greeting, 你是谁, tell me a joke: nothing the report could answer
             return "abstain_chitchat", {"title": a.scope.title()}
         if a.features.get("key_answered", 0.0) < UNCLEAR_KEY_COSINE and not any(
@@ -418,6 +423,8 @@ class QA:
         ):
             return "abstain_unclear", {}
         if not a.ranked:
+            if asked_kind:
+                return f"abstain_{asked_kind}", {}
             years = "、".join(str(y) for y in other_years(a.q, a.scope.years))
             return "abstain_year", {"years": years, "covers": a.scope.covers(a.lang)}
         return None

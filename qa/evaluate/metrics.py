@@ -25,12 +25,30 @@ METRICS: tuple[str, ...] = (  # summary keys, in display order
     "verbatim",
     "abstention_accuracy",
     "false_refusal",
+    "reason_fit",
     "latency_p50_ms",
     "latency_p95_ms",
 )
 LOWER_IS_BETTER: frozenset[str] = frozenset({"false_refusal", "latency_p50_ms", "latency_p95_ms"})
 GOLD_METRICS: tuple[str, ...] = ("recall@1", "recall@5", "recall@10", "mrr", "answer_hit", "citation_precision")
 ABSTAIN_METRICS: tuple[str, ...] = ("abstention_accuracy", "false_refusal")
+# The reasons that fit a declined question of each unanswerable kind (``reason`` of ``ask --json``): another
+# place is declined for its place, another year for its year, an opinion or a how-to question as one; chit-chat
+# as chit-chat, or as off the report's subject in another way (今天星期几: a particular day; 法国首都是哪儿: another
+# place; 推荐个电视剧: advice). A thing the report never gives, a near-miss or a left-out detail is declined
+# plainly, or answered in part; what does not fit is a specific reason that is wrong for it (how-to said of a
+# figure the report leaves out).
+PLAIN_REASONS: frozenset[str] = frozenset({"abstain", "abstain_unclear", "abstain_day", "partial"})
+FITTING_REASONS: dict[str, frozenset[str]] = {
+    "other-place": frozenset({"abstain_name"}),
+    "other-year": frozenset({"abstain_year"}),
+    "opinion": frozenset({"abstain_opinion"}),
+    "howto": frozenset({"abstain_howto"}),
+    "chitchat": frozenset({"abstain_chitchat", "abstain_day", "abstain_name", "abstain_opinion"}),
+    "never-given": PLAIN_REASONS,
+    "near-miss": PLAIN_REASONS,
+    "detail-left-out": PLAIN_REASONS,
+}
 BREAKDOWN_FIELDS: tuple[str, ...] = ("report", "persona", "lang", "kind", "intent", "unanswerable_kind", "split")
 
 
@@ -91,11 +109,18 @@ def is_verbatim(result: dict[str, Any], text: str) -> bool:
     )
 
 
-def score(result: dict[str, Any], gold: list[list[Span]] | None, answerable: bool | None, text: str) -> dict[str, Any]:
+def score(
+    result: dict[str, Any],
+    gold: list[list[Span]] | None,
+    answerable: bool | None,
+    text: str,
+    unanswerable_kind: str | None = None,
+) -> dict[str, Any]:
     """Per-question scores for one ``ask --json`` result.
 
     ``gold`` holds, per gold quote, every span where it occurs (None when the question has no gold
-    quotes); ``answerable`` is None when the question does not say. Keys a question cannot support
+    quotes); ``answerable`` is None when the question does not say; ``unanswerable_kind`` is the kind
+    of an unanswerable question (other-place, opinion ...), when it says. Keys a question cannot support
     are left out, so that summaries average only over the questions that have them.
     """
     out: dict[str, Any] = {
@@ -105,6 +130,8 @@ def score(result: dict[str, Any], gold: list[list[Span]] | None, answerable: boo
     }
     if answerable is not None:
         out["answerable"] = answerable
+    if answerable is False and out["abstained"] and unanswerable_kind in FITTING_REASONS:
+        out["reason_fit"] = result.get("reason") in FITTING_REASONS[unanswerable_kind]
     if not gold:
         return out
     passages = [(p["start"], p["end"]) for p in result["passages"]]
@@ -134,6 +161,9 @@ def summarize(scores: Sequence[dict[str, Any]]) -> dict[str, float]:
         out["abstention_accuracy"] = statistics.mean(unans)
     if ans:
         out["false_refusal"] = statistics.mean(ans)
+    fits = [float(s["reason_fit"]) for s in scores if "reason_fit" in s]
+    if fits:
+        out["reason_fit"] = statistics.mean(fits)
     lat = [s["latency_ms"] for s in scores]
     if lat:
         out["latency_p50_ms"] = percentile(lat, 50)
@@ -151,6 +181,7 @@ def support(scores: Sequence[dict[str, Any]]) -> dict[str, int]:
         "verbatim": len(scores),
         "abstention_accuracy": sum(s.get("answerable") is False for s in scores),
         "false_refusal": sum(s.get("answerable") is True for s in scores),
+        "reason_fit": sum("reason_fit" in s for s in scores),
         "latency_p50_ms": len(scores),
         "latency_p95_ms": len(scores),
     }
@@ -208,6 +239,8 @@ def failures(question: dict[str, Any], s: dict[str, Any], k: int = 5) -> list[st
         why.append("answered an unanswerable question")
     if s.get("answerable") is True and s["abstained"]:
         why.append("refused an answerable question")
+    if s.get("reason_fit") is False:
+        why.append("declined with a reason that does not fit its kind")
     if "ranks" in s and s["recall@" + str(k)] < 1:
         why.append(f"gold not in top {k} (ranks {['-' if r is None else r for r in s['ranks']]})")
     if "answer_hit" in s and not s["abstained"] and not s["answer_hit"]:

@@ -22,6 +22,7 @@ LABELS: dict[str, str] = {
     "verbatim": "Verbatim",
     "abstention_accuracy": "Abstention acc.",
     "false_refusal": "False refusal (↓ better)",
+    "reason_fit": "Decline reason fits",
     "latency_p50_ms": "Latency p50 ms",
     "latency_p95_ms": "Latency p95 ms",
 }
@@ -33,6 +34,7 @@ BREAKDOWN_COLS: tuple[str, ...] = (
     "citation_precision",
     "abstention_accuracy",
     "false_refusal",
+    "reason_fit",
     "latency_p95_ms",
 )
 CHART_METRICS: tuple[str, ...] = (

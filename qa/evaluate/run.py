@@ -256,8 +256,8 @@ def evaluate(
     all_scores: dict[str, list[dict[str, Any]]] = {}
     for name in names:
         scores = [
-            metrics.score(in_report(r, rid), g, a, t)
-            for r, g, a, rid, t in zip(results[name], golds, answerable, rids, texts, strict=True)
+            metrics.score(in_report(r, rid), g, a, t, q.get("unanswerable_kind"))
+            for q, r, g, a, rid, t in zip(questions, results[name], golds, answerable, rids, texts, strict=True)
         ]
         all_scores[name] = scores
         variants[name] = {
