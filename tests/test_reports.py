@@ -66,6 +66,15 @@ def test_a_years_target_is_quoted_beside_the_next_reports_result(national: QA) -
     assert any(r == "national-2025" and "国内生产总值达到134.9万亿元、增长5%" in q for r, q in quoted)
 
 
+def test_a_rate_is_no_answer_to_an_amount_asked_in_yuan(national: QA) -> None:
+    """The 2025 report gives income growth (实际增长5.1%), not the income in yuan: partial, the amount missing."""
+    a = national.ask("2024年居民人均可支配收入是多少元?")
+    assert a.status == "partial" and a.missing == "居民人均可支配收入的具体金额"
+    assert "居民人均可支配收入实际增长5.1%" in a.citations[0].quote
+    b = national.ask("2024年居民人均可支配收入实际增长百分之几?")
+    assert b.status == "answered" and "居民人均可支配收入实际增长5.1%" in b.citations[0].quote
+
+
 def test_each_reports_own_years(national: QA) -> None:
     a = national.ask("2023年国内生产总值是多少?", report="national-2024")  # the 2024 report reviews 2023
     assert a.status != "declined" or a.reason != "abstain_year"

@@ -17,6 +17,7 @@ from qa.answer.understand import (
     table_places,
     topic_text,
     understand,
+    unit_missing,
 )
 from qa.report.corpus import CORPUS_FILE, load_report
 from qa.text.normalize import normalize_query
@@ -144,6 +145,18 @@ def test_a_count_is_no_answer_to_the_names_of_what_it_counts(question: str, sent
     frame = understand(normalize_query(question))
     assert frame.slot == "names"
     assert count_only(frame, normalize_query(question).text, [sentence]) == counted
+
+
+def test_a_figure_in_another_unit_is_no_answer_to_a_question_naming_its_unit() -> None:
+    rate = "居民人均可支配收入实际增长5.1%。"
+    money = "一般公共预算收入60.01亿元、增长3.7%。"
+    assert unit_missing(normalize_query("2024年居民人均可支配收入是多少元?").text, [rate]) == "money"
+    assert unit_missing(normalize_query("去年一般公共预算收入係幾多錢?").text, [rate]) == "money"  # 幾多錢 -> 多少钱
+    assert unit_missing(normalize_query("How many yuan was the revenue?").text, [rate]) == "money"
+    assert unit_missing(normalize_query("收入增长了百分之几?").text, ["收入60.01亿元。"]) == "rate"
+    assert unit_missing(normalize_query("一般公共预算收入是多少亿元?").text, [money]) is None
+    assert unit_missing(normalize_query("一般公共预算收入增长了百分之几?").text, [money]) is None
+    assert unit_missing(normalize_query("一般公共预算收入是多少?").text, [rate]) is None  # no unit named
 
 
 def test_topic_text_drops_the_question_words() -> None:

@@ -40,6 +40,7 @@ from qa.answer.understand import (
     slot_match,
     topic_text,
     understand,
+    unit_missing,
     warm_spans,
 )
 from qa.ledger.build import build_ledger
@@ -269,6 +270,8 @@ class QA:
                 answer = self._partial(a, a.ranked[0][1], missed)
             elif status == "answered" and (counted := self._count_only(a)) is not None:
                 answer = self._partial(a, a.ranked[0][1], missing=self._missing_names(a, counted))
+            elif status == "answered" and (unit := unit_missing(a.q.text, self._quoted(a))) is not None:
+                answer = self._partial(a, a.ranked[0][1], missing=self.missing(a, a.ranked[0][1], slot=unit))
             elif status == "answered":
                 answer = self._compose(a)
             elif (
@@ -835,17 +838,18 @@ class QA:
         """(asked, said instead) when the sentences to quote say another level, rank scope or currency than asked."""
         if not a.frame.qualifiers or not a.ranked:
             return None
+        return qualifier_missed(a.frame.qualifiers, self._quoted(a))
+
+    def _quoted(self, a: Analysis) -> list[str]:
+        """The sentences an answer would quote: the first, and the next within the ranker's margin of it."""
+        if not a.ranked:
+            return []
         best = a.ranked[0][0]
-        quoted = [self.match[si] for score, si in a.ranked[:MAX_QUOTES] if score >= best - self.ranker.margin]
-        return qualifier_missed(a.frame.qualifiers, quoted)
+        return [self.match[si] for score, si in a.ranked[:MAX_QUOTES] if score >= best - self.ranker.margin]
 
     def _count_only(self, a: Analysis) -> str | None:
         """What the question counts (8个站点) when it asks their names and the sentences to quote give only N."""
-        if not a.ranked:
-            return None
-        best = a.ranked[0][0]
-        quoted = [self.match[si] for score, si in a.ranked[:MAX_QUOTES] if score >= best - self.ranker.margin]
-        return count_only(a.frame, a.q.text, quoted)
+        return count_only(a.frame, a.q.text, self._quoted(a))
 
     @staticmethod
     def _missing_names(a: Analysis, counted: str) -> str:
@@ -870,21 +874,25 @@ class QA:
             a, text, abstained=True, citations=tuple(citations), status="partial", missing=missing, reason="partial"
         )
 
-    def missing(self, a: Analysis, si: int) -> str:
-        """What the report does not give, in words: 「2025年的投资额的具体金额」, "the address of ..."."""
+    def missing(self, a: Analysis, si: int, slot: str | None = None) -> str:
+        """What the report does not give, in words: 「2025年的投资额的具体金额」, "the address of ...".
+
+        ``slot``: the kind of thing missing, when not the asked slot (the question names a unit: 多少元).
+        """
         first = self.match[si]
         if (counted := count_only(a.frame, a.q.text, [first])) is not None:
             return self._missing_names(a, counted)
         topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in (a.q.text.lower()) else ""
-        if not topic and not a.q.english:
-            topic = shared_stretch(a.q.core, first)
+        if not a.q.english and (stretch := shared_stretch(a.q.core, first)) and topic in stretch:
+            topic = stretch  # the whole name the question and the quote share: 居民人均可支配收入, not 支配收入
         year = ""
         if not self._asked(a.q, si):
             asked = a.q.part_year or (a.q.plan_year if a.q.part == "plan" else a.q.plan_year - 1)
             year = str(asked)
-        zh, en = SLOT_WORDS.get(a.frame.slot, ("具体情况", "the details"))
+        slot = slot or a.frame.slot
+        zh, en = SLOT_WORDS.get(slot, ("具体情况", "the details"))
         if a.lang == "en":  # the number of beds for 2025; the amount of the rent subsidy
-            if topic and a.frame.slot == "money":
+            if topic and slot == "money":
                 en, topic = "the amount", f"the {topic}"
             return f"{en}{' of ' + topic if topic else ''}{' for ' + year if year else ''}"
         return f"{year + '年' if year else ''}{topic + '的' if topic else ''}{zh}"

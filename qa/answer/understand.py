@@ -337,7 +337,9 @@ def qualifier_missed(asked: tuple[str, ...], sentences: list[str]) -> tuple[str,
 # line number (11号线).
 _ASKED_N = r"(?<!\d)(?<!\d[.,])(?<![-—~至第])(\d{1,4})(?![\d%万亿千百多余])(?![.,]\d)(?!\s*号)"
 _ASKED_COUNT_ZH = re.compile(
-    _ASKED_N + r"([\u4e00-\u9fff]{1,10}?)(?:的)?(?:名称|名字|分别|都|是|叫|係|有|包括)*(?:哪|什么|啥|咩|邊|乜)"
+    _ASKED_N
+    + r"((?:(?!里|中|具体)[\u4e00-\u9fff]){1,10}?)(?:的)?(?:里|中|当中)?(?:具体)?"
+    + r"(?:名称|名字|分别|都|是|叫|係|有|包括)*(?:哪|什么|啥|咩|邊|乜)"
 )
 _ASKED_COUNT_EN = re.compile(
     r"\b(?:which(?:\s+(?:are|were)\s+the)?|what\s+(?:are|were)\s+the|name the|list the|names of the)\s+"
@@ -379,6 +381,36 @@ def count_only(frame: Frame, question: str, sentences: list[str]) -> str | None:
         if said and not any(_NAMES_BEFORE.search(s[:b]) or _NAMES_AFTER.match(s[e : e + 16]) for s, b, e in said):
             counted = _EN_STOP.sub("", m.group(2)).strip()
             return f"{n} {counted}" if m.re is _ASKED_COUNT_EN else n + counted
+    return None
+
+
+# The unit of the figure a question asks for, when it names one: money (多少亿元, 多少钱, how many yuan) or a
+# rate (百分之几, 多少%, what percentage). Questions are normalised first (幾多錢 -> 多少钱, 億 -> 亿).
+_ASKED_UNIT: dict[str, re.Pattern[str]] = {
+    "money": re.compile(
+        r"(?:多少|几)[亿万千百]*[元蚊块]|多少钱|how many (?:yuan|rmb)\b|how much money|\bin yuan\b", re.IGNORECASE
+    ),
+    "rate": re.compile(
+        r"百分之几|多少%|百分比是多少|几个百分点|what percent|how many percent|by what percentage|percentage points",
+        re.IGNORECASE,
+    ),
+}
+
+
+def unit_missing(question: str, sentences: list[str]) -> str | None:
+    """``money`` or ``rate`` when the question names the unit of the figure it asks and no sentence has one.
+
+    「居民人均可支配收入实际增长5.1%」 does not answer 人均可支配收入是多少元; 「一般公共预算收入60.01亿元」 does not
+    answer 增长了百分之几. Of the authored questions that name such a unit and are answered (63), every gold
+    quote holds a figure in it.
+    """
+    for unit, pattern in _ASKED_UNIT.items():
+        if (
+            pattern.search(question)
+            and sentences
+            and not any(_WANT[unit](x, False) for s in sentences for x in _figures(s))
+        ):
+            return unit
     return None
 
 
