@@ -120,7 +120,7 @@ def test_a_qualifier_is_missed_only_when_the_sentence_says_another_of_its_family
 @pytest.mark.parametrize(
     ("question", "sentence", "counted"),
     [
-        ("地铁11号线在荔湾区的8个站点名称分别是什么?", "在荔湾设有8个站点的地铁11号线运营通车。", "8个站点"),
+        ("地铁11号线在荔湾的8个站点都叫什么名字?", "在荔湾设有8个站点的地铁11号线运营通车。", "8个站点"),
         (
             "Which 8 community health centres will become community hospitals?",
             "8家社区卫生服务中心建成省级社区医院。",
