@@ -345,6 +345,17 @@ def test_the_level_or_rank_scope_the_report_says_is_answered(real_qa, question: 
     assert a.status == "answered" and any(quote in c.quote for c in a.citations)
 
 
+@pytest.mark.parametrize("question", ["广州全市去年GDP总量是多少?", "What was Guangzhou's GDP growth last year?"])
+def test_the_city_as_a_whole_is_declined_as_not_the_reports_place(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    """The report names 广州 often, but gives Liwan's figures: the reason says so, not that nothing was found."""
+    a = real_qa.ask(question)
+    assert a.status == "declined" and a.reason == "abstain_parent" and "广州" in a.answer and "荔湾" in a.answer
+
+
+def test_a_name_that_begins_with_the_city_is_not_the_city(real_qa) -> None:  # type: ignore[no-untyped-def]
+    assert real_qa.ask("广州工控集团去年营收多少?").reason != "abstain_parent"  # a company, not Guangzhou
+
+
 @pytest.mark.parametrize("question", ["你估2027年荔湾楼价会唔会跌?", "你觉得天河区明年发展得好不好?"])
 def test_an_opinion_about_another_year_or_place_is_declined_as_an_opinion(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
     """The year or place rule would decline it too; that it asks for an opinion is the reason that fits."""

@@ -113,6 +113,8 @@ MESSAGES = {  # (lang, key) -> fixed string
     ),
     ("zh", "abstain_name"): "报告中没有提到「{names}」。这份报告只讲{place}的工作。",
     ("en", "abstain_name"): "The report does not mention {names}; it covers {place} only.",
+    ("zh", "abstain_parent"): "这份报告只讲{place}的工作,没有给出{names}整体的情况。",
+    ("en", "abstain_parent"): "The report covers {place} only; it does not give the figures of {names} as a whole.",
     ("zh", "abstain_opinion"): "报告只陈述工作成绩和工作计划,不提供观点、评价、预测或建议,所以无法回答这个问题。",
     ("en", "abstain_opinion"): (
         "The report states results and plans; it gives no opinions, ratings, predictions or advice."
@@ -594,9 +596,31 @@ class QA:
             return f"abstain_{kind}", {}
         if a.features.get("other_place"):
             return "abstain_name", {"names": "、".join(a.scope.outside(a.frame.places)), "place": a.scope.place_names()}
+        if parents := self._whole_parents(a):  # 广州全市去年GDP: the report names its city, but speaks of its district
+            return "abstain_parent", {"names": "、".join(parents), "place": a.scope.place_names()}
         if years := other_years(a.q, a.scope.years):
             return "abstain_year", {"years": "、".join(str(y) for y in years), "covers": a.scope.covers(a.lang)}
         return "abstain", {}
+
+    @staticmethod
+    def _whole_parents(a: Analysis) -> list[str]:
+        """The city or province of the reports (广州 for 荔湾) that the question asks about as a whole, and not its own.
+
+        广州全市, 广州市2024年, 广州的, Guangzhou's, Guangzhou as a whole; not a name that begins with it (广州工控).
+        """
+        if any(a.scope.is_own(p) for p in a.frame.places):
+            return []
+        if a.q.english:
+            low = a.q.text.lower()
+            whole = r"(?:'s|\s+(?:as a whole|overall|city|province|citywide)\b|\s*[,?.!]|$)"
+            return [
+                p
+                for p in a.frame.places
+                if p in a.scope.parents
+                and any(re.search(rf"\b{re.escape(e)}{whole}", low) for e in place_table().get(p, ()))
+            ]
+        after = r"(?:市|省)?(?=全市|全省|整体|总体|的|今年|去年|\d{4}年|[,?!。]|$|GDP|gdp|地区生产总值|人口|经济)"
+        return [p for p in a.frame.places if p in a.scope.parents and re.search(re.escape(p) + after, a.q.text)]
 
     def _asked_kind(self, a: Analysis) -> str | None:
         """``opinion`` or ``howto`` when the question asks for one, else None.

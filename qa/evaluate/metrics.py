@@ -33,14 +33,14 @@ LOWER_IS_BETTER: frozenset[str] = frozenset({"false_refusal", "latency_p50_ms", 
 GOLD_METRICS: tuple[str, ...] = ("recall@1", "recall@5", "recall@10", "mrr", "answer_hit", "citation_precision")
 ABSTAIN_METRICS: tuple[str, ...] = ("abstention_accuracy", "false_refusal")
 # The reasons that fit a declined question of each unanswerable kind (``reason`` of ``ask --json``): another
-# place is declined for its place, another year for its year, an opinion or a how-to question as one; chit-chat
-# as chit-chat, or as off the report's subject in another way (今天星期几: a particular day; 法国首都是哪儿: another
-# place; 推荐个电视剧: advice). A thing the report never gives, a near-miss or a left-out detail is declined
-# plainly, or answered in part; what does not fit is a specific reason that is wrong for it (how-to said of a
-# figure the report leaves out).
+# place is declined for its place (the report's own city or province as a whole, for that), another year for
+# its year, an opinion or a how-to question as one; chit-chat as chit-chat, or as off the report's subject in
+# another way (今天星期几: a particular day; 法国首都是哪儿: another place; 推荐个电视剧: advice). A thing the
+# report never gives, a near-miss or a left-out detail is declined plainly, or answered in part; what does not
+# fit is a specific reason that is wrong for it (how-to said of a figure the report leaves out).
 PLAIN_REASONS: frozenset[str] = frozenset({"abstain", "abstain_unclear", "abstain_day", "partial"})
 FITTING_REASONS: dict[str, frozenset[str]] = {
-    "other-place": frozenset({"abstain_name"}),
+    "other-place": frozenset({"abstain_name", "abstain_parent"}),
     "other-year": frozenset({"abstain_year"}),
     "opinion": frozenset({"abstain_opinion"}),
     "howto": frozenset({"abstain_howto"}),
