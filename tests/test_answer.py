@@ -345,6 +345,17 @@ def test_the_level_or_rank_scope_the_report_says_is_answered(real_qa, question: 
     assert a.status == "answered" and any(quote in c.quote for c in a.citations)
 
 
+@pytest.mark.parametrize(
+    "question", ["Is Liwan going to speed up its major projects in 2025?", "荔湾今年重大项目建设有什么安排?"]
+)
+def test_a_sentence_is_quoted_with_the_lead_phrase_just_before_it(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    """加快建设重大项目。 says what the next sentence is about: one quote holds both, whichever was ranked first."""
+    a = real_qa.ask(question)
+    first = a.citations[0]
+    assert a.status == "answered" and first.quote.startswith("加快建设重大项目。锚定全区固定资产投资535亿元目标")
+    assert real_qa.index.report.text[first.start : first.end] == first.quote
+
+
 @pytest.mark.parametrize("question", ["广州全市去年GDP总量是多少?", "What was Guangzhou's GDP growth last year?"])
 def test_the_city_as_a_whole_is_declined_as_not_the_reports_place(real_qa, question: str) -> None:  # type: ignore[no-untyped-def]
     """The report names 广州 often, but gives Liwan's figures: the reason says so, not that nothing was found."""

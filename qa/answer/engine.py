@@ -68,7 +68,7 @@ RETRIEVERS = ("dense", "words", "bigrams", "keys")  # the rankings fused
 N_PASSAGES = 12  # ranked passages returned with every answer
 N_CANDIDATE_CHUNKS = 5  # chunks whose sentences compete to be quoted
 MAX_QUOTES = 3
-SHORT_SENTENCE = 14  # a lead phrase this short is quoted with the sentence after it
+SHORT_SENTENCE = 14  # a lead phrase: shorter than this, no figure; quoted with the sentence after it, and it with it
 PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
 NOUN_FIGURE_MIN_SHARE = 0.25  # or, from the other year's part, this share with the asked noun beside a figure
 # Words that say a question is about a plan: another year's part (the review) does not use them, so they do not
@@ -484,7 +484,7 @@ class QA:
                         1 / rank,
                         slot_match(frame, text),
                         key,
-                        float(len(text) < SHORT_SENTENCE and not self.has_digit[si]),
+                        float(self._is_lead(si)),
                         part,
                         h.dense,
                         log_len,
@@ -752,17 +752,26 @@ class QA:
         return q.in_asked_part(chunk.part, chunk.year)
 
     def _quote_span(self, si: int) -> tuple[int, int]:
-        """Offsets of a sentence, extended over the next one when it is only a short lead phrase."""
+        """Offsets of a sentence, with its paragraph's lead phrase when that stands just before it.
+
+        A short lead phrase (加快建设重大项目。) is quoted with the sentence after it, and a sentence right after
+        one is quoted with it: the lead phrase says what the sentence is about, and is what a vague question
+        (is liwan speeding up big projects this yr) asks.
+        """
         s = self.index.sentences[si]
-        nxt = self.index.sentences[si + 1] if si + 1 < len(self.index.sentences) else None
-        if (
-            len(s.text) < SHORT_SENTENCE
-            and not self.has_digit[si]
-            and nxt is not None
-            and nxt.chunk_index == s.chunk_index
-        ):
-            return s.start, nxt.end
+        if self._is_lead(si) and si + 1 < len(self.index.sentences):
+            nxt = self.index.sentences[si + 1]
+            if nxt.chunk_index == s.chunk_index:
+                return s.start, nxt.end
+        if si > 0 and self._is_lead(si - 1):
+            prev = self.index.sentences[si - 1]
+            if prev.chunk_index == s.chunk_index:
+                return prev.start, s.end
         return s.start, s.end
+
+    def _is_lead(self, si: int) -> bool:
+        """Whether a sentence is a short lead phrase (no figure, under SHORT_SENTENCE characters)."""
+        return len(self.index.sentences[si].text) < SHORT_SENTENCE and not self.has_digit[si]
 
     def _compose(self, a: Analysis) -> Answer:
         """Quote the best sentences with numbered citations."""
