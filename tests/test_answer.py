@@ -426,6 +426,11 @@ def test_the_other_year_sentence_with_the_asked_noun_beside_a_figure_is_the_part
     assert [c.year for c in a.citations] == [2024] and "协议投资额234.57亿元" in a.citations[0].quote
 
 
+def test_a_partial_answer_names_the_thing_and_not_its_unit_or_a_piece_of_it(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask("今年还要新建多少座5G基站?")  # 2024's 新建5G基站714座 is quoted; 2025's number is missing
+    assert a.status == "partial" and a.missing == "2025年5G基站的具体数字"
+
+
 @pytest.mark.parametrize(
     ("question", "sentence", "thing"),
     [
@@ -433,6 +438,7 @@ def test_the_other_year_sentence_with_the_asked_noun_beside_a_figure_is_the_part
         ("那126项双拥任务清单里具体有啥?", "扎实抓好126项双拥任务清单落实,不断巩固军政军民团结。", "双拥任务清单"),
         ("那1000场文化惠民演出都在哪儿演啊", "开展1000场文化惠民演出,全力推动文艺事业繁荣发展。", "文化惠民演出"),
         ("白鹅潭有烟花吗?", "精心组织水上花市、传统迎春花市", ""),  # nothing shared: no thing named
+        ("今年还要新建多少座5G基站?", "新建5G基站714座,完成率183%。", "5G基站"),  # 5G is a name, not a count
     ],
 )
 def test_a_partial_answer_names_what_the_question_and_its_quote_share(question: str, sentence: str, thing: str) -> None:

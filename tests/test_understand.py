@@ -159,6 +159,11 @@ def test_a_figure_in_another_unit_is_no_answer_to_a_question_naming_its_unit() -
     assert unit_missing(normalize_query("一般公共预算收入是多少?").text, [rate]) is None  # no unit named
 
 
+def test_the_money_word_after_a_count_is_not_the_counted_noun() -> None:
+    frame = understand(normalize_query("区产投基金投了多少钱落这部电影?"))
+    assert frame.slot == "money" and "钱" not in frame.noun
+
+
 def test_topic_text_drops_the_question_words() -> None:
     assert topic_text(normalize_query("区儿童医院在哪条路?")).strip(" ?") == "区儿童医院"
 

@@ -957,7 +957,8 @@ class QA:
         )
 
 
-_LEADING_COUNT = re.compile(r"^[\d.]+[\u4e00-\u9fff]?")  # 126项 of 126项双拥任务清单, 1000场 of 1000场文化惠民演出
+# 126项 of 126项双拥任务清单, 1000场 of 1000场文化惠民演出; not the 5 of 5G基站
+_LEADING_COUNT = re.compile(r"^[\d.]+[\u4e00-\u9fff]")
 
 
 def shared_stretch(question: str, sentence: str) -> str:

@@ -48,7 +48,7 @@ _COUNT = re.compile(
     r"([\u4e00-\u9fff]{0,12})"
 )
 _TRAILING = re.compile(r"(?:来着|呢|啊|呀|吗|了|啦|哦|的|是|有|在|会|能|要|被|把|给|可以|已经|总共|一共|左右)+$")
-_LEADING = re.compile(r"^(?:的|个|是|有|在|了|亿元|万元|元|亿|万人次|万人|人次|人|平方米|万平方米|公里|%)+")
+_LEADING = re.compile(r"^(?:的|个|是|有|在|了|亿元|万元|元|亿|钱|块钱|万人次|万人|人次|人|平方米|万平方米|公里|%)+")
 GENERIC_NOUNS = frozenset(
     {"目标", "计划", "数量", "情况", "总数", "数字", "规模", "指标", "任务", "数目", "总共", "一共"}
     # what is planned or reached, not the thing counted
