@@ -268,14 +268,8 @@ class QA:
             if self.model is None:
                 raise RuntimeError("no answerability model loaded (run `qa train`)")
             status, probs = self.model.decide(feature_vector(a.features, a.frame), keys=a.keys)
-            if status == "answered" and (missed := self._qualifier_missed(a)) is not None:
-                answer = self._partial(a, a.ranked[0][1], missed)
-            elif status == "answered" and (counted := self._count_only(a)) is not None:
-                answer = self._partial(a, a.ranked[0][1], missing=self._missing_names(a, counted))
-            elif status == "answered" and (unit := unit_missing(a.q.text, self._quoted(a))) is not None:
-                answer = self._partial(a, a.ranked[0][1], missing=self.missing(a, a.ranked[0][1], slot=unit))
-            elif status == "answered":
-                answer = self._compose(a)
+            if status == "answered":
+                answer = self._answered_in_part(a) or self._compose(a)
             elif (
                 status == "partial"
                 and a.frame.intent != "chitchat"
@@ -867,22 +861,23 @@ class QA:
         beside = [t for t in scored if noun and t[1] == 1.0 and t[0] >= NOUN_FIGURE_MIN_SHARE]
         return max(beside)[-1] if beside else None
 
-    def _qualifier_missed(self, a: Analysis) -> tuple[str, str] | None:
-        """(asked, said instead) when the sentences to quote say another level, rank scope or currency than asked."""
-        if not a.frame.qualifiers or not a.ranked:
-            return None
-        return qualifier_missed(a.frame.qualifiers, self._quoted(a))
+    def _answered_in_part(self, a: Analysis) -> Answer | None:
+        """The partial answer, when the sentences to quote do not say what the model's answered question asks.
 
-    def _quoted(self, a: Analysis) -> list[str]:
-        """The sentences an answer would quote: the first, and the next within the ranker's margin of it."""
+        They say another level, rank scope or currency than asked (国家级, said 省级); or give only the count of
+        things whose names are asked (8个站点); or no figure in the unit the question names (多少元, said 增长5.1%).
+        """
         if not a.ranked:
-            return []
-        best = a.ranked[0][0]
-        return [self.match[si] for score, si in a.ranked[:MAX_QUOTES] if score >= best - self.ranker.margin]
-
-    def _count_only(self, a: Analysis) -> str | None:
-        """What the question counts (8个站点) when it asks their names and the sentences to quote give only N."""
-        return count_only(a.frame, a.q.text, self._quoted(a))
+            return None
+        best, first = a.ranked[0]
+        quoted = [self.match[si] for score, si in a.ranked[:MAX_QUOTES] if score >= best - self.ranker.margin]
+        if a.frame.qualifiers and (missed := qualifier_missed(a.frame.qualifiers, quoted)) is not None:
+            return self._partial(a, first, missed)
+        if (counted := count_only(a.frame, a.q.text, quoted)) is not None:
+            return self._partial(a, first, missing=self._missing_names(a, counted))
+        if (unit := unit_missing(a.q.text, quoted)) is not None:
+            return self._partial(a, first, missing=self.missing(a, first, slot=unit))
+        return None
 
     @staticmethod
     def _missing_names(a: Analysis, counted: str) -> str:
