@@ -157,6 +157,7 @@ def test_a_figure_in_another_unit_is_no_answer_to_a_question_naming_its_unit() -
     assert unit_missing(normalize_query("一般公共预算收入是多少亿元?").text, [money]) is None
     assert unit_missing(normalize_query("一般公共预算收入增长了百分之几?").text, [money]) is None
     assert unit_missing(normalize_query("一般公共预算收入是多少?").text, [rate]) is None  # no unit named
+    assert unit_missing(normalize_query("今年收储出让多少块地?").text, ["收储出让6个地块。"]) is None  # 块 of land
 
 
 def test_the_money_word_after_a_count_is_not_the_counted_noun() -> None:
