@@ -364,7 +364,12 @@ def test_the_city_as_a_whole_is_declined_as_not_the_reports_place(real_qa, quest
 
 
 def test_a_name_that_begins_with_the_city_is_not_the_city(real_qa) -> None:  # type: ignore[no-untyped-def]
-    assert real_qa.ask("广州工控集团去年营收多少?").reason != "abstain_parent"  # a company, not Guangzhou
+    def whole(question: str) -> list[str]:
+        return real_qa._whole_parents(real_qa._analyse(question, scope=real_qa.library.scope(question, None)))
+
+    assert whole("广州工控集团去年营收多少?") == []  # a company, not Guangzhou
+    assert whole("广州全市去年GDP总量是多少?") == ["广州"]
+    assert whole("What was Guangzhou's GDP growth last year?") == ["广州"]
 
 
 @pytest.mark.parametrize("question", ["你估2027年荔湾楼价会唔会跌?", "你觉得天河区明年发展得好不好?"])
