@@ -432,7 +432,7 @@ def test_main_runs_variants_writes_report_and_reports_bad_lines(
     out, err = capsys.readouterr()
     assert f"{f}:2: not JSON" in err
     assert "Recall@1" in out and "hybrid" in out and "dense" in out
-    assert set(stub.seen) == {("dense", "words", "bigrams", "keys"), ("dense",)}
+    assert set(stub.seen) == {("dense", "words", "bigrams", "keys", "mapped"), ("dense",)}
     # each variant forgets the kept vectors first: it times new questions, not the ones the last one asked
     assert stub.calls[0] == "forget" and stub.calls[stub.calls.index("dense") - 1] == "forget"
     assert stub.calls.count("forget") == 2

@@ -64,7 +64,7 @@ from qa.text.normalize import (
 from qa.types import Answer, Chunk, Citation, Hit, Sentence, part_label
 
 MAX_QUESTION_CHARS = 300  # longer questions are refused with a message
-RETRIEVERS = ("dense", "words", "bigrams", "keys")  # the rankings fused
+RETRIEVERS = ("dense", "words", "bigrams", "keys", "mapped")  # the rankings fused
 N_PASSAGES = 12  # ranked passages returned with every answer
 N_CANDIDATE_CHUNKS = 5  # chunks whose sentences compete to be quoted
 MAX_QUOTES = 3
@@ -359,6 +359,7 @@ class QA:
         keys = use_keys and KEYS_REPORT in scope.ids  # the authored questions are about this report only
         sims = self.retriever.key_sims(qvec, exclude_keys, key_cosines) if keys else None
         key_sims = self.retriever.key_sentence_sims(sims)
+        mapped = self.retriever.mapped(qvec, exclude_keys) if keys else None
         if retrieved is None:
             hits = self.retriever.search(
                 q,
@@ -367,10 +368,11 @@ class QA:
                 use=retrievers,
                 key_sims=key_sims,
                 allowed=scope.mask,
+                mapped=mapped,
             )
             if self._asks_both_years(q, frame, scope):
                 hits = with_each_part(hits, N_CANDIDATE_CHUNKS)
-            retrieved = hits, self.candidates(reading, qvec, hits, key_sims, scope)
+            retrieved = hits, self.candidates(reading, qvec, hits, key_sims, scope, mapped)
         hits = retrieved[0]
         t3 = time.perf_counter()
         ranked, dense_best, slot_best = self._score_sentences(*retrieved)
@@ -443,9 +445,18 @@ class QA:
         return ranked, best_dense, float(x[:, col("slot_fit")].max())
 
     def candidates(
-        self, reading: Reading, qvec: np.ndarray, hits: list[Hit], key_sims: np.ndarray | None, scope: Scope
+        self,
+        reading: Reading,
+        qvec: np.ndarray,
+        hits: list[Hit],
+        key_sims: np.ndarray | None,
+        scope: Scope,
+        mapped: np.ndarray | None = None,
     ) -> tuple[list[int], np.ndarray]:
-        """The sentences of the top chunks that may be quoted, and their :data:`SENTENCE_FEATURES` (one row each)."""
+        """The sentences of the top chunks that may be quoted, and their :data:`SENTENCE_FEATURES` (one row each).
+
+        ``mapped``: the question's vector moved by the query map (:meth:`Retriever.mapped`; None: no keys).
+        """
         q, frame, topic = reading.q, reading.frame, reading.units
         units = content_units(q)
         topic_weights = self._unit_weights(topic)
@@ -470,6 +481,7 @@ class QA:
                 if (q.part or q.part_year) and h.chunk.year is not None:  # a dated part: review, plan, annex
                     part = 1.0 if q.in_asked_part(h.chunk.part, h.chunk.year) else -1.0
                 log_len = float(np.log(len(text)))
+                moved = float(self.sentence_matrix[si] @ mapped) if mapped is not None else 0.0
                 sis.append(si)
                 rows.append(
                     [
@@ -492,6 +504,8 @@ class QA:
                         *(1 / h.ranks[r] if r in h.ranks else 0.0 for r in ("words", "bigrams", "dense", "keys")),
                         float(j == 0),
                         en * log_len,
+                        moved,
+                        en * moved,
                     ]
                 )
         return sis, np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))

@@ -41,6 +41,8 @@ SENTENCE_FEATURES: tuple[str, ...] = (
     "keys_rank",  # by the authored questions
     "first_in_chunk",  # the chunk's first sentence (often a heading or a lead phrase)
     "en_log_len",
+    "mapped",  # cosine of the sentence and the question moved by the query map (0 without keys)
+    "en_mapped",
 )
 # the kept quotes: further sentences score within this margin of the first. For a learned ranker the
 # unit is the log-odds that one sentence is the better: 1.5 quotes a second sentence unless the first is

@@ -299,8 +299,10 @@ def cross_validate(
     return oof
 
 
-def summary(oof: np.ndarray, y: np.ndarray, threshold: float, kinds: list[str | None]) -> dict[str, Any]:
-    """Out-of-fold rates: answerable declined, unanswerable caught, status accuracy, per unanswerable kind."""
+def summary(
+    oof: np.ndarray, y: np.ndarray, threshold: float, kinds: list[str | None], langs: list[str]
+) -> dict[str, Any]:
+    """Out-of-fold rates: answerable declined, unanswerable caught, status accuracy; by unanswerable kind, language."""
     answered = oof[:, 0] >= threshold
     pred = np.where(answered, 0, np.where(oof[:, 1] >= oof[:, 2], 1, 2))
     ans = y == 0
@@ -308,11 +310,19 @@ def summary(oof: np.ndarray, y: np.ndarray, threshold: float, kinds: list[str | 
     for kind in sorted({k for k in kinds if k}):
         idx = np.array([k == kind for k in kinds])
         per_kind[kind] = round(float(np.mean(~answered[idx])), 4)
+    per_lang: dict[str, dict[str, float]] = {}
+    for lang in sorted(set(langs)):
+        idx = np.array([la == lang for la in langs])
+        per_lang[lang] = {
+            "answerable_declined": round(float(np.mean(~answered[idx & ans])), 4) if (idx & ans).any() else 0.0,
+            "unanswerable_caught": round(float(np.mean(~answered[idx & ~ans])), 4) if (idx & ~ans).any() else 0.0,
+        }
     return {
         "answerable_declined": round(float(np.mean(~answered[ans])), 4),
         "unanswerable_caught": round(float(np.mean(~answered[~ans])), 4),
         "status_accuracy": round(float(np.mean(pred == y)), 4),
         "unanswerable_caught_by_kind": per_kind,
+        "by_lang": per_lang,
     }
 
 
@@ -577,7 +587,7 @@ def learn_ranker(qa: QA, rows: list[dict[str, Any]], candidates: list[Candidates
 
 def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> AnswerModel:
     """The answerability model for ``qa``'s index, learned from training rows (see the module docstring)."""
-    xs, ys, yks, groups, kinds, shapes, vecs = [], [], [], [], [], [], []
+    xs, ys, yks, groups, kinds, langs, shapes, vecs = [], [], [], [], [], [], [], []
     ruled = 0
     questions = [r["question"] for r in rows]
     qvecs = question_vectors(qa, questions)
@@ -599,6 +609,7 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
         yks.append(question_kind(r))
         groups.append(r.get("line", 0))
         kinds.append(r.get("kind"))
+        langs.append(r.get("lang", ""))
         shapes.append(shape_text)
         vecs.append(v)
     t_analysed = time.perf_counter()
@@ -634,7 +645,7 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
             "embedding_model": head.model,
             "max_false_refusal": MAX_FALSE_REFUSAL,
             "keyless_max_false_refusal": KEYLESS_MAX_FALSE_REFUSAL,
-            "cross_validation": summary(oof, y, status.answer_threshold, kinds),
+            "cross_validation": summary(oof, y, status.answer_threshold, kinds, langs),
             "keyless_cross_validation": keyless_cv,
             "seconds_to_fit_after_analysis": round(time.perf_counter() - t_analysed, 1),
             "note": "Written by `qa train`; the test split of eval/qa.jsonl is never read.",
@@ -691,9 +702,10 @@ def _fit_keyless(
     xk[:, stacked] = x[[at[i] for i in kept]][:, stacked]
     y = np.asarray([STATUSES.index(rows[i]["status"]) for i in kept])
     kinds = [rows[i].get("kind") for i in kept]
+    langs = [rows[i].get("lang", "") for i in kept]
     folds = _folds(y, np.asarray([rows[i].get("line", 0) for i in kept]))
     model, oof = _status_model(xk, y, folds, networks=False, max_fr=KEYLESS_MAX_FALSE_REFUSAL)
-    return model, summary(oof, y, model.answer_threshold, kinds)
+    return model, summary(oof, y, model.answer_threshold, kinds, langs)
 
 
 def main(args: argparse.Namespace) -> int:

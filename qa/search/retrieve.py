@@ -14,7 +14,7 @@ import bm25s
 import numpy as np
 
 from qa.search.embedding import Embedder
-from qa.search.index import Index
+from qa.search.index import KEYS_REPORT, Index
 from qa.text.normalize import Query, bigram_tokens, word_tokens
 from qa.types import Hit
 
@@ -29,6 +29,7 @@ class FusionWeights:
     words: float = 1.0
     bigrams: float = 1.0
     keys: float = 1.0  # the authored questions most like this one point at their sentences' chunks
+    mapped: float = 1.0  # the question moved by the map learned from the authored questions (Retriever.query_map)
     part_boost: float = 1.5  # multiplies the fused score of chunks in the asked-about part
     sentence_share: float = 0.3  # dense score = share * best sentence cosine + (1 - share) * chunk cosine
 
@@ -43,6 +44,7 @@ GLOSS_CACHE_FLOATS = 4_000_000  # per BM25 index: the gloss words' scores kept (
 N_NEIGHBOURS = 10  # authored questions whose labels vote in the answerability model's key_vote
 QUESTION_CACHE = 1024  # questions whose vector and key cosines are kept, least recently asked forgotten (~33 MB)
 LEFT_OUT_CACHE = 64  # sets of left-out authored questions whose key indexes are kept (training: one per session)
+MAP_RIDGE = 10.0  # the query map's pull towards leaving a question vector as it is (see Retriever.query_map)
 
 
 class _BM25:
@@ -121,12 +123,17 @@ class Retriever:
         # (key, sentence it answers) pairs, for key_sentence_sims
         self.pair_key = np.array([i for i, k in enumerate(index.keys) for _ in k.sentences], dtype=np.int64)
         self.pair_sentence = np.array([si for k in index.keys for si in k.sentences], dtype=np.int64)
+        # the sentences of the report the keys are about (the only ones the query map may point at), and their chunks
+        keyed = np.array([index.chunks[s.chunk_index].report == KEYS_REPORT for s in index.sentences], dtype=bool)
+        self.keyed_matrix, self.keyed_chunk = self.sentence_matrix[keyed], self.chunk_of_sentence[keyed]
         # A question asked again (a chat's example, a popular question) is not embedded again, nor compared
         # with every key again (a 16 MB read): both depend on its text alone, so what is kept is exact.
         self._kept_vector = functools.lru_cache(QUESTION_CACHE)(self._vector)  # embed text -> unit vector
         self._kept_cosines = functools.lru_cache(QUESTION_CACHE)(self._cosines)  # vector's bytes -> its key cosines
         # training leaves out a whole authoring session's keys, the same few hundred for each of its questions
         self._left_out = functools.lru_cache(LEFT_OUT_CACHE)(self._rows_of)
+        self._maps = functools.lru_cache(LEFT_OUT_CACHE)(self._fit_map)
+        self._map_sums: tuple[np.ndarray, np.ndarray] | None = None
 
     def forget(self) -> None:
         """Forget the kept question vectors and key cosines: the next questions cost what new ones do (benchmarks)."""
@@ -175,6 +182,54 @@ class Retriever:
         (Question by question, reading the 16 MB key matrix once per question is most of the time.)
         """
         return None if self.key_matrix is None else qvecs @ self.key_matrix.T
+
+    def _answered_pairs(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The answered keys' question vectors (of ``rows``, else all) and the mean vector of their sentences."""
+        assert self.key_matrix is not None
+        keys = self.index.keys
+        rows = np.arange(len(keys)) if rows is None else rows
+        rows = np.array([r for r in rows if keys[r].sentences], dtype=np.int64)
+        if not len(rows):
+            return np.zeros((0, self.key_matrix.shape[1])), np.zeros((0, self.key_matrix.shape[1]))
+        targets = np.stack([self.sentence_matrix[list(keys[r].sentences)].mean(axis=0) for r in rows])
+        return self.key_matrix[rows].astype(np.float64), targets.astype(np.float64)
+
+    def _fit_map(self, exclude: tuple[str, ...]) -> np.ndarray:
+        """:meth:`query_map` without the keys of ``exclude`` (read-only: it is kept)."""
+        if self._map_sums is None:
+            q, t = self._answered_pairs()
+            self._map_sums = q.T @ q, q.T @ t
+        gram, cross = self._map_sums
+        if exclude:
+            q, t = self._answered_pairs(self._left_out(exclude))
+            gram, cross = gram - q.T @ q, cross - q.T @ t
+        eye = np.eye(len(gram)) * MAP_RIDGE
+        w = np.linalg.solve(gram + eye, cross + eye).astype(np.float32)
+        w.flags.writeable = False
+        return w
+
+    def query_map(self, exclude: Sequence[str] = ()) -> np.ndarray | None:
+        """The linear map that moves a question's vector towards the sentences that answer it (None: no keys).
+
+        Learned from the authored questions the report answers: ridge regression from each one's vector to
+        the mean vector of its gold sentences, pulled towards the identity (``MAP_RIDGE``), so that a
+        question unlike any authored one is left nearly as it was. It is what the keys teach, smoothed
+        over all of them: an English or colloquial question moves towards where questions like it were
+        answered, even when no single authored question is close. ``exclude``: authored questions it may not
+        learn from (training leaves out a question's own session, as for the keys).
+        """
+        if self.key_matrix is None or not any(k.sentences for k in self.index.keys):
+            return None
+        return self._maps(tuple(exclude))
+
+    def mapped(self, qvec: np.ndarray, exclude: Sequence[str] = ()) -> np.ndarray | None:
+        """The question vector moved by :meth:`query_map`, unit length (None: no keys)."""
+        w = self.query_map(exclude)
+        if w is None:
+            return None
+        v = qvec @ w
+        norm = float(np.linalg.norm(v))
+        return v / norm if norm > 0 else None
 
     def key_sentence_sims(self, sims: np.ndarray | None) -> np.ndarray | None:
         """Per sentence: the cosine of the most similar authored question it answers (-1: none); None: no keys."""
@@ -225,11 +280,16 @@ class Retriever:
         k: int = 20,
         qvec: np.ndarray | None = None,
         weights: FusionWeights | None = None,
-        use: tuple[str, ...] = ("dense", "words", "bigrams", "keys"),
+        use: tuple[str, ...] = ("dense", "words", "bigrams", "keys", "mapped"),
         key_sims: np.ndarray | None = None,
         allowed: np.ndarray | None = None,
+        mapped: np.ndarray | None = None,
     ) -> list[Hit]:
-        """The top ``k`` chunks for the query, best first; only chunks ``allowed`` (a boolean per chunk) when given."""
+        """The top ``k`` chunks for the query, best first; only chunks ``allowed`` (a boolean per chunk) when given.
+
+        ``key_sims``: per sentence, :meth:`key_sentence_sims`; ``mapped``: the question's :meth:`mapped`
+        vector (each ranking is left out when not given).
+        """
         w = weights or (WEIGHTS_EN if q.english else WEIGHTS_ZH)
         qvec = self.embed(q) if qvec is None else qvec
         best_sentence = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
@@ -243,16 +303,20 @@ class Retriever:
         by_key = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
         if key_sims is not None:
             np.maximum.at(by_key, self.chunk_of_sentence, key_sims)
+        by_map = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
+        if mapped is not None:
+            np.maximum.at(by_map, self.keyed_chunk, self.keyed_matrix @ mapped)
         per = {
             "dense": (dense + 1.0, w.dense),  # shifted so every chunk has a dense rank
             "words": (words, w.words),
             "bigrams": (bigrams, w.bigrams),
             "keys": (np.where(by_key > 0, by_key, 0.0), w.keys),
+            "mapped": (np.where(by_map > -1.0, by_map + 1.0, 0.0), w.mapped),
         }
         fused = np.zeros(len(self.index.chunks), dtype=np.float64)
         all_ranks: dict[str, np.ndarray] = {}
         for name in use:
-            if name == "keys" and key_sims is None:
+            if (name == "keys" and key_sims is None) or (name == "mapped" and mapped is None):
                 continue
             scores, weight = per[name]
             r = _ranks(scores if allowed is None else np.where(allowed, scores, 0.0))
