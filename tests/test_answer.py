@@ -416,6 +416,12 @@ def test_a_plan_question_the_plan_does_not_answer_quotes_the_other_year_as_parti
     [
         ("How much is the rent subsidy for talent apartments each month?", "the amount of the rent subsidy"),
         ("How many new 5G base stations will Liwan build in 2025?", "the number of new 5g base stations for 2025"),
+        # a "what is the …" question names what it asks in its own words, which say it best
+        (
+            "What's the address of the new police case-handling centre?",
+            "the address of the new police case-handling centre",
+        ),
+        ("what is the monthly rent subsidy for talent apartments?", "the monthly rent subsidy for talent apartments"),
     ],
 )
 def test_an_english_partial_answer_names_what_is_missing_in_order(real_qa, question: str, missing: str) -> None:  # type: ignore[no-untyped-def]

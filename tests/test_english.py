@@ -11,7 +11,7 @@ from qa.datafiles import read_pairs
 from qa.report.corpus import CORPUS_FILE
 from qa.search.index import Index
 from qa.search.retrieve import _BM25
-from qa.text.english import en_lexicon, gloss_english, lemma, unknown_english_names
+from qa.text.english import asked_phrase, en_lexicon, gloss_english, lemma, unknown_english_names
 from qa.text.normalize import expand_shorthand, normalize_query, word_tokens
 
 LIWAN = CORPUS_FILE.read_text(encoding="utf-8")  # English is glossed with the words of the report asked
@@ -191,3 +191,23 @@ def test_shorthand_lets_the_cues_read_an_opinion_and_a_year() -> None:
     assert understand(normalize_query("do u think the riverside taikoo li will be a success")).intent == "opinion"
     assert normalize_query("new jobs this yr?").part == "plan"
     assert "you" not in normalize_query("荔湾有几个U站?").text  # a Chinese question keeps its Latin letters
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("what's the 2025 target for new invention patents?", "the 2025 target for new invention patents"),
+        (
+            "What is Liwan's goal for the Bai'etan Business District in 2025?",
+            "Liwan's goal for the Bai'etan Business District in 2025",
+        ),
+        ("so whats the address of the new police centre", "the address of the new police centre"),
+        ("What are the names of the 11 parks built in 2024?", "the names of the 11 parks built in 2024"),
+        ("What is GDP?", ""),  # no article: a definition, not a phrase to name as missing
+        ("What does the report say about parks?", ""),  # a verb of its own: not a noun phrase
+        ("Where is the new police centre?", ""),
+        ("What is the?", ""),
+    ],
+)
+def test_the_phrase_a_what_is_the_question_asks_for(question: str, phrase: str) -> None:
+    assert asked_phrase(question) == phrase

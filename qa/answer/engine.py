@@ -50,7 +50,7 @@ from qa.ledger.row import Row
 from qa.search.embedding import Embedder
 from qa.search.index import KEYS_REPORT, Index
 from qa.search.retrieve import Retriever
-from qa.text.english import en_lexicon, lemma
+from qa.text.english import asked_phrase, en_lexicon, lemma
 from qa.text.normalize import (
     Query,
     bigram_tokens,
@@ -934,6 +934,9 @@ class QA:
         slot = slot or a.frame.slot
         zh, en = SLOT_WORDS.get(slot, ("具体情况", "the details"))
         if a.lang == "en":  # the number of beds for 2025; the amount of the rent subsidy
+            if phrase := asked_phrase(clean_input(a.question)):  # what's the 2025 target for new invention patents
+                dated = year and not re.search(r"\b(?:\d{4}|this year|last year|next year)\b", phrase, re.IGNORECASE)
+                return f"{phrase}{' for ' + year if dated else ''}"
             if topic and slot == "money":
                 en, topic = "the amount", f"the {topic}"
             return f"{en}{' of ' + topic if topic else ''}{' for ' + year if year else ''}"

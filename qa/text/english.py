@@ -221,3 +221,22 @@ def unknown_english_names(raw: str, text: str) -> list[str]:
                 out.append(name)
                 break
     return out
+
+
+# "what is the 2025 target for new invention patents?" -> "the 2025 target for new invention patents": the thing
+# a question asks for, in its own words, when it asks for a noun phrase (what's / what are / what was + the …)
+_ASKED_PHRASE = re.compile(
+    r"^\s*(?:(?:and|so|ok|okay|then)[, ]+)?what(?:'s|’s|s| is| are| was| were| will be| would be)\s+"
+    r"((?:the|its|their|liwan's|liwan’s)\s.*?)\s*[?？.!]*\s*$",
+    re.IGNORECASE,
+)
+MAX_ASKED_WORDS = 16  # longer: a question with a clause of its own, not a plain noun phrase
+
+
+def asked_phrase(question: str) -> str:
+    """The noun phrase a "what is the …" question asks for, as typed ("" when it asks otherwise)."""
+    m = _ASKED_PHRASE.match(question)
+    if not m:
+        return ""
+    phrase = m.group(1)
+    return phrase if 2 <= len(phrase.split()) <= MAX_ASKED_WORDS else ""
