@@ -430,6 +430,26 @@ def test_an_english_partial_answer_names_what_is_missing_in_order(real_qa, quest
     assert a.answer.startswith(f"The report does not give {missing}.")
 
 
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        (
+            "请问区儿童医院的院长是谁呢?",
+            "报告没有说区儿童医院的院长是谁。",
+        ),  # not 区儿童医院的具体名称: it has its name
+        ("白鹅潭大湾区艺术中心是谁设计的?", "报告没有说白鹅潭大湾区艺术中心是谁设计的。"),
+        (
+            "Who designed the Baietan Greater Bay Area Art Center?",
+            "The report does not say who designed the Baietan Greater Bay Area Art Center.",
+        ),
+    ],
+)
+def test_a_partial_answer_to_who_says_the_report_does_not_say_who(real_qa, question: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(question)
+    assert a.status == "partial" and a.answer.startswith(said)
+    assert a.missing and a.missing in said
+
+
 def test_the_other_year_sentence_with_the_asked_noun_beside_a_figure_is_the_partial_answer(real_qa) -> None:  # type: ignore[no-untyped-def]
     """The 2024 review gives 协议投资额234.57亿元 without the question's 招商引资: it still speaks of the thing."""
     a = real_qa.ask("2025年荔湾计划招商引资协议投资额多少亿元?")

@@ -130,6 +130,9 @@ MESSAGES = {  # (lang, key) -> fixed string
     ("en", "abstain_chitchat"): "I only answer questions about what the report 《{title}》 says.",
     ("zh", "partial"): "报告没有给出{missing}。报告提到:",
     ("en", "partial"): "The report does not give {missing}. What it does say (quoted in Chinese):",
+    # a question about a person or body, repeated as what the report does not say (区儿童医院的院长是谁)
+    ("zh", "partial_who"): "报告没有说{missing}。报告提到:",
+    ("en", "partial_who"): "The report does not say {missing}. What it does say (quoted in Chinese):",
     ("zh", "nearest"): "最接近的章节:",
     ("en", "nearest"): "Nearest sections:",
     ("zh", "beside"): "对照({part}):",
@@ -909,9 +912,12 @@ class QA:
         """
         start, end = self._quote_span(si)
         citations, lines = self._cite([(start, end, self.index.sentences[si])])
+        message = "partial"
+        if missing is None and qualifier is None and (who := asked_who(a)):
+            missing, message = who, "partial_who"
         if missing is None:
             missing = self.missing(a, si) if qualifier is None else self._missing_qualifier(a, *qualifier)
-        text = "\n".join([MESSAGES[(a.lang, "partial")].format(missing=missing), *lines])
+        text = "\n".join([MESSAGES[(a.lang, message)].format(missing=missing), *lines])
         return self._answer(
             a, text, abstained=True, citations=tuple(citations), status="partial", missing=missing, reason="partial"
         )
@@ -971,6 +977,27 @@ class QA:
 
 # 126项 of 126项双拥任务清单, 1000场 of 1000场文化惠民演出; not the 5 of 5G基站
 _LEADING_COUNT = re.compile(r"^[\d.]+[\u4e00-\u9fff]")
+
+
+_WHO_ZH = re.compile(r"谁|哪位")
+_ASK_LEAD_ZH = re.compile(r"^(?:请问(?:一下)?|想问(?:一?下)?|问(?:一?下)|我想知道)[,,\s]*")
+_ASK_TAIL_ZH = re.compile(r"[呢啊呀哦喔嘞咧吖]*[?？!！。.~～\s]*$")
+_WHO_EN = re.compile(r"^\s*who\b(?!se)", re.IGNORECASE)
+
+
+def asked_who(a: Analysis) -> str:
+    """A question asking who (区儿童医院的院长是谁, who designed …) as the clause the report does not say ("": not one).
+
+    Named as a kind it would read wrong (报告没有给出白鹅潭大湾区艺术中心的具体名称: the centre has its name; its
+    designer is what is missing), so the question itself is what the report does not say: a Chinese question
+    with 谁 reads as its own indirect question once its 请问 and 呢 are gone, and so does an English one that
+    opens with who.
+    """
+    if a.lang == "en":
+        raw = clean_input(a.question).strip().rstrip("?？!. ")
+        return raw[0].lower() + raw[1:] if _WHO_EN.match(raw) and len(raw.split()) >= 3 else ""
+    text = _ASK_TAIL_ZH.sub("", _ASK_LEAD_ZH.sub("", a.q.text.strip()))
+    return text if _WHO_ZH.search(text) and len(text) >= 4 else ""
 
 
 def shared_stretch(question: str, sentence: str) -> str:
