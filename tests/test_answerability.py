@@ -133,6 +133,23 @@ def test_the_shipped_sentence_ranker_beats_the_hand_set_order_out_of_fold() -> N
     assert all(r["learned"] > r["hand"] for r in by_lang.values()), by_lang
 
 
+def test_a_report_without_keys_is_ranked_by_weights_learned_without_them() -> None:
+    """Learned with the key and map features, the question's own cosine came to weigh against a sentence;
+    a report without authored questions has none of those, so it gets weights learned as it is asked."""
+    ranker = AnswerModel.load().ranker
+    assert ranker is not None and ranker.keyless is not None
+    col = SENTENCE_FEATURES.index
+    keyed = ("key", "en_key", "keys_rank", "mapped", "en_mapped")
+    assert all(ranker.keyless[col(f)] == 0.0 for f in keyed)  # never seen other than 0
+    assert ranker.keyless[col("dense")] > 0 and ranker.keyless[col("en_dense")] + ranker.keyless[col("dense")] > 0
+    by_lang = ranker.meta["keyless_first_quote_gold_out_of_fold"]
+    assert all(r["learned"] > r["hand"] for r in by_lang.values()), by_lang
+    x = np.zeros((2, len(SENTENCE_FEATURES)))
+    x[0, col("dense")], x[1, col("mapped")] = 0.9, 0.9
+    assert ranker.scores(x, keys=False).tolist() == [pytest.approx(0.9 * ranker.keyless[col("dense")]), 0.0]
+    assert ranker.scores(x).tolist() == pytest.approx((x @ ranker.weights).tolist())
+
+
 def test_ranker_pairs_are_gold_against_each_other_candidate() -> None:
     x = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
     dx, dy = _pairs([x, x], [np.array([True, False, False]), np.array([True, True, True])])

@@ -378,9 +378,9 @@ class QA:
             retrieved = hits, self.candidates(reading, qvec, hits, key_sims, scope, mapped)
         hits = retrieved[0]
         t3 = time.perf_counter()
-        ranked, dense_best, slot_best = self._score_sentences(*retrieved)
-        lang = "en" if is_english(clean_input(question)) else "zh"
         keyed = sims is not None
+        ranked, dense_best, slot_best = self._score_sentences(*retrieved, keys=keyed)
+        lang = "en" if is_english(clean_input(question)) else "zh"
         a = Analysis(question, reading, lang, scope, hits, ranked, {}, {}, keys=keyed, candidates=retrieved[1])
         # without keys there are no neighbours: which keys are comparable does not matter
         values = self.retriever.key_neighbours(sims, self._comparable_keys(q, scope) if sims is not None else None)
@@ -434,14 +434,17 @@ class QA:
         return None
 
     def _score_sentences(
-        self, hits: list[Hit], candidates: tuple[list[int], np.ndarray]
+        self, hits: list[Hit], candidates: tuple[list[int], np.ndarray], keys: bool = True
     ) -> tuple[list[tuple[float, int]], float, float]:
-        """(score, sentence index) best first among the candidates; best cosine, best slot fit."""
+        """(score, sentence index) best first among the candidates; best cosine, best slot fit.
+
+        ``keys``: whether the question was asked with the authored questions (else the keyless weights rank).
+        """
         sis, x = candidates
         best_dense = max((h.dense for h in hits[:N_CANDIDATE_CHUNKS]), default=0.0)
         if not sis:
             return [], best_dense, 0.0
-        scores = self.ranker.scores(x)
+        scores = self.ranker.scores(x, keys)
         ranked = sorted(zip(scores.tolist(), sis, strict=True), key=lambda t: -t[0])
         col = SENTENCE_FEATURES.index
         best_dense = max(best_dense, float(x[:, col("dense")].max()))

@@ -59,26 +59,36 @@ class SentenceRanker:
     weights: np.ndarray
     margin: float
     meta: dict[str, Any]
+    # The weights for a report without authored questions (None: ``weights``), learned on candidates retrieved
+    # as for one: with the key and map features there, the others learn to lean on them (the cosine with the
+    # question alone came to weigh against a sentence once the cosine with the mapped question carried it).
+    keyless: np.ndarray | None = None
 
-    def scores(self, x: np.ndarray) -> np.ndarray:
-        """One score per row of ``x`` (candidates x :data:`SENTENCE_FEATURES`)."""
-        return np.asarray(x @ self.weights)
+    def scores(self, x: np.ndarray, keys: bool = True) -> np.ndarray:
+        """One score per row of ``x`` (candidates x :data:`SENTENCE_FEATURES`); ``keys``: the report has keys."""
+        weights = self.weights if keys or self.keyless is None else self.keyless
+        return np.asarray(x @ weights)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready content."""
-        return {
+        out: dict[str, Any] = {
             "features": list(SENTENCE_FEATURES),
             "weights": [round(float(v), 8) for v in self.weights],
             "margin": self.margin,
             "meta": self.meta,
         }
+        if self.keyless is not None:
+            out["keyless_weights"] = [round(float(v), 8) for v in self.keyless]
+        return out
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> SentenceRanker:
         """Inverse of :meth:`to_json`; ValueError when it was learned over other features."""
         if tuple(d["features"]) != SENTENCE_FEATURES:
             raise ValueError("the sentence ranker was learned over other features")
-        return SentenceRanker(np.asarray(d["weights"], dtype=np.float64), float(d["margin"]), dict(d.get("meta", {})))
+        keyless = np.asarray(d["keyless_weights"], dtype=np.float64) if d.get("keyless_weights") else None
+        weights = np.asarray(d["weights"], dtype=np.float64)
+        return SentenceRanker(weights, float(d["margin"]), dict(d.get("meta", {})), keyless)
 
 
 def _hand() -> SentenceRanker:

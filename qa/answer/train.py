@@ -384,8 +384,9 @@ def _analyse_slice(
 Candidates = tuple[list[int], np.ndarray]  # one question's candidate sentences and their features
 # one question's hits (chunk position, fused score, ranks, cosine) and candidates, as a worker sends them back
 Kept = tuple[list[tuple[int, float, dict[str, int], float]], Candidates]
-# per question: its reading; an answered one's candidates for the ranker, and its hits and candidates to keep
-Read = tuple["Reading", Candidates | None, Kept | None]
+# per question: its reading; an answered one's candidates for the ranker, its hits and candidates to keep, and
+# its candidates as retrieved for a report without keys (for the keyless ranker)
+Read = tuple["Reading", Candidates | None, Kept | None, Candidates | None]
 
 
 def _kept(qa: QA, retrieved: Retrieved) -> Kept:
@@ -406,19 +407,21 @@ def _read_slice(
     """One slice of :func:`read_rows`."""
     readings = [qa.read(q, qa.library.scope(q)) for q in questions]
     asked = [i for i, a in enumerate(answered) if a]
-    out: list[Read] = [(r, None, None) for r in readings]
-    analyses = qa.analyse_many(
+    out: list[Read] = [(r, None, None, None) for r in readings]
+    keyed, keyless = qa.analyse_many(
         [questions[i] for i in asked],
         [leave_out[i] for i in asked],
         qvecs[asked],
-        (True,),
+        (True, False),
         [readings[i] for i in asked],
         features=False,  # the ranker learns from the candidates; the features come in the second pass
-    )[0]
+    )
     empty: Candidates = ([], np.zeros((0, len(SENTENCE_FEATURES))))
-    for i, a in zip(asked, analyses, strict=True):
+    for i, a, b in zip(asked, keyed, keyless, strict=True):
         kept = None if a.candidates is None else _kept(qa, (a.hits, a.candidates))
-        out[i] = (readings[i], empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates, kept)
+        usable = empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates
+        bare = empty if qa.ruled_out(b) is not None or b.candidates is None else b.candidates
+        out[i] = (readings[i], usable, kept, bare)
     return out
 
 
@@ -554,11 +557,12 @@ def _first_gold(weights: np.ndarray, xs: list[np.ndarray], ys: list[np.ndarray])
     return [bool(y[int(np.argmax(x @ weights))]) for x, y in zip(xs, ys, strict=True)]
 
 
-def learn_ranker(qa: QA, rows: list[dict[str, Any]], candidates: list[Candidates | None]) -> SentenceRanker:
-    """The sentence ranker, learned on the answered training questions; its out-of-fold first-quote rates.
+def _learn_order(
+    qa: QA, rows: list[dict[str, Any]], candidates: list[Candidates | None]
+) -> tuple[np.ndarray, dict[str, dict[str, float]], int]:
+    """Ranker weights learned on these candidates, their out-of-fold rates, and how many questions taught them.
 
-    ``candidates``: per row, what :func:`read_rows` gives (each answered question's candidates, with its own
-    session's keys left out). Questions with no gold candidate, or only gold ones, teach no order.
+    The rates: per language, how often the hand-set order and the learned one put a gold sentence first.
     """
     answered = [i for i, c in enumerate(candidates) if c is not None]
     cands = [c for c in candidates if c is not None]
@@ -581,8 +585,30 @@ def learn_ranker(qa: QA, rows: list[dict[str, Any]], candidates: list[Candidates
         }
         for lang in sorted(set(langs))
     }
-    meta = {"c": RANKER_C, "n_questions": len(kept), "first_quote_gold_out_of_fold": by_lang}
-    return SentenceRanker(_fit_ranker(xs, ys), LEARNED_MARGIN, meta)
+    return _fit_ranker(xs, ys), by_lang, len(kept)
+
+
+def learn_ranker(
+    qa: QA,
+    rows: list[dict[str, Any]],
+    candidates: list[Candidates | None],
+    keyless: list[Candidates | None] | None = None,
+) -> SentenceRanker:
+    """The sentence ranker, learned on the answered training questions; its out-of-fold first-quote rates.
+
+    ``candidates``: per row, what :func:`read_rows` gives (each answered question's candidates, with its own
+    session's keys left out); ``keyless``: the candidates retrieved as for a report without keys, from which
+    the weights for such a report are learned (none: no keyless weights). Questions with no gold candidate,
+    or only gold ones, teach no order.
+    """
+    weights, by_lang, n = _learn_order(qa, rows, candidates)
+    meta: dict[str, Any] = {"c": RANKER_C, "n_questions": n, "first_quote_gold_out_of_fold": by_lang}
+    bare = None
+    if keyless is not None:
+        bare, meta["keyless_first_quote_gold_out_of_fold"], meta["keyless_n_questions"] = _learn_order(
+            qa, rows, keyless
+        )
+    return SentenceRanker(weights, LEARNED_MARGIN, meta, bare)
 
 
 def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> AnswerModel:
@@ -593,11 +619,11 @@ def fit(qa: QA, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) 
     qvecs = question_vectors(qa, questions)
     leave_out = siblings(rows)
     read = read_rows(qa, rows, qvecs, leave_out)
-    ranker = learn_ranker(qa, rows, [c for _, c, _ in read])
+    ranker = learn_ranker(qa, rows, [c for _, c, _, _ in read], [b for _, _, _, b in read])
     qa.trained_ranker = ranker  # the features below are those of the sentences it ranks first
     used: list[int] = []  # indexes of the rows no plain rule declines: the ones the model learns from
     # each question analysed twice: with the keys (but its own session's), and as for a report without keys
-    kept = [(reading, k) for reading, _, k in read]
+    kept = [(reading, k) for reading, _, k, _ in read]
     keyed, keyless_rows = analyse_rows(qa, questions, qvecs, leave_out, kept, modes=(True, False))
     for i, (r, v, (is_ruled, xv, shape_text)) in enumerate(zip(rows, qvecs, keyed, strict=True)):
         if is_ruled:
