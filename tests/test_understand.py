@@ -45,6 +45,8 @@ from qa.text.normalize import normalize_query
         ("科教兴国这些口号对老百姓有啥用", "opinion", "none"),
         ("怎么申请托育补贴?", "howto", "description"),
         ("What is the phone number of the district office?", "howto", "description"),
+        ("Will the government service centre stay open on weekends?", "howto", "yesno"),
+        ("Which three schools are scheduled to open on time in 2025?", "list", "date"),  # on time: no opening hours
         ("五外联动是什么意思?", "definition", "description"),
         ("你好", "chitchat", "none"),
         ("区儿童医院什么时候开的?", "fact", "date"),
