@@ -45,6 +45,7 @@ N_NEIGHBOURS = 10  # authored questions whose labels vote in the answerability m
 QUESTION_CACHE = 1024  # questions whose vector and key cosines are kept, least recently asked forgotten (~33 MB)
 LEFT_OUT_CACHE = 64  # sets of left-out authored questions whose key indexes are kept (training: one per session)
 MAP_RIDGE = 10.0  # the query map's pull towards leaving a question vector as it is (see Retriever.query_map)
+MAP_BLOCK = 1024  # keys read at a time when the map is learned
 
 
 class _BM25:
@@ -183,26 +184,39 @@ class Retriever:
         """
         return None if self.key_matrix is None else qvecs @ self.key_matrix.T
 
-    def _answered_pairs(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The answered keys' question vectors (of ``rows``, else all) and the mean vector of their sentences."""
+    def _answered_pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The question vectors of the answered keys among ``rows``, and the mean vector of each one's sentences."""
         assert self.key_matrix is not None
         keys = self.index.keys
-        rows = np.arange(len(keys)) if rows is None else rows
         rows = np.array([r for r in rows if keys[r].sentences], dtype=np.int64)
+        counts = np.array([len(keys[r].sentences) for r in rows], dtype=np.int64)
         if not len(rows):
-            return np.zeros((0, self.key_matrix.shape[1])), np.zeros((0, self.key_matrix.shape[1]))
-        targets = np.stack([self.sentence_matrix[list(keys[r].sentences)].mean(axis=0) for r in rows])
-        return self.key_matrix[rows].astype(np.float64), targets.astype(np.float64)
+            empty = np.zeros((0, self.key_matrix.shape[1]), np.float32)
+            return empty, empty
+        sentences = np.fromiter((si for r in rows for si in keys[r].sentences), dtype=np.int64, count=int(counts.sum()))
+        starts = np.cumsum(counts) - counts
+        targets = np.add.reduceat(self.sentence_matrix[sentences], starts, axis=0) / counts[:, None].astype(np.float32)
+        return self.key_matrix[rows], targets
+
+    def _sums(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Q'Q and Q'T over these keys' answered pairs, in blocks of MAP_BLOCK keys (a few MB at a time)."""
+        assert self.key_matrix is not None
+        dim = self.key_matrix.shape[1]
+        gram, cross = np.zeros((dim, dim)), np.zeros((dim, dim))
+        for i in range(0, len(rows), MAP_BLOCK):
+            q, t = self._answered_pairs(rows[i : i + MAP_BLOCK])
+            gram += q.T @ q  # float32 products, summed in float64
+            cross += q.T @ t
+        return gram, cross
 
     def _fit_map(self, exclude: tuple[str, ...]) -> np.ndarray:
         """:meth:`query_map` without the keys of ``exclude`` (read-only: it is kept)."""
         if self._map_sums is None:
-            q, t = self._answered_pairs()
-            self._map_sums = q.T @ q, q.T @ t
+            self._map_sums = self._sums(np.arange(len(self.index.keys)))
         gram, cross = self._map_sums
         if exclude:
-            q, t = self._answered_pairs(self._left_out(exclude))
-            gram, cross = gram - q.T @ q, cross - q.T @ t
+            left_gram, left_cross = self._sums(self._left_out(exclude))
+            gram, cross = gram - left_gram, cross - left_cross
         eye = np.eye(len(gram)) * MAP_RIDGE
         w = np.linalg.solve(gram + eye, cross + eye).astype(np.float32)
         w.flags.writeable = False
