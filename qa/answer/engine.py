@@ -983,7 +983,7 @@ _LEADING_COUNT = re.compile(r"^[\d.]+[\u4e00-\u9fff]")
 
 
 _WHO_ZH = re.compile(r"谁|哪位")
-_ASK_LEAD_ZH = re.compile(r"^(?:请问(?:一下)?|想问(?:一?下)?|问(?:一?下)|我想知道)[,,\s]*")
+_ASK_LEAD_ZH = re.compile(r"^(?:请问(?:一下)?|想问(?:一?下)?|问(?:一?下)|我想知道)[,\s]*")  # q.text is half-width
 _ASK_TAIL_ZH = re.compile(r"[呢啊呀哦喔嘞咧吖]*[?？!！。.~～\s]*$")
 _WHO_EN = re.compile(r"^\s*who\b(?!se)", re.IGNORECASE)
 

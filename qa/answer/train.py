@@ -7,7 +7,8 @@ split of ``eval/qa.jsonl`` is read. Steps:
    the index is rebuilt with them;
 2. the sentence ranker (:mod:`qa.answer.rank`) is learned on the answered questions' candidate
    sentences (a gold sentence against each other candidate), leaving out the keys of the questions
-   written in the same authoring session (:func:`siblings`);
+   written in the same authoring session (:func:`siblings`), and from them the query map too; and its
+   weights for a report without keys, on the candidates retrieved as for one;
 3. every training question is run through the real pipeline with that ranker, leaving out the same
    keys, and the answerability features are taken
    (questions a plain rule declines are left out: the model never sees those);
