@@ -202,7 +202,7 @@ def test_howto_points_to_the_hotline_the_report_names(real_qa) -> None:  # type:
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
-        ("Is Liwan a nice place to raise kids?", "opinion"),
+        ("Would my kids be happy growing up in Liwan?", "opinion"),
         ("去区儿童医院坐几路公交车?", "howto"),
         ("想在荔湾开个小店,营业执照找谁盖章?", "howto"),
     ],

@@ -29,6 +29,8 @@ from qa.text.normalize import normalize_query
         ("荔灣而家值唔值得買樓?", "opinion", "none"),  # Cantonese, mapped to Mandarin first
         ("你觉得荔湾区政府做得好不好?", "opinion", "none"),
         ("Is it worth buying a flat in Liwan now?", "opinion", "none"),
+        ("Is Liwan a nice place to raise kids?", "opinion", "none"),  # as a good, decent, pleasant place or spot
+        ("Were there more and better places to see a doctor in 2024?", "fact", "yesno"),  # a comparison of facts
         ("长者饭堂有多少个?", "number", "quantity"),
         ("今年新增就業目標係幾多?", "number", "quantity"),
         ("今年中央预算内投资打算安排多少钱?", "number", "money"),  # 安排多少 is not a rank (排多少)
