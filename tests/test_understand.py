@@ -30,6 +30,8 @@ from qa.text.normalize import normalize_query
         ("你觉得荔湾区政府做得好不好?", "opinion", "none"),
         ("Is it worth buying a flat in Liwan now?", "opinion", "none"),
         ("Is Liwan a nice place to raise kids?", "opinion", "none"),  # as a good, decent, pleasant place or spot
+        ("Are the people of Liwan happy with their government?", "opinion", "none"),  # as "satisfied"
+        ("Were the deputies happy with how their proposals were handled?", "fact", "yesno"),  # 满意率 is given
         ("Were there more and better places to see a doctor in 2024?", "fact", "yesno"),  # a comparison of facts
         ("长者饭堂有多少个?", "number", "quantity"),
         ("今年新增就業目標係幾多?", "number", "quantity"),
