@@ -943,7 +943,7 @@ class QA:
         slot = slot or a.frame.slot
         zh, en = SLOT_WORDS.get(slot, ("具体情况", "the details"))
         if a.lang == "en":  # the number of beds for 2025; the amount of the rent subsidy
-            if phrase := asked_phrase(clean_input(a.question)):  # what's the 2025 target for new invention patents
+            if phrase := asked_phrase(a.q.raw):  # what's the 2025 target for new invention patents
                 dated = year and not re.search(r"\b(?:\d{4}|this year|last year|next year)\b", phrase, re.IGNORECASE)
                 return f"{phrase}{' for ' + year if dated else ''}"
             if topic and slot == "money":
@@ -997,7 +997,7 @@ def asked_who(a: Analysis) -> str:
     opens with who.
     """
     if a.lang == "en":
-        raw = clean_input(a.question).strip().rstrip("?？!. ")
+        raw = a.q.raw.strip().rstrip("?？!. ")
         return raw[0].lower() + raw[1:] if _WHO_EN.match(raw) and len(raw.split()) >= 3 else ""
     text = _ASK_TAIL_ZH.sub("", _ASK_LEAD_ZH.sub("", a.q.text.strip()))
     return text if _WHO_ZH.search(text) and len(text) >= 4 else ""

@@ -232,7 +232,7 @@ class Retriever:
         answered, even when no single authored question is close. ``exclude``: authored questions it may not
         learn from (training leaves out a question's own session, as for the keys).
         """
-        if self.key_matrix is None or not any(k.sentences for k in self.index.keys):
+        if self.key_matrix is None or not len(self.pair_key):  # no key that the report answers
             return None
         return self._maps(tuple(exclude))
 
