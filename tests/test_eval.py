@@ -288,12 +288,13 @@ def test_question_set_passes_its_checker() -> None:
     assert check_set_module().check(ROOT / "eval" / "qa.jsonl") == []
 
 
-def test_the_blind_probe_set_quotes_the_report_verbatim() -> None:
+@pytest.mark.parametrize(("name", "n"), [("liwan-blind.jsonl", 300), ("liwan-blind-2.jsonl", 291)])
+def test_the_blind_probe_sets_quote_the_report_verbatim(name: str, n: int) -> None:
     """eval/probe/: unique ids and questions, the three statuses, every gold quote in the report as given."""
-    lines = (ROOT / "eval" / "probe" / "liwan-blind.jsonl").read_text("utf-8").splitlines()
+    lines = (ROOT / "eval" / "probe" / name).read_text("utf-8").splitlines()
     rows = [json.loads(line) for line in lines]
     text = load_report().text
-    assert len({r["id"] for r in rows}) == len({r["question"] for r in rows}) == len(rows) == 300
+    assert len({r["id"] for r in rows}) == len({r["question"] for r in rows}) == len(rows) == n
     assert {r.get("expected_status", "answered") for r in rows} == {"answered", "partial", "declined"}
     assert all(r["answerable"] == ("expected_status" not in r) for r in rows)
     assert all(q in text for r in rows for q in r["gold_quotes"])
