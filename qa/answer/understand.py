@@ -39,7 +39,7 @@ SLOTS: tuple[Slot, ...] = (
     "none",
 )
 _INTENT_ORDER: tuple[Intent, ...] = ("opinion", "howto", "chitchat", "comparison", "definition", "list", "number")
-_SLOT_ORDER: tuple[Slot, ...] = ("date", "place", "rank", "rate", "money", "names", "quantity", "yesno")
+_SLOT_ORDER: tuple[Slot, ...] = ("date", "rank", "place", "rate", "money", "names", "quantity", "yesno")
 PLACE_FLAGS = frozenset({"ns"})  # jieba's tag for place names
 # A measure word after 多少/几 (多少台电梯, 几个托位); the noun follows it.
 _COUNT = re.compile(
