@@ -299,7 +299,15 @@ def test_an_english_word_for_something_the_report_never_says_counts_as_missing(r
     assert "xyzzy" not in real_qa._topic_units(normalize_query("What is xyzzy?", vocab=scope.text), scope)
 
 
-CHIT_CHAT = ["你好呀", "tell me a joke please", "ok thanks, bye!", "你是不是机器人啊?", "帮我写一首诗"]
+CHIT_CHAT = [
+    "你好呀",
+    "tell me a joke please",
+    "ok thanks, bye!",
+    "你是不是机器人啊?",
+    "帮我写一首诗",
+    "thanks, that's all for now!",
+    "唔該晒!",
+]
 
 
 @pytest.mark.parametrize("question", CHIT_CHAT)

@@ -53,7 +53,12 @@ from qa.text.normalize import normalize_query
         ("Which three schools are scheduled to open on time in 2025?", "list", "date"),  # on time: no opening hours
         ("五外联动是什么意思?", "definition", "description"),
         ("你好", "chitchat", "none"),
+        ("thanks, that's all for now!", "chitchat", "none"),  # a closing, not a question about the report
+        ("唔該晒!", "chitchat", "none"),  # thanks (唔该 alone is "please": 唔该,区儿童医院几时开?)
         ("区儿童医院什么时候开的?", "fact", "date"),
+        ("where did liwan place in the citywide 12345 hotline assessment", "number", "rank"),  # not a place
+        ("12345热线考核排在哪?", "number", "rank"),
+        ("Where does the extra building land come from?", "fact", "place"),
     ],
 )
 def test_intent_and_slot(question: str, intent: str, slot: str) -> None:
@@ -200,6 +205,12 @@ def test_an_authored_questions_label_counts_only_when_it_names_no_other_place_or
     plain = marks("5G基站建了多少")  # no year: it asks about the report's years
     assert not plain.conflicts(marks("今年要新建几座5G基站?"), years)
     assert plain.conflicts(marks("2023年荔灣起咗幾多個5G基站?"), years)
+    # one the report answers still counts when it names the asked year among others; an unanswerable one does not
+    target = marks("How many new jobs is Liwan aiming for in 2025?")
+    both = marks("How many new jobs does Liwan aim to create in 2025, versus 2024?")
+    assert not target.conflicts(both, years, answered=True)
+    assert target.conflicts(both, years)
+    assert target.conflicts(marks("How many new jobs did Liwan create in 2024?"), years, answered=True)
 
 
 def test_the_city_the_district_is_in_is_its_parent_not_another_place() -> None:
@@ -285,6 +296,16 @@ def test_colloquial_question_words_are_not_content() -> None:
     units = {u if isinstance(u, str) else u[0] for u in content_units(q, topic_text(q))}  # an alias by its word
     assert "招商" in units
     assert not units & {"一共", "打算", "咋", "弄"}
+
+
+def test_english_filler_words_are_not_content() -> None:
+    """Chat filler and function words (hey, so, actually, going, not, new, aiming) are no content a quote must hold."""
+    q = normalize_query("hey so is crime actually going down around here or not")
+    units = {u if isinstance(u, str) else u[0] for u in content_units(q, topic_text(q))}
+    assert "crime" in units and "down" in units  # down: 下降, what is asked
+    assert not units & {"hey", "so", "actually", "going", "not", "here"}
+    q = normalize_query("How many new jobs is Liwan aiming for in 2025?")
+    assert {u if isinstance(u, str) else u[0] for u in content_units(q, topic_text(q))} == {"jobs"}
 
 
 def test_a_glossed_english_word_counts_once_and_leaves_no_fragment() -> None:

@@ -398,9 +398,12 @@ class QA:
     def _comparable_for(self, marks: Marks, years: frozenset[int]) -> np.ndarray:
         """:meth:`_comparable_keys` for a question naming ``marks`` in reports of ``years`` (read-only: it is kept)."""
         allowed = np.ones(len(self.index.keys), dtype=bool)
+        answered = ~self.retriever.key_unanswered
         for m, rows in self.marked_keys:
+            if marks.conflicts(m, years, answered=True):
+                allowed[rows[answered[rows]]] = False
             if marks.conflicts(m, years):
-                allowed[rows] = False
+                allowed[rows[~answered[rows]]] = False
         allowed.flags.writeable = False
         return allowed
 

@@ -183,12 +183,19 @@ class Marks:
         """A question's marks (``outside`` keeps the places that are neither the reports' own nor their city)."""
         return Marks(frozenset(outside(table_places(q))), frozenset(q.years))
 
-    def conflicts(self, other: Marks, report_years: frozenset[int]) -> bool:
+    def conflicts(self, other: Marks, report_years: frozenset[int], answered: bool = False) -> bool:
         """Whether ``other`` (an authored question's marks) names a place or year this question does not.
 
-        A question that names no year asks about the report's years.
+        A question that names no year asks about the report's years. ``answered``: the authored question
+        is one the report answers; it still counts when it names a year besides the question's ("How many
+        new jobs in 2025, versus 2024?" for "How many new jobs in 2025?"), as long as it shares one: what
+        the report answers about both years it answers about one. An unanswerable one must name no other
+        year (2024 may be what made it unanswerable).
         """
-        return bool(other.places - self.places) or not other.years <= (self.years or report_years)
+        if other.places - self.places:
+            return True
+        asked = self.years or report_years
+        return not (other.years & asked if answered and other.years else other.years <= asked)
 
 
 def topic_text(q: Query) -> str:
