@@ -104,7 +104,7 @@ def test_pinyin_glossing_leaves_english_words_and_other_places_alone() -> None:
 def test_glossed_alternatives_count_once_not_summed() -> None:
     docs = (("今年", "全年", "年度", "同比"), ("公厕",), ("公厕", "今年"))
     bm25 = _BM25(docs)
-    q = normalize_query("public loos this year", vocab=LIWAN)
+    q = normalize_query("public loos each year", vocab=LIWAN)  # "this year" would be read as 2025
     grouped = bm25.glossed_scores(q, word_tokens)
     summed = bm25.scores(word_tokens(q.lexical))
     # summing every gloss of "year" ranks the chunk full of year words first; the best alternative does not

@@ -218,10 +218,9 @@ def _resolve_years(text: str, plan_year: int) -> tuple[str, list[int]]:
     """Replace 今年/去年/明年... by explicit years (relative to ``plan_year``); also return every year mentioned."""
     for word, delta in YEAR_WORDS.items():
         text = text.replace(word, f"{plan_year + delta}年")
-    low = text.lower()
-    years = [int(y) for y in _YEAR_IN_TEXT.findall(text)]
-    years += [plan_year + d for w, d in EN_YEAR_WORDS.items() if w in low]
-    return text, years
+    for word, delta in EN_YEAR_WORDS.items():  # this year's target -> 2025's target, as 今年 -> 2025年
+        text = re.sub(rf"\b{word}\b", str(plan_year + delta), text, flags=re.IGNORECASE)
+    return text, [int(y) for y in _YEAR_IN_TEXT.findall(text)]
 
 
 Parts = frozenset[tuple[str, int]]  # the (role, year) of the review and plan parts of the reports searched
