@@ -467,6 +467,20 @@ def test_the_other_year_sentence_with_the_asked_noun_beside_a_figure_is_the_part
     assert [c.year for c in a.citations] == [2024] and "协议投资额234.57亿元" in a.citations[0].quote
 
 
+def test_a_sure_partial_quotes_the_nearest_sentence_rather_than_declining(real_qa) -> None:  # type: ignore[no-untyped-def]
+    """P(partial) is high but the question's rate word (达标率) is no content: a third of it is enough to quote."""
+    a = real_qa.ask("今年空气PM2.5达标率要达到多少?")
+    assert a.probabilities["partial"] >= 0.8  # the sure case this is about
+    assert a.status == "partial" and "PM2.5达标率" in a.citations[0].quote
+
+
+def test_a_partial_answer_does_not_name_the_own_place_as_the_thing(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(
+        "地铁22号线什么时候在荔湾开通?"
+    )  # the stretch it shares with 在荔湾设有8个站点的地铁11号线 is 在荔湾
+    assert a.status == "partial" and "荔湾" not in a.missing
+
+
 def test_a_partial_answer_names_the_thing_and_not_its_unit_or_a_piece_of_it(real_qa) -> None:  # type: ignore[no-untyped-def]
     a = real_qa.ask("今年还要新建多少座5G基站?")  # 2024's 新建5G基站714座 is quoted; 2025's number is missing
     assert a.status == "partial" and a.missing == "2025年5G基站的具体数字"

@@ -70,6 +70,8 @@ N_CANDIDATE_CHUNKS = 5  # chunks whose sentences compete to be quoted
 MAX_QUOTES = 3
 SHORT_SENTENCE = 14  # a lead phrase: shorter than this, no figure; quoted with the sentence after it, and it with it
 PARTIAL_MIN_SHARE = 0.5  # a partial answer's sentence must hold this share of the question's weighted content
+PARTIAL_SURE = 0.8  # ... or, when the model gives a partial answer this probability, only this share:
+PARTIAL_SURE_SHARE = 0.3  # the report is sure to speak of the thing, so its nearest sentence is worth quoting
 NOUN_FIGURE_MIN_SHARE = 0.25  # or, from the other year's part, this share with the asked noun beside a figure
 # Words that say a question is about a plan: another year's part (the review) does not use them, so they do not
 # count against its sentences when a partial answer looks there (今年招商引资的目标 -> 2024's 招商引资 figure).
@@ -277,7 +279,7 @@ class QA:
                 status == "partial"
                 and a.frame.intent != "chitchat"
                 and self._asked_kind(a) is None
-                and (si := self._partial_sentence(a)) is not None
+                and (si := self._partial_sentence(a, sure=probs["partial"] >= PARTIAL_SURE)) is not None
             ):
                 answer = self._partial(a, si)
             else:
@@ -833,12 +835,15 @@ class QA:
             lines.append(f"「{quote}」[{n}]({self._where(chunk)})")
         return citations, lines
 
-    def _partial_sentence(self, a: Analysis) -> int | None:
+    def _partial_sentence(self, a: Analysis, sure: bool = False) -> int | None:
         """The candidate sentence that says most of what the question is about, if it says at least half of it.
 
         A partial answer quotes what the report does say about the thing; when no sentence speaks of most
         of the question's (rarity-weighted) content, the report does not speak of the thing, and the
-        question is declined instead.
+        question is declined instead. ``sure``: the model is sure the report speaks of the thing (P(partial)
+        at least ``PARTIAL_SURE``); a sentence holding ``PARTIAL_SURE_SHARE`` of the content is quoted then
+        (今年PM2.5达标率具体要达到百分之多少: 空气质量PM2.5达标率…均完成市下达的目标任务, whose 达标率 the
+        question's words for a rate leave out of its content).
         """
         units = a.reading.units
         weights = self._unit_weights(units)
@@ -848,7 +853,9 @@ class QA:
         )
         if best is not None and best[0] >= PARTIAL_MIN_SHARE:
             return best[2]
-        return self._other_part_sentence(a)
+        if (other := self._other_part_sentence(a)) is not None:
+            return other  # the other year's figure (协议投资额234.57亿元), before a weaker match in the asked year
+        return best[2] if sure and best is not None and best[0] >= PARTIAL_SURE_SHARE else None
 
     def _other_part_sentence(self, a: Analysis) -> int | None:
         """For a question about one year's part: the sentence of another dated part that says most of its topic.
@@ -938,7 +945,11 @@ class QA:
             return self._missing_names(a, counted)
         topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in (a.q.text.lower()) else ""
         if not a.q.english and (stretch := shared_stretch(a.q.core, first)) and topic in stretch:
-            topic = stretch  # the whole name the question and the quote share: 居民人均可支配收入, not 支配收入
+            # the whole name the question and the quote share: 居民人均可支配收入, not 支配收入; not a stretch
+            # that says only the report's own place (在荔湾 of 地铁22号线什么时候在荔湾开通?)
+            own = [p for p in a.frame.places if a.scope.is_own(p)]
+            if len(re.sub("|".join([*map(re.escape, own), r"[在的了是于对和与及从到]"]), "", stretch)) >= 2:
+                topic = stretch
         year = ""
         if not self._asked(a.q, si):
             asked = a.q.part_year or (a.q.plan_year if a.q.part == "plan" else a.q.plan_year - 1)
