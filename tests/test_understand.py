@@ -31,6 +31,9 @@ from qa.text.normalize import normalize_query
         ("Is it worth buying a flat in Liwan now?", "opinion", "none"),
         ("Is Liwan a nice place to raise kids?", "opinion", "none"),  # as a good, decent, pleasant place or spot
         ("Are the people of Liwan happy with their government?", "opinion", "none"),  # as "satisfied"
+        ("Will Liwan really reach its growth goal this year?", "opinion", "none"),  # a forecast, as 做得到吗
+        ("When will the Zengbu bridge underpass actually get built?", "fact", "date"),  # no forecast asked
+        ("Did Liwan actually meet its GDP target last year?", "fact", "yesno"),  # a result the review gives
         ("Were the deputies happy with how their proposals were handled?", "fact", "yesno"),  # 满意率 is given
         ("Were there more and better places to see a doctor in 2024?", "fact", "yesno"),  # a comparison of facts
         ("长者饭堂有多少个?", "number", "quantity"),
