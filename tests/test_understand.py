@@ -141,6 +141,8 @@ def test_a_qualifier_is_missed_only_when_the_sentence_says_another_of_its_family
             "8 community health centres",
         ),
         ("推动技术改造的11家企业是哪几家?", "推动11家企业技术改造,工业技改投资增长45.9%。", "11家企业"),
+        # the thing counted, without the rest of its clause (都是跟香港)
+        ("那63对姊妹学校都是跟香港哪些学校结的对?", "63对粤港澳姊妹学校多样化交流。", "63对姊妹学校"),
         # names by the count: a list before it, 等, a quoted term defined after it
         (
             "今年开学的3所学校分别是哪几所?",

@@ -354,6 +354,8 @@ _ASKED_COUNT_EN = re.compile(
     + r"((?:\s+[a-z][a-z'-]*){1,5})",
     re.IGNORECASE,
 )
+# where the thing counted ends and the rest of the question's clause begins (63对姊妹学校都是跟香港哪些学校结的对)
+_COUNTED_CLAUSE = re.compile(r"(?<=[\u4e00-\u9fff]{2})(?:都|是|跟|同|和|与|在|由|被)")
 _EN_STOP = re.compile(
     r"\s+(?:will|would|are|is|was|were|be|been|that|which|who|to|in|for|on|of|from|under|with|by|this|last|next|"
     r"does|did|do|have|has|had|get|got|being|named|called|r)\b.*",
@@ -387,7 +389,9 @@ def count_only(frame: Frame, question: str, sentences: list[str]) -> str | None:
         ]
         if said and not any(_NAMES_BEFORE.search(s[:b]) or _NAMES_AFTER.match(s[e : e + 16]) for s, b, e in said):
             counted = _EN_STOP.sub("", m.group(2)).strip()
-            return f"{n} {counted}" if m.re is _ASKED_COUNT_EN else n + counted
+            if m.re is _ASKED_COUNT_EN:
+                return f"{n} {counted}"
+            return n + _COUNTED_CLAUSE.split(counted, maxsplit=1)[0]  # 姊妹学校, not 姊妹学校都是跟香港
     return None
 
 
