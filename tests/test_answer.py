@@ -474,6 +474,12 @@ def test_a_sure_partial_quotes_the_nearest_sentence_rather_than_declining(real_q
     assert a.status == "partial" and "PM2.5达标率" in a.citations[0].quote
 
 
+def test_a_total_asked_and_a_number_added_said_is_a_partial_answer(real_qa) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask("How many invention patents does Liwan have in total?")
+    assert a.status == "partial" and "新增发明专利授权548件" in a.citations[0].quote
+    assert a.missing.startswith("the total number of")
+
+
 def test_a_partial_answer_does_not_name_the_own_place_as_the_thing(real_qa) -> None:  # type: ignore[no-untyped-def]
     a = real_qa.ask(
         "地铁22号线什么时候在荔湾开通?"

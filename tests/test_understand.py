@@ -16,6 +16,7 @@ from qa.answer.understand import (
     slot_match,
     table_places,
     topic_text,
+    total_missing,
     understand,
     unit_missing,
 )
@@ -319,3 +320,20 @@ def test_a_glossed_english_word_counts_once_and_leaves_no_fragment() -> None:
     words = [u if isinstance(u, str) else u[0] for u in units]
     assert "canteen" in words and "elderly" in words
     assert all(len(w) >= 3 for w in words), words  # no "s" of canteen|s, no "ed" of expect|ed
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "missing"),
+    [
+        ("荔湾发明专利总共有多少件?", "推进国家知识产权强县试点建设,新增发明专利授权548件、同比增长13%。", True),
+        ("How many invention patents does Liwan have in total?", "新增发明专利授权548件、同比增长13%。", True),
+        # the question asks about the added ones, or one year's; the sentence gives a total
+        ("新开工的项目一共几个?", "新开工项目23个、面积251.05万平方米。", False),
+        ("新添加改好的绿化一共多大", "新增及改造提升绿地12.5万平方米。", False),
+        ("2025年一共要建几个口袋公园?", "新建口袋公园5个。", False),
+        ("荔湾一共有多少家高新技术企业?", "全年认定国家高新技术企业100家、总量达314家。", False),
+        ("长者饭堂有多少个?", "建成长者饭堂164个。", False),  # no total asked
+    ],
+)
+def test_a_number_added_is_no_answer_to_a_total(question: str, sentence: str, missing: bool) -> None:
+    assert total_missing(normalize_query(question).text, [sentence]) is missing

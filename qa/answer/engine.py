@@ -39,6 +39,7 @@ from qa.answer.understand import (
     qualifier_missed,
     slot_match,
     topic_text,
+    total_missing,
     understand,
     unit_missing,
     warm_spans,
@@ -907,7 +908,18 @@ class QA:
             return self._partial(a, first, missing=self._missing_names(a, counted))
         if (unit := unit_missing(a.q.text, quoted)) is not None:
             return self._partial(a, first, missing=self.missing(a, first, slot=unit))
+        if total_missing(a.q.text, quoted):
+            return self._partial(a, first, missing=self._missing_total(a, first))
         return None
+
+    def _missing_total(self, a: Analysis, si: int) -> str:
+        """What a partial answer lacks when the report gives only the number added: 发明专利的总数(…是新增数)."""
+        noun = a.frame.noun if a.frame.noun and a.frame.noun.lower() in a.q.text.lower() else ""
+        if not noun and not a.q.english:
+            noun = shared_stretch(a.q.core, self.match[si])  # the name the question and the quote share
+        if a.lang == "en":
+            return f"the total{' number of ' + noun if noun else ''} (it gives only how many were added)"
+        return f"{noun + '的' if noun else ''}总数(报告给出的是新增数)"
 
     @staticmethod
     def _missing_names(a: Analysis, counted: str) -> str:

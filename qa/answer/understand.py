@@ -426,6 +426,34 @@ def unit_missing(question: str, sentences: list[str]) -> str | None:
     return None
 
 
+# A question asking a total (总共, 一共, altogether) that a figure of things added (新增发明专利授权548件) does not
+# answer: the stock is not the flow. Questions are normalised first (總共 -> 总共, 加埋 is Cantonese for 合计).
+_ASKED_TOTAL = re.compile(
+    r"总共|总数|一共|总量|合计|加埋|累计|in total|altogether|total number|how many .{0,50}\b(?:now|so far|to date)\b",
+    re.IGNORECASE,
+)
+_ADDED = re.compile(
+    r"新增|新建|新开|新设|新引进|新认定|新缔结|新添|添加|增加|\bnew(?:ly)?\b|\badd(?:ed)?\b|(?<!\d)20\d\d(?!\d)", re.I
+)
+_STOCK = re.compile(r"总量|总数|累计|共有|总共|总计|合计|全区共|达到?\d|总规模|实有")
+
+
+def total_missing(question: str, sentences: list[str]) -> bool:
+    """Whether the question asks a total the sentences give only as an increase.
+
+    Every sentence says what was added (新增, 新建) and none a total (总量, 累计, 达…): 荔湾发明专利总共有多少件?
+    is not answered by 「新增发明专利授权548件」; a question that asks about the added ones itself
+    (新开工的项目一共几个), or about one year's (2025年一共要建几个), is.
+    """
+    return (
+        bool(sentences)
+        and bool(_ASKED_TOTAL.search(question))
+        and not _ADDED.search(question)
+        and all(re.search(r"新增|新建|新开|新设|新引进|新认定|新缔结|增加", s) for s in sentences)
+        and not any(_STOCK.search(s) for s in sentences)
+    )
+
+
 _FILLER_ZH = re.compile(r"请问|请|帮我|帮忙|一下|来着|[啊呀吗呢吧呗了的哦嘛啦我你]")
 _FILLER_EN = frozenset({"lol", "please", "pls", "me", "the", "a", "an", "there", "and", "can", "you", "ok", "okay"})
 MORE_THAN_CHITCHAT_ZH = 6  # characters left besides the chit-chat and fillers that make it a question
