@@ -432,9 +432,8 @@ _ASKED_TOTAL = re.compile(
     r"总共|总数|一共|总量|合计|加埋|累计|in total|altogether|total number|how many .{0,50}\b(?:now|so far|to date)\b",
     re.IGNORECASE,
 )
-_ADDED = re.compile(
-    r"新增|新建|新开|新设|新引进|新认定|新缔结|新添|添加|增加|\bnew(?:ly)?\b|\badd(?:ed)?\b|(?<!\d)20\d\d(?!\d)", re.I
-)
+_ADDED_ZH = re.compile(r"新增|新建|新开|新设|新引进|新认定|新缔结|新添|添加|增加")
+_ADDED = re.compile(rf"{_ADDED_ZH.pattern}|\bnew(?:ly)?\b|\badd(?:ed)?\b|(?<!\d)20\d\d(?!\d)", re.IGNORECASE)
 _STOCK = re.compile(r"总量|总数|累计|共有|总共|总计|合计|全区共|达到?\d|总规模|实有")
 
 
@@ -449,7 +448,7 @@ def total_missing(question: str, sentences: list[str]) -> bool:
         bool(sentences)
         and bool(_ASKED_TOTAL.search(question))
         and not _ADDED.search(question)
-        and all(re.search(r"新增|新建|新开|新设|新引进|新认定|新缔结|增加", s) for s in sentences)
+        and all(_ADDED_ZH.search(s) for s in sentences)
         and not any(_STOCK.search(s) for s in sentences)
     )
 
