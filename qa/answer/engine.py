@@ -365,8 +365,8 @@ class QA:
         keys = use_keys and KEYS_REPORT in scope.ids  # the authored questions are about this report only
         sims = self.retriever.key_sims(qvec, exclude_keys, key_cosines) if keys else None
         key_sims = self.retriever.key_sentence_sims(sims)
-        mapped = self.retriever.mapped(qvec, exclude_keys) if keys else None
         if retrieved is None:
+            mapped = self.retriever.mapped(qvec, exclude_keys) if keys else None
             hits = self.retriever.search(
                 q,
                 k=max(N_PASSAGES, N_CANDIDATE_CHUNKS),
@@ -914,12 +914,24 @@ class QA:
 
     def _missing_total(self, a: Analysis, si: int) -> str:
         """What a partial answer lacks when the report gives only the number added: 发明专利的总数(…是新增数)."""
-        noun = a.frame.noun if a.frame.noun and a.frame.noun.lower() in a.q.text.lower() else ""
-        if not noun and not a.q.english:
-            noun = shared_stretch(a.q.core, self.match[si])  # the name the question and the quote share
+        noun = self._missing_topic(a, self.match[si])
         if a.lang == "en":
             return f"the total{' number of ' + noun if noun else ''} (it gives only how many were added)"
         return f"{noun + '的' if noun else ''}总数(报告给出的是新增数)"
+
+    @staticmethod
+    def _missing_topic(a: Analysis, quoted: str) -> str:
+        """The thing a partial answer names as lacking something.
+
+        The asked noun, or the whole name the question and the quote share (居民人均可支配收入, not 支配收入),
+        unless that says only the report's own place (在荔湾 of 地铁22号线什么时候在荔湾开通?).
+        """
+        topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in a.q.text.lower() else ""
+        if not a.q.english and (stretch := shared_stretch(a.q.core, quoted)) and topic in stretch:
+            own = [p for p in a.frame.places if a.scope.is_own(p)]
+            if len(re.sub("|".join([*map(re.escape, own), r"[在的了是于对和与及从到]"]), "", stretch)) >= 2:
+                topic = stretch
+        return topic
 
     @staticmethod
     def _missing_names(a: Analysis, counted: str) -> str:
@@ -955,13 +967,7 @@ class QA:
         first = self.match[si]
         if (counted := count_only(a.frame, a.q.text, [first])) is not None:
             return self._missing_names(a, counted)
-        topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in (a.q.text.lower()) else ""
-        if not a.q.english and (stretch := shared_stretch(a.q.core, first)) and topic in stretch:
-            # the whole name the question and the quote share: 居民人均可支配收入, not 支配收入; not a stretch
-            # that says only the report's own place (在荔湾 of 地铁22号线什么时候在荔湾开通?)
-            own = [p for p in a.frame.places if a.scope.is_own(p)]
-            if len(re.sub("|".join([*map(re.escape, own), r"[在的了是于对和与及从到]"]), "", stretch)) >= 2:
-                topic = stretch
+        topic = self._missing_topic(a, first)
         year = ""
         if not self._asked(a.q, si):
             asked = a.q.part_year or (a.q.plan_year if a.q.part == "plan" else a.q.plan_year - 1)

@@ -58,7 +58,7 @@ from qa.text.normalize import normalize_query
 from qa.types import Hit
 
 if TYPE_CHECKING:
-    from qa.answer.engine import QA, Reading, Retrieved
+    from qa.answer.engine import QA, Analysis, Reading, Retrieved
 
 # The out-of-fold share of answerable training questions the P(answered) threshold may decline. 0.04 for
 # this report's model: from 0.03 it catches 0.74 of unanswerable training questions instead of 0.70, and on
@@ -418,11 +418,14 @@ def _read_slice(
         features=False,  # the ranker learns from the candidates; the features come in the second pass
     )
     empty: Candidates = ([], np.zeros((0, len(SENTENCE_FEATURES))))
+
+    def teaching(a: Analysis) -> Candidates:
+        """The candidates a question teaches the ranker with (none when a plain rule declines it)."""
+        return empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates
+
     for i, a, b in zip(asked, keyed, keyless, strict=True):
         kept = None if a.candidates is None else _kept(qa, (a.hits, a.candidates))
-        usable = empty if qa.ruled_out(a) is not None or a.candidates is None else a.candidates
-        bare = empty if qa.ruled_out(b) is not None or b.candidates is None else b.candidates
-        out[i] = (readings[i], usable, kept, bare)
+        out[i] = (readings[i], teaching(a), kept, teaching(b))
     return out
 
 
