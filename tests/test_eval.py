@@ -288,7 +288,9 @@ def test_question_set_passes_its_checker() -> None:
     assert check_set_module().check(ROOT / "eval" / "qa.jsonl") == []
 
 
-@pytest.mark.parametrize(("name", "n"), [("liwan-blind.jsonl", 300), ("liwan-blind-2.jsonl", 291)])
+@pytest.mark.parametrize(
+    ("name", "n"), [("liwan-blind.jsonl", 300), ("liwan-blind-2.jsonl", 291), ("liwan-blind-3.jsonl", 261)]
+)
 def test_the_blind_probe_sets_quote_the_report_verbatim(name: str, n: int) -> None:
     """eval/probe/: unique ids and questions, the three statuses, every gold quote in the report as given."""
     lines = (ROOT / "eval" / "probe" / name).read_text("utf-8").splitlines()
