@@ -327,6 +327,7 @@ def test_a_glossed_english_word_counts_once_and_leaves_no_fragment() -> None:
     [
         ("荔湾发明专利总共有多少件?", "推进国家知识产权强县试点建设,新增发明专利授权548件、同比增长13%。", True),
         ("How many invention patents does Liwan have in total?", "新增发明专利授权548件、同比增长13%。", True),
+        ("全区总共有多少张病床?", "全区新增床位780张,每千人口床位数达7.8张。", True),  # a rate's 达 is no total
         # the question asks about the added ones, or one year's; the sentence gives a total
         ("新开工的项目一共几个?", "新开工项目23个、面积251.05万平方米。", False),
         ("新添加改好的绿化一共多大", "新增及改造提升绿地12.5万平方米。", False),

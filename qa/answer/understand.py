@@ -435,12 +435,19 @@ _ASKED_TOTAL = re.compile(
 _ADDED_ZH = re.compile(r"新增|新建|新开|新设|新引进|新认定|新缔结|新添|添加|增加")
 _ADDED = re.compile(rf"{_ADDED_ZH.pattern}|\bnew(?:ly)?\b|\badd(?:ed)?\b|(?<!\d)20\d\d(?!\d)", re.IGNORECASE)
 _STOCK = re.compile(r"总量|总数|累计|共有|总共|总计|合计|全区共|达到?\d|总规模|实有")
+_RATE = re.compile(r"每|人均|率|占比|比重")  # a clause of a rate (每千人口床位数达7.8张) gives no total
+
+
+def _gives_total(sentence: str) -> bool:
+    """Whether a clause of the sentence gives a stock (全区托位总量超6500个), not a rate or a number added."""
+    return any(_STOCK.search(c) and not _RATE.search(c) for c in re.split(r"[,;,;。:：]", sentence))
 
 
 def total_missing(question: str, sentences: list[str]) -> bool:
     """Whether the question asks a total the sentences give only as an increase.
 
-    Every sentence says what was added (新增, 新建) and none a total (总量, 累计, 达…): 荔湾发明专利总共有多少件?
+    Every sentence says what was added (新增, 新建) and none a total (总量, 累计, 达…, outside a rate's clause):
+    荔湾发明专利总共有多少件?
     is not answered by 「新增发明专利授权548件」; a question that asks about the added ones itself
     (新开工的项目一共几个), or about one year's (2025年一共要建几个), is.
     """
@@ -449,7 +456,7 @@ def total_missing(question: str, sentences: list[str]) -> bool:
         and bool(_ASKED_TOTAL.search(question))
         and not _ADDED.search(question)
         and all(_ADDED_ZH.search(s) for s in sentences)
-        and not any(_STOCK.search(s) for s in sentences)
+        and not any(_gives_total(s) for s in sentences)
     )
 
 
