@@ -9,7 +9,7 @@ from typing import cast
 import pytest
 
 from qa.answer.abstain import content_units, found, mentions, unknown_names
-from qa.answer.engine import MAX_QUESTION_CHARS, refusal, refuse, shared_stretch, with_each_part
+from qa.answer.engine import MAX_QUESTION_CHARS, refusal, refuse, said_head, shared_stretch, with_each_part
 from qa.report.corpus import CORPUS_FILE
 from qa.text.normalize import normalize_query
 from qa.types import Hit
@@ -490,6 +490,41 @@ def test_a_partial_answer_does_not_name_the_own_place_as_the_thing(real_qa) -> N
 def test_a_partial_answer_names_the_thing_and_not_its_unit_or_a_piece_of_it(real_qa) -> None:  # type: ignore[no-untyped-def]
     a = real_qa.ask("今年还要新建多少座5G基站?")  # 2024's 新建5G基站714座 is quoted; 2025's number is missing
     assert a.status == "partial" and a.missing == "2025年5G基站的具体数字"
+
+
+@pytest.mark.parametrize(
+    ("noun", "sentence", "head"),
+    [
+        ("社区党群服务中心纳入此次", "深化社区党群服务中心改革。", "社区党群服务中心"),  # 纳入 is no noun
+        ("进出口要冲", "外贸进出口增长。", "进出口"),
+        ("普惠托位", "争取全区托位总量超6500个。", "普惠托位"),  # a noun: what the report does not give
+        ("新增", "新增发明专利授权548件。", ""),  # no thing named
+        ("微克", "PM2.5浓度为23微克/立方米。", ""),
+    ],
+)
+def test_the_thing_a_partial_answer_names_drops_a_tail_that_is_no_noun(noun: str, sentence: str, head: str) -> None:
+    assert said_head(noun, sentence) == head
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("全区有多少个社区党群服务中心纳入此次改革?", "社区党群服务中心的具体数字"),
+        ("126项双拥任务清单主要包括哪些具体任务?", "这126项双拥任务清单的具体名称"),
+        ("白鵝潭大道珠江隧道段有幾長?", "白鹅潭大道的具体长度"),  # a length asked in words
+        ("明心书院是哪个朝代建的?", "明心书院的具体时间"),  # a time, not a name
+        ("鶴洞小學新校區喺邊條街?", "鹤洞小学新校区的具体地点或地址"),
+    ],
+)
+def test_a_partial_answer_says_what_is_missing_in_plain_words(real_qa, question: str, missing: str) -> None:  # type: ignore[no-untyped-def]
+    a = real_qa.ask(question)
+    assert a.status == "partial" and a.missing == missing
+
+
+def test_a_sure_partial_answer_quotes_no_sentence_that_shares_only_single_characters(real_qa) -> None:  # type: ignore[no-untyped-def]
+    """非法集资 is nowhere in the report: its 单 and 案 in 清单 and 方案 are no reason to quote a sentence."""
+    a = real_qa.ask("舊年荔灣破咗幾多單非法集資案?")
+    assert a.status == "declined" and not a.citations
 
 
 @pytest.mark.parametrize(

@@ -290,6 +290,8 @@ def test_answer_spans_find_the_asked_kind() -> None:
         ("屋企附近有冇好食嘅嘢?", "家里附近有没有好吃的东西?"),
         ("經濟嗰part標題點講?", "经济那part标题怎么说?"),  # a bare 嗰 is 那 (OpenCC alone makes it 𠮶)
         ("荔灣有邊幾個食嘢集中嘅地方?", "荔湾有哪几个吃东西集中的地方?"),
+        ("鶴洞小學新校區喺邊條街?", "鹤洞小学新校区在哪条街?"),  # 邊條, 邊年 ... are 哪条, 哪年
+        ("周边条件好唔好?", "周边条件好不好?"),  # a Mandarin 边条 is not touched
     ],
 )
 def test_cantonese_words_are_mapped_and_mandarin_ones_kept(typed: str, normalised: str) -> None:

@@ -58,6 +58,7 @@ from qa.text.normalize import (
     clean_input,
     is_english,
     normalize_query,
+    pos_tags,
     to_halfwidth,
     without_surrogates,
     word_tokens,
@@ -152,6 +153,11 @@ SLOT_WORDS = {  # slot -> (zh, en) words for what is missing in a partial answer
     "place": ("具体地点或地址", "the exact place or address"),
     "date": ("具体时间", "the date or time"),
 }
+# a size asked in words, and what a partial answer then says is missing (not 具体数字)
+_SIZE_ASKED = (
+    ("具体长度", re.compile(r"多长|几长|多远|多少公里|多少米(?!\S*面积)")),
+    ("具体面积", re.compile(r"占地|面积|多少平方米|多少亩|多少公顷|多少万平方米")),
+)
 PARENT_WORDS = ("全市", "全省")  # how a district's report names its city or province without naming it
 # qualifier family -> (zh, en) for what is missing when the report says another value (asked a, said s)
 MISSING_QUALIFIER = {
@@ -856,7 +862,12 @@ class QA:
             return best[2]
         if (other := self._other_part_sentence(a)) is not None:
             return other  # the other year's figure (协议投资额234.57亿元), before a weaker match in the asked year
-        return best[2] if sure and best is not None and best[0] >= PARTIAL_SURE_SHARE else None
+        if not sure or best is None or best[0] < PARTIAL_SURE_SHARE:
+            return None
+        # a weaker match must hold a word of the question, not single characters only: the 单 and 案 of
+        # 幾多單非法集資案 are in 清单, 方案
+        low = self.match[best[2]].lower()
+        return best[2] if any(found(u, low) for u in units if not isinstance(u, str) or len(u) >= 2) else None
 
     def _other_part_sentence(self, a: Analysis) -> int | None:
         """For a question about one year's part: the sentence of another dated part that says most of its topic.
@@ -905,7 +916,7 @@ class QA:
         if a.frame.qualifiers and (missed := qualifier_missed(a.frame.qualifiers, quoted)) is not None:
             return self._partial(a, first, missed)
         if (counted := count_only(a.frame, a.q.text, quoted)) is not None:
-            return self._partial(a, first, missing=self._missing_names(a, counted))
+            return self._partial(a, first, missing=self._missing_names(a, counted, self.match[first]))
         if (unit := unit_missing(a.q.text, quoted)) is not None:
             return self._partial(a, first, missing=self.missing(a, first, slot=unit))
         if total_missing(a.q.text, quoted):
@@ -927,17 +938,21 @@ class QA:
         unless that says only the report's own place (在荔湾 of 地铁22号线什么时候在荔湾开通?).
         """
         topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in a.q.text.lower() else ""
+        if not a.q.english:
+            topic = said_head(topic, quoted)
         if not a.q.english and (stretch := shared_stretch(a.q.core, quoted)) and topic in stretch:
             own = [p for p in a.frame.places if a.scope.is_own(p)]
             if len(re.sub("|".join([*map(re.escape, own), r"[在的了是于对和与及从到]"]), "", stretch)) >= 2:
-                topic = stretch
+                topic = "" if all(_UNIT_TAG.match(f) for _, f in pos_tags(stretch)) else stretch  # 亿元, 微克
         return topic
 
     @staticmethod
-    def _missing_names(a: Analysis, counted: str) -> str:
+    def _missing_names(a: Analysis, counted: str, quoted: str) -> str:
         """What a partial answer lacks when the report gives a count for names asked: 「这8个站点的具体名称」."""
         zh, en = SLOT_WORDS["names"]
-        return f"{en} of the {counted.strip()}" if a.lang == "en" else f"这{counted}的{zh}"
+        if a.lang == "en":
+            return f"{en} of the {counted.strip()}"
+        return f"这{said_head(counted, quoted) or counted}的{zh}"  # 这126项双拥任务清单, not …清单主要
 
     def _partial(
         self, a: Analysis, si: int, qualifier: tuple[str, str] | None = None, missing: str | None = None
@@ -966,7 +981,7 @@ class QA:
         """
         first = self.match[si]
         if (counted := count_only(a.frame, a.q.text, [first])) is not None:
-            return self._missing_names(a, counted)
+            return self._missing_names(a, counted, first)
         topic = self._missing_topic(a, first)
         year = ""
         if not self._asked(a.q, si):
@@ -981,7 +996,9 @@ class QA:
             if topic and slot == "money":
                 en, topic = "the amount", f"the {topic}"
             return f"{en}{' of ' + topic if topic else ''}{' for ' + year if year else ''}"
-        return f"{year + '年' if year else ''}{topic + '的' if topic else ''}{zh}"
+        if slot == "quantity":  # a size asked in words: 有多长 -> 具体长度, 占地多大 -> 具体面积 (not 面积的具体面积)
+            zh = next((w for w, asked in _SIZE_ASKED if asked.search(a.q.text) and not topic.endswith(w[2:])), zh)
+        return f"{year + '年' if year else ''}{topic or ('的' if year else '')}{'的' if topic else ''}{zh}"
 
     @staticmethod
     def _missing_qualifier(a: Analysis, asked: str, said: str) -> str:
@@ -1033,6 +1050,33 @@ def asked_who(a: Analysis) -> str:
         return raw[0].lower() + raw[1:] if _WHO_EN.match(raw) and len(raw.split()) >= 3 else ""
     text = _ASK_TAIL_ZH.sub("", _ASK_LEAD_ZH.sub("", a.q.text.strip()))
     return text if _WHO_ZH.search(text) and len(text) >= 4 else ""
+
+
+_NOT_A_NOUN = re.compile(r"^(?:v(?!n)|r|d|p|c|u|b|q|m|y|z)")  # verbs, pronouns, adverbs ... (not vn, verbal nouns)
+_UNIT_TAG = re.compile(r"^[mq]")  # numerals and measure words
+_NO_THING = re.compile(r"^(?:v(?!n)|d|p|c|u|q|m|y)")  # and of those, what jieba does not also give nouns (本科 r)
+
+
+def said_head(noun: str, sentence: str) -> str:
+    """The asked noun without a tail that the sentence does not say and that is no noun.
+
+    社区党群服务中心 of 社区党群服务中心纳入此次(改革), 进出口 of 进出口要冲(到多少); "" for words that name no
+    thing (新增, 再降, 微克). A tail that is a noun stays, though the sentence lacks it: 普惠托位 is what the
+    report does not give.
+    """
+    tags = pos_tags(noun)
+    if all(_NO_THING.match(f) for _, f in tags):
+        return ""  # 新增, 再降, 微克: no thing named
+    if noun in sentence:
+        return noun
+    head = ""
+    for word, flag in tags:
+        if head + word not in sentence:
+            if head and _NOT_A_NOUN.match(flag):
+                return head if len(head) >= 2 else ""
+            return noun
+        head += word
+    return noun
 
 
 def shared_stretch(question: str, sentence: str) -> str:

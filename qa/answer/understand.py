@@ -43,7 +43,7 @@ _SLOT_ORDER: tuple[Slot, ...] = ("date", "rank", "place", "rate", "money", "name
 PLACE_FLAGS = frozenset({"ns"})  # jieba's tag for place names
 # A measure word after 多少/几 (多少台电梯, 几个托位); the noun follows it.
 _COUNT = re.compile(
-    r"(?:多少|几)(个|所|家|台|部(?!门)|栋|幢|项|条|座|间|宗|名|位|次|场|批|张|套|辆|户|人次|人|处|支|件|片|对|块|棵|盏|份"
+    r"(?:多少|几)(个|所|家|台|部(?!门)|栋|幢|项|条|座|间|宗|单(?!位)|名|位|次|场|批|张|套|辆|户|人次|人|处|支|件|片|对|块|棵|盏|份"
     r"|倍|亩|公里|平方米|万)?"
     r"([\u4e00-\u9fff]{0,12})"
 )
