@@ -37,6 +37,7 @@ from qa.text.normalize import normalize_query
         ("Did Liwan actually meet its GDP target last year?", "fact", "yesno"),  # a result the review gives
         ("Were the deputies happy with how their proposals were handled?", "fact", "yesno"),  # 满意率 is given
         ("Were there more and better places to see a doctor in 2024?", "fact", "yesno"),  # a comparison of facts
+        ("今年哪八间社区卫生服务中心会变成省级社区医院?", "fact", "names"),  # a target, not a forecast (会变成)
         ("长者饭堂有多少个?", "number", "quantity"),
         ("今年新增就業目標係幾多?", "number", "quantity"),
         ("今年中央预算内投资打算安排多少钱?", "number", "money"),  # 安排多少 is not a rank (排多少)
@@ -142,6 +143,9 @@ def test_a_qualifier_is_missed_only_when_the_sentence_says_another_of_its_family
             "8 community health centres",
         ),
         ("推动技术改造的11家企业是哪几家?", "推动11家企业技术改造,工业技改投资增长45.9%。", "11家企业"),
+        # which N things, the count after the question word, in figures or words, Mandarin or Cantonese
+        ("哪8家社区卫生服务中心会建成省级社区医院?", "8家社区卫生服务中心建成省级社区医院。", "8家社区卫生服务中心"),
+        ("邊八間社區衛生服務中心會變做省級社區醫院?", "8家社区卫生服务中心建成省级社区医院。", "8间社区卫生服务中心"),
         # the thing counted, without the rest of its clause (都是跟香港)
         ("那63对姊妹学校都是跟香港哪些学校结的对?", "63对粤港澳姊妹学校多样化交流。", "63对姊妹学校"),
         # names by the count: a list before it, 等, a quoted term defined after it

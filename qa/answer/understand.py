@@ -20,7 +20,7 @@ from typing import Literal
 from qa.datafiles import read_pairs
 from qa.text.english import lemma
 from qa.text.normalize import Query, has_ascii_word, pos_tags
-from qa.text.numbers import Quantity, parse_numbers
+from qa.text.numbers import Quantity, chinese_to_int, parse_numbers
 
 Intent = Literal["fact", "number", "list", "definition", "comparison", "opinion", "howto", "chitchat"]
 Slot = Literal["quantity", "money", "rate", "rank", "names", "place", "date", "yesno", "description", "none"]
@@ -348,6 +348,10 @@ _ASKED_COUNT_ZH = re.compile(
     + r"((?:(?!里|中|具体)[\u4e00-\u9fff]){1,10}?)(?:的)?(?:里|中|当中)?(?:具体)?"
     + r"(?:名称|名字|分别|都|是|叫|係|有|包括)*(?:哪|什么|啥|咩|邊|乜)"
 )
+# which N things, the count after the question word: 哪8家社区卫生服务中心, 邊八間 (边八间 once normalised)
+_WHICH_N_ZH = re.compile(
+    r"(?:哪|边)(\d{1,4}|[一二两三四五六七八九十]{1,3})((?:(?!会|要|将|能|已|可|是|在|被|都|有)[\u4e00-\u9fff]){1,12})"
+)
 _ASKED_COUNT_EN = re.compile(
     r"\b(?:which(?:\s+(?:are|were)\s+the)?|what\s+(?:are|were)\s+the|name the|list the|names of the)\s+"
     + _ASKED_N
@@ -378,8 +382,12 @@ def count_only(frame: Frame, question: str, sentences: list[str]) -> str | None:
     """
     if frame.slot != "names" or not sentences:
         return None
-    for m in (*_ASKED_COUNT_ZH.finditer(question), *_ASKED_COUNT_EN.finditer(question)):
-        n = m.group(1)
+    asked = (*_ASKED_COUNT_ZH.finditer(question), *_WHICH_N_ZH.finditer(question), *_ASKED_COUNT_EN.finditer(question))
+    for m in asked:
+        try:
+            n = m.group(1) if m.group(1).isdigit() else str(chinese_to_int(m.group(1)))
+        except ValueError:  # 哪十二三: no one count
+            continue
         if len(n) == 4 and n.startswith(("19", "20")):
             continue
         said = [
