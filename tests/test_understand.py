@@ -38,6 +38,10 @@ from qa.text.normalize import normalize_query
         ("Were the deputies happy with how their proposals were handled?", "fact", "yesno"),  # 满意率 is given
         ("Were there more and better places to see a doctor in 2024?", "fact", "yesno"),  # a comparison of facts
         ("今年哪八间社区卫生服务中心会变成省级社区医院?", "fact", "names"),  # a target, not a forecast (会变成)
+        ("西关美食哪家最正宗 推荐下呗", "opinion", "none"),  # asks a recommendation
+        ("两个清单里推荐了哪些企业", "list", "names"),  # 推荐 as the report's word: no opinion asked
+        ("1906科技園嗰啲舊廠改造搞成點?", "fact", "description"),  # 搞成點 asks progress, not a rating
+        ("羊城菊会在哪办的", "fact", "place"),  # where an event is held, not where to apply
         ("长者饭堂有多少个?", "number", "quantity"),
         ("今年新增就業目標係幾多?", "number", "quantity"),
         ("今年中央预算内投资打算安排多少钱?", "number", "money"),  # 安排多少 is not a rank (排多少)
