@@ -29,6 +29,7 @@ from qa.text.normalize import normalize_query
     [
         ("荔灣而家值唔值得買樓?", "opinion", "none"),  # Cantonese, mapped to Mandarin first
         ("你觉得荔湾区政府做得好不好?", "opinion", "none"),
+        ("您如何评价荔湾区2024年的政府工作成效?", "opinion", "none"),  # the polite 您 as 你
         ("Is it worth buying a flat in Liwan now?", "opinion", "none"),
         ("Is Liwan a nice place to raise kids?", "opinion", "none"),  # as a good, decent, pleasant place or spot
         ("Are the people of Liwan happy with their government?", "opinion", "none"),  # as "satisfied"
@@ -42,6 +43,8 @@ from qa.text.normalize import normalize_query
         ("两个清单里推荐了哪些企业", "list", "names"),  # 推荐 as the report's word: no opinion asked
         ("1906科技園嗰啲舊廠改造搞成點?", "fact", "description"),  # 搞成點 asks progress, not a rating
         ("羊城菊会在哪办的", "fact", "place"),  # where an event is held, not where to apply
+        ("2024年荔湾经济增速在广州各区中位列第几?", "number", "rank"),  # a rank, though 增速 is a rate word
+        ("葵蓬路改造要封路多久", "number", "date"),  # how long: a time
         ("长者饭堂有多少个?", "number", "quantity"),
         ("今年新增就業目標係幾多?", "number", "quantity"),
         ("今年中央预算内投资打算安排多少钱?", "number", "money"),  # 安排多少 is not a rank (排多少)
