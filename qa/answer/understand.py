@@ -448,16 +448,15 @@ _RATE = re.compile(r"每|人均|率|占比|比重")  # a clause of a rate (每�
 
 def _gives_total(sentence: str) -> bool:
     """Whether a clause of the sentence gives a stock (全区托位总量超6500个), not a rate or a number added."""
-    return any(_STOCK.search(c) and not _RATE.search(c) for c in re.split(r"[,;,;。:：]", sentence))
+    return any(_STOCK.search(c) and not _RATE.search(c) for c in re.split(r"[,;。:：]", sentence))
 
 
 def total_missing(question: str, sentences: list[str]) -> bool:
     """Whether the question asks a total the sentences give only as an increase.
 
     Every sentence says what was added (新增, 新建) and none a total (总量, 累计, 达…, outside a rate's clause):
-    荔湾发明专利总共有多少件?
-    is not answered by 「新增发明专利授权548件」; a question that asks about the added ones itself
-    (新开工的项目一共几个), or about one year's (2025年一共要建几个), is.
+    荔湾发明专利总共有多少件? is not answered by 「新增发明专利授权548件」; a question that asks about the added
+    ones itself (新开工的项目一共几个), or about one year's (2025年一共要建几个), is.
     """
     return (
         bool(sentences)
