@@ -938,9 +938,10 @@ class QA:
         unless that says only the report's own place (在荔湾 of 地铁22号线什么时候在荔湾开通?).
         """
         topic = a.frame.noun if a.frame.noun and a.frame.noun.lower() in a.q.text.lower() else ""
-        if not a.q.english:
-            topic = said_head(topic, quoted)
-        if not a.q.english and (stretch := shared_stretch(a.q.core, quoted)) and topic in stretch:
+        if a.q.english:
+            return topic
+        topic = said_head(topic, quoted)
+        if (stretch := shared_stretch(a.q.core, quoted)) and topic in stretch:
             own = [p for p in a.frame.places if a.scope.is_own(p)]
             if len(re.sub("|".join([*map(re.escape, own), r"[在的了是于对和与及从到]"]), "", stretch)) >= 2:
                 topic = "" if all(_UNIT_TAG.match(f) for _, f in pos_tags(stretch)) else stretch  # 亿元, 微克
@@ -998,7 +999,8 @@ class QA:
             return f"{en}{' of ' + topic if topic else ''}{' for ' + year if year else ''}"
         if slot == "quantity":  # a size asked in words: 有多长 -> 具体长度, 占地多大 -> 具体面积 (not 面积的具体面积)
             zh = next((w for w, asked in _SIZE_ASKED if asked.search(a.q.text) and not topic.endswith(w[2:])), zh)
-        return f"{year + '年' if year else ''}{topic or ('的' if year else '')}{'的' if topic else ''}{zh}"
+        thing = f"{topic}的" if topic else "的" if year else ""  # 2025年5G基站的具体数字, 2025年的具体数字
+        return f"{year + '年' if year else ''}{thing}{zh}"
 
     @staticmethod
     def _missing_qualifier(a: Analysis, asked: str, said: str) -> str:
@@ -1064,6 +1066,8 @@ def said_head(noun: str, sentence: str) -> str:
     thing (新增, 再降, 微克). A tail that is a noun stays, though the sentence lacks it: 普惠托位 is what the
     report does not give.
     """
+    if not noun:
+        return ""
     tags = pos_tags(noun)
     if all(_NO_THING.match(f) for _, f in tags):
         return ""  # 新增, 再降, 微克: no thing named
